@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Framewire.Cli.Commands;
+
+/// <summary>The arguments and options several commands share, built fresh for each command that uses them.</summary>
+internal static class CommonArguments
+{
+    public static Argument<string> Host() => new("host")
+    {
+        Description = $"IPv4/IPv6 address, host name, or unix:/path/to.sock (default {Endpoints.DefaultHost})",
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => Endpoints.DefaultHost,
+    };
+
+    public static Argument<int> Port() => new("port")
+    {
+        Description = $"TCP port; 0 picks a free one for servers (default {Endpoints.DefaultPort})",
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => Endpoints.DefaultPort,
+        CustomParser = ParsePort,
+    };
+
+    public static Argument<string> RequiredHost() => new("host") { Description = "Server address, host name, or unix:/path/to.sock" };
+
+    public static Argument<int> RequiredPort() => new("port") { Description = "Server port", CustomParser = ParsePort };
+
+    public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
+
+    public static Option<long> Size(string name, long defaultValue, string description) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseSize,
+    };
+
+    private static int ParsePort(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port <= 65535)
+        {
+            return port;
+        }
+
+        result.AddError($"'{text}' is not a port number (0 to 65535).");
+        return 0;
+    }
+
+    private static long ParseSize(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (SizeParser.TryParse(text, out long bytes))
+        {
+            return bytes;
+        }
+
+        result.AddError($"'{text}' is not a size (examples: 8192, 64KiB, 16MiB).");
+        return 0;
+    }
+}

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Framewire.Cli.Commands;
+
+/// <summary>
+/// <c>framewire echo-server [host] [port]</c>: the seed's first server. Blocking sockets, one client at a time:
+/// accept, echo until the client closes, then the next client (or exit, with <c>--once</c>).
+/// </summary>
+internal static class EchoServerCommand
+{
+    private const int ReceiveSize = 1024;
+
+    public static Command Create(CancellationToken shutdown)
+    {
+        Argument<string> host = CommonArguments.Host();
+        Argument<int> port = CommonArguments.Port();
+        Option<bool> once = new("--once") { Description = "Exit after the first client has disconnected, as the seed's server does" };
+        Option<bool> verbose = CommonArguments.Verbose();
+        var command = new Command("echo-server", "The seed's blocking echo server: one client at a time")
+        {
+            host, port, once, verbose,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
+            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string host, int port, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        EndPoint endPoint;
+        try
+        {
+            endPoint = Endpoints.Parse(host, port);
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
+        ServerHost.WarnIfExposed(endPoint, stderr);
+        using Socket listener = Endpoints.CreateSocket(endPoint);
+        try
+        {
+            if (endPoint is UnixDomainSocketEndPoint unix)
+            {
+                File.Delete(unix.ToString());
+            }
+
+            listener.Bind(endPoint);
+            listener.Listen();
+        }
+        catch (SocketException e)
+        {
+            await stderr.WriteLineAsync($"Error: cannot listen: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Failure;
+        }
+
+        await stdout.WriteLineAsync($"Listening on {Endpoints.Format(listener.LocalEndPoint)}").ConfigureAwait(false);
+        await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+        // Blocking calls on a thread of their own; cancellation closes the sockets, which unblocks them.
+        var served = await Task.Factory.StartNew(
+            () => Serve(listener, once, verbose, stdout, stderr, cancellationToken),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
+
+        if (endPoint is UnixDomainSocketEndPoint socketFile)
+        {
+            File.Delete(socketFile.ToString());
+        }
+
+        await stdout.WriteLineAsync($"Served {served.Clients} client(s), {served.Bytes} byte(s) echoed").ConfigureAwait(false);
+        await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        return (int)ExitCode.Success;
+    }
+
+    private static (int Clients, long Bytes) Serve(Socket listener, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        int clients = 0;
+        long bytes = 0;
+        Socket? current = null;
+        using CancellationTokenRegistration stop = cancellationToken.Register(() =>
+        {
+            listener.Dispose();
+            Volatile.Read(ref current)?.Dispose();
+        });
+
+        byte[] buffer = new byte[ReceiveSize];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    stderr.WriteLine($"Error: accept failed: {e.Message}");
+                }
+
+                break;
+            }
+
+            Volatile.Write(ref current, client);
+            clients++;
+            if (verbose)
+            {
+                stdout.WriteLine($"Connected by {Endpoints.Format(client.RemoteEndPoint)}");
+            }
+
+            try
+            {
+                int received;
+                while ((received = client.Receive(buffer)) > 0)
+                {
+                    client.Send(buffer.AsSpan(0, received));
+                    bytes += received;
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The client reset the connection, or we are stopping: either way this client is done.
+            }
+            finally
+            {
+                Volatile.Write(ref current, null);
+                client.Dispose();
+            }
+
+            if (once)
+            {
+                break;
+            }
+        }
+
+        return (clients, bytes);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net.Sockets;
+using Framewire.Engines;
+
+namespace Framewire.Cli;
+
+/// <summary>Runs a server until the command is cancelled (Ctrl-C, SIGTERM), then stops it gracefully.</summary>
+internal static class ServerHost
+{
+    public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        await using (server.ConfigureAwait(false))
+        {
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                await stderr.WriteLineAsync($"Error: cannot listen: {e.Message}").ConfigureAwait(false);
+                return (int)ExitCode.Failure;
+            }
+
+            await stdout.WriteLineAsync($"Listening on {Endpoints.Format(server.LocalEndPoint)}").ConfigureAwait(false);
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C or SIGTERM: stop gracefully below.
+            }
+
+            await stdout.WriteLineAsync($"Stopping: finishing {server.ConnectionCount} open connection(s)").ConfigureAwait(false);
+            await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"Stopped after serving {server.AcceptedTotal} connection(s)").ConfigureAwait(false);
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return (int)ExitCode.Success;
+        }
+    }
+
+    /// <summary>Warns when a server is about to listen beyond this machine.</summary>
+    public static void WarnIfExposed(System.Net.EndPoint endPoint, TextWriter stderr)
+    {
+        if (Endpoints.IsExposed(endPoint))
+        {
+            stderr.WriteLine($"Warning: listening on {Endpoints.Format(endPoint)} accepts connections from other machines.");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using System.Buffers;
+
+namespace Framewire.Apps;
+
+/// <summary>Sends every received byte straight back, unframed: the seed's echo and multi-connection servers.</summary>
+public sealed class EchoHandler : IStreamHandler
+{
+    /// <summary>The one instance; the handler has no state.</summary>
+    public static EchoHandler Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public void OnReceived(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        foreach (ReadOnlyMemory<byte> segment in input)
+        {
+            output.Write(segment.Span);
+        }
+
+        input = input.Slice(input.End);
+    }
+}

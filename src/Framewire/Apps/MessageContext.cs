@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Framewire.Internal;
+using Framewire.Protocol;
+using Framewire.Protocol.Internal;
+
+namespace Framewire.Apps;
+
+/// <summary>
+/// One request and the means to answer it. The engine reuses one context per connection, so a handler must not
+/// keep it, or the request's content, beyond the call it was given in.
+/// </summary>
+public sealed class MessageContext
+{
+    private readonly PooledBufferWriter _content = new();
+    private readonly PooledBufferWriter _transcoded = new();
+    private IBufferWriter<byte>? _output;
+    private bool _contentStarted;
+
+    internal MessageContext(ConnectionInfo connection) => Connection = connection;
+
+    /// <summary>The request being handled.</summary>
+    public Frame Request { get; private set; }
+
+    /// <summary>The connection the request came on.</summary>
+    public ConnectionInfo Connection { get; }
+
+    /// <summary>True once a response has been written for the current request.</summary>
+    public bool HasResponded { get; private set; }
+
+    /// <summary>
+    /// A buffer for the response content when its size is not known up front: write the content here, then call
+    /// <see cref="Respond(string, string, IReadOnlyList{HeaderField})"/>.
+    /// </summary>
+    public IBufferWriter<byte> ResponseContent
+    {
+        get
+        {
+            if (!_contentStarted)
+            {
+                _content.Clear();
+                _contentStarted = true;
+            }
+
+            return _content;
+        }
+    }
+
+    /// <summary>
+    /// The request content as UTF-8 JSON text, decoded from the request's content-encoding when it is not UTF-8.
+    /// </summary>
+    /// <exception cref="ProtocolException"><c>unsupported_encoding</c> or <c>content_not_json</c>.</exception>
+    public ReadOnlySequence<byte> GetJsonUtf8()
+    {
+        Frame request = Request;
+        if (!TextContent.TryGetUtf8(request, _transcoded, out ReadOnlySequence<byte> utf8, out ProtocolError error))
+        {
+            throw new ProtocolException(error);
+        }
+
+        return utf8;
+    }
+
+    /// <summary>Answers with the content written to <see cref="ResponseContent"/>.</summary>
+    public void Respond(string contentType, string contentEncoding, IReadOnlyList<HeaderField>? customHeaders = null)
+    {
+        ReadOnlySpan<byte> content = _contentStarted ? _content.WrittenSpan : default;
+        Respond(contentType, contentEncoding, content, customHeaders);
+    }
+
+    /// <summary>Answers with <paramref name="content"/>.</summary>
+    public void Respond(string contentType, string contentEncoding, ReadOnlySpan<byte> content, IReadOnlyList<HeaderField>? customHeaders = null)
+    {
+        IBufferWriter<byte> output = BeginResponse();
+        FrameEncoder.Write(output, contentType, contentEncoding, content, customHeaders);
+    }
+
+    /// <summary>Answers with a frame that is already encoded, prefix and header included (for cached answers).</summary>
+    public void RespondEncoded(ReadOnlySpan<byte> frame)
+    {
+        IBufferWriter<byte> output = BeginResponse();
+        output.Write(frame);
+    }
+
+    /// <summary>Answers with an error frame; the connection stays open.</summary>
+    public void RespondError(ErrorCode code, string message) => RespondError(new ProtocolError(code, message));
+
+    /// <summary>Answers with an error frame; the connection stays open.</summary>
+    public void RespondError(ProtocolError error)
+    {
+        IBufferWriter<byte> output = BeginResponse();
+        ErrorFrame.Write(output, error);
+    }
+
+    internal void Begin(in Frame request, IBufferWriter<byte> output)
+    {
+        Request = request;
+        _output = output;
+        HasResponded = false;
+        _contentStarted = false;
+    }
+
+    internal void End()
+    {
+        Request = default;
+        _output = null;
+    }
+
+    /// <summary>Returns pooled buffers; called when the connection goes idle or closes.</summary>
+    internal void ReleaseBuffers()
+    {
+        _content.Release();
+        _transcoded.Release();
+    }
+
+    private IBufferWriter<byte> BeginResponse()
+    {
+        if (HasResponded || _output is null)
+        {
+            ThrowNotRespondable();
+        }
+
+        HasResponded = true;
+        return _output!;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotRespondable() => throw new InvalidOperationException(
+        HasResponded ? "The request has already been answered." : "There is no request to answer: the context is used outside its handler call.");
+}

@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Text;
+using System.Text.Json;
+using Framewire.Apps.Internal;
+using Framewire.Internal;
+using Framewire.Protocol;
+
+namespace Framewire.Apps;
+
+/// <summary>
+/// The seed's application: <c>{"action": "search", "value": k}</c> is answered with <c>{"result": answer}</c>
+/// from a lookup table, any other action with <c>Error: invalid action '…'.</c>, and a binary request with the
+/// first 10 bytes of its content. Answers are byte-identical to the seed's Python server.
+/// </summary>
+public sealed class SearchHandler : IMessageHandler
+{
+    private const int StackLimit = 256;
+
+    private static ReadOnlySpan<byte> BinaryAnswerPrefix => "First 10 bytes of request: "u8;
+
+    private static ReadOnlySpan<byte> NoMatchPrefix => "No match for '"u8;
+
+    private static ReadOnlySpan<byte> InvalidActionPrefix => "Error: invalid action '"u8;
+
+    // A JSON request may carry keys in any order and, as Python's json.loads allows, more than once: the last wins.
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    // Matches are answered with frames encoded once, up front: a hit costs a lookup and a copy.
+    private readonly FrozenDictionary<string, byte[]> _answers;
+    private readonly FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    /// <summary>Creates the handler with <paramref name="table"/>, or the seed's three entries when null.</summary>
+    public SearchHandler(IReadOnlyDictionary<string, string>? table = null)
+    {
+        var answers = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, string> entry in table ?? DefaultTable)
+        {
+            // Python's `table.get(query) or f"No match…"` treats an empty answer as no match.
+            if (!string.IsNullOrEmpty(entry.Value))
+            {
+                answers[entry.Key] = EncodeResult(Encoding.UTF8.GetBytes(entry.Value));
+            }
+        }
+
+        _answers = answers.ToFrozenDictionary(StringComparer.Ordinal);
+        _lookup = _answers.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>The seed's table.</summary>
+    public static IReadOnlyDictionary<string, string> DefaultTable { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["morpheus"] = "Follow the white rabbit. \U0001f430",
+        ["ring"] = "In the caves beneath the Misty Mountains. \U0001f48d",
+        ["\U0001f436"] = "\U0001f43e Playing ball! \U0001f3d0",
+    };
+
+    /// <summary>The number of searchable keys.</summary>
+    public int Count => _answers.Count;
+
+    /// <summary>
+    /// Loads a table from a JSON file holding one object of string keys to string answers.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not such an object.</exception>
+    public static IReadOnlyDictionary<string, string> LoadTable(string path)
+    {
+        byte[] json = File.ReadAllBytes(path);
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{path}: the search table must be a JSON object of key to answer.");
+            }
+
+            var table = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.String)
+                {
+                    throw new InvalidDataException($"{path}: the answer for '{property.Name}' must be a JSON string.");
+                }
+
+                table[property.Name] = property.Value.GetString()!;
+            }
+
+            return table;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.Header.IsJson)
+        {
+            AnswerJson(context);
+        }
+        else
+        {
+            AnswerBinary(context);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void AnswerBinary(MessageContext context)
+    {
+        ReadOnlySequence<byte> request = context.Request.Content;
+        Span<byte> content = stackalloc byte[BinaryAnswerPrefix.Length + 10];
+        BinaryAnswerPrefix.CopyTo(content);
+        int taken = (int)Math.Min(10, request.Length);
+        request.Slice(0, taken).CopyTo(content[BinaryAnswerPrefix.Length..]);
+        context.Respond(ContentTypes.ServerBinary, ContentTypes.Binary, content[..(BinaryAnswerPrefix.Length + taken)]);
+    }
+
+    private void AnswerJson(MessageContext context)
+    {
+        var reader = new Utf8JsonReader(context.GetJsonUtf8(), ReaderOptions);
+        Utf8JsonReader action = default;
+        Utf8JsonReader value = default;
+        bool hasAction = false;
+        bool hasValue = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                while (reader.Read())
+                {
+                }
+
+                context.RespondError(ErrorCode.InvalidRequest, "The request must be a JSON object.");
+                return;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isAction = reader.ValueTextEquals("action"u8);
+                bool isValue = !isAction && reader.ValueTextEquals("value"u8);
+                reader.Read();
+                if (isAction)
+                {
+                    action = reader;
+                    hasAction = true;
+                }
+                else if (isValue)
+                {
+                    value = reader;
+                    hasValue = true;
+                }
+
+                reader.Skip();
+            }
+
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException e)
+        {
+            context.RespondError(ErrorCode.ContentNotJson, $"The request is not valid JSON: {e.Message}");
+            return;
+        }
+
+        if (hasAction && action.TokenType == JsonTokenType.String && action.ValueTextEquals("search"u8))
+        {
+            Search(context, ref value, hasValue);
+        }
+        else
+        {
+            RespondText(context, InvalidActionPrefix, ref action, hasAction, "'."u8);
+        }
+    }
+
+    private void Search(MessageContext context, ref Utf8JsonReader value, bool hasValue)
+    {
+        if (hasValue && value.TokenType == JsonTokenType.String && TryFind(ref value, out byte[]? answer))
+        {
+            context.RespondEncoded(answer);
+            return;
+        }
+
+        RespondText(context, NoMatchPrefix, ref value, hasValue, "'."u8);
+    }
+
+    private bool TryFind(ref Utf8JsonReader value, out byte[]? answer)
+    {
+        int maxBytes = value.HasValueSequence ? checked((int)value.ValueSequence.Length) : value.ValueSpan.Length;
+        byte[]? rentedBytes = null;
+        char[]? rentedChars = null;
+        Span<byte> utf8 = maxBytes <= StackLimit ? stackalloc byte[StackLimit] : (rentedBytes = ArrayPool<byte>.Shared.Rent(maxBytes));
+        try
+        {
+            int length = value.CopyString(utf8);
+            Span<char> chars = length <= StackLimit ? stackalloc char[StackLimit] : (rentedChars = ArrayPool<char>.Shared.Rent(length));
+            int charCount = Encoding.UTF8.GetChars(utf8[..length], chars);
+            return _lookup.TryGetValue(chars[..charCount], out answer);
+        }
+        finally
+        {
+            if (rentedBytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedBytes);
+            }
+
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
+    }
+
+    /// <summary>Answers <c>{"result": prefix + str(value) + suffix}</c>, rendering the value as Python's str() would.</summary>
+    private static void RespondText(MessageContext context, ReadOnlySpan<byte> prefix, ref Utf8JsonReader value, bool hasValue, ReadOnlySpan<byte> suffix)
+    {
+        var text = new PooledBufferWriter();
+        try
+        {
+            text.Write(prefix);
+            PythonText.WriteStr(text, ref value, hasValue);
+            text.Write(suffix);
+
+            var json = new PythonJsonWriter(context.ResponseContent);
+            json.WriteStartObject();
+            json.WritePropertyName("result");
+            json.WriteStringValue(text.WrittenSpan);
+            json.WriteEndObject();
+            context.Respond(ContentTypes.Json, ContentTypes.Utf8);
+        }
+        finally
+        {
+            text.Release();
+        }
+    }
+
+    private static byte[] EncodeResult(ReadOnlySpan<byte> utf8Answer)
+    {
+        var content = new ArrayBufferWriter<byte>();
+        var json = new PythonJsonWriter(content);
+        json.WriteStartObject();
+        json.WritePropertyName("result");
+        json.WriteStringValue(utf8Answer);
+        json.WriteEndObject();
+        var frame = new ArrayBufferWriter<byte>();
+        FrameEncoder.Write(frame, ContentTypes.Json, ContentTypes.Utf8, content.WrittenSpan);
+        return frame.WrittenSpan.ToArray();
+    }
+}

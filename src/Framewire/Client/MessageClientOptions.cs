@@ -1,0 +1,16 @@
+using Framewire.Protocol;
+
+namespace Framewire.Client;
+
+/// <summary>How a <see cref="MessageClient"/> connects and what it accepts.</summary>
+public sealed class MessageClientOptions
+{
+    /// <summary>How long to wait for the connection to be established: 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for a response, from the moment the request is sent: 30 s. <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Limits applied to response frames.</summary>
+    public FrameLimits Limits { get; set; } = FrameLimits.Default;
+}

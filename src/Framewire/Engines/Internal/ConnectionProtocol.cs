@@ -1,0 +1,36 @@
+using System.Buffers;
+using Framewire.Protocol;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// The per-connection application side of an engine: turns received bytes into bytes to send. Engines own the
+/// sockets and buffers; protocols own framing and handlers, so every engine behaves the same.
+/// </summary>
+internal abstract class ConnectionProtocol
+{
+    /// <summary>Why the protocol asked to close, when it did.</summary>
+    public ProtocolError CloseReason { get; protected set; }
+
+    /// <summary>True while the protocol holds part of a message (a header read, content awaited).</summary>
+    public abstract bool HasPartialMessage { get; }
+
+    /// <summary>Processes <paramref name="input"/>, leaving it sliced to what was not consumed.</summary>
+    public abstract ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output);
+
+    /// <summary>Waits for the handler that made <see cref="Process"/> return <see cref="ProcessStatus.Pending"/> and completes its request.</summary>
+    public virtual ValueTask CompletePendingAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Called once when no more input will come, with what was left unconsumed. Writes an error frame when a
+    /// message was cut off and the protocol has frames to write one in.
+    /// </summary>
+    public virtual void OnEndOfInput(bool hasUnconsumedInput, bool shuttingDown, IBufferWriter<byte> output)
+    {
+    }
+
+    /// <summary>Returns pooled buffers while the connection is idle or closed.</summary>
+    public virtual void ReleaseBuffers()
+    {
+    }
+}

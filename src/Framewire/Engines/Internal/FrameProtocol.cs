@@ -1,0 +1,141 @@
+using System.Buffers;
+using Framewire.Apps;
+using Framewire.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// Frames in, one handler call per frame, one response frame out, in order. Broken framing is answered with an
+/// error frame and ends the connection; a refused request with intact framing is answered and the connection
+/// goes on.
+/// </summary>
+internal sealed class FrameProtocol : ConnectionProtocol
+{
+    private readonly FrameDecoder _decoder;
+    private readonly IMessageHandler _handler;
+    private readonly MessageContext _context;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private ValueTask _pending;
+
+    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, ILogger logger, CancellationToken stopping)
+    {
+        _decoder = new FrameDecoder(limits);
+        _handler = handler;
+        _context = new MessageContext(connection);
+        _logger = logger;
+        _stopping = stopping;
+    }
+
+    public override bool HasPartialMessage => _decoder.IsAwaitingContent;
+
+    public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    {
+        while (true)
+        {
+            DecodeStatus status = _decoder.Decode(ref input, out Frame frame, out ProtocolError error);
+            if (status == DecodeStatus.NeedMoreData)
+            {
+                return ProcessStatus.NeedMoreData;
+            }
+
+            if (status == DecodeStatus.Error)
+            {
+                return Refuse(error, output);
+            }
+
+            _context.Begin(frame, output);
+            ValueTask handled;
+            try
+            {
+                handled = _handler.HandleAsync(_context, _stopping);
+            }
+            catch (Exception e)
+            {
+                handled = ValueTask.FromException(e);
+            }
+
+            if (!handled.IsCompleted)
+            {
+                _pending = handled;
+                return ProcessStatus.Pending;
+            }
+
+            Finish(handled);
+        }
+    }
+
+    public override async ValueTask CompletePendingAsync()
+    {
+        ValueTask pending = _pending;
+        _pending = default;
+        try
+        {
+            await pending.ConfigureAwait(false);
+            Finish(ValueTask.CompletedTask);
+        }
+        catch (Exception e)
+        {
+            Finish(ValueTask.FromException(e));
+        }
+    }
+
+    public override void OnEndOfInput(bool hasUnconsumedInput, bool shuttingDown, IBufferWriter<byte> output)
+    {
+        if (!hasUnconsumedInput && !_decoder.IsAwaitingContent)
+        {
+            return;
+        }
+
+        // A client that half-closes mid-frame can still read why its frame went unanswered.
+        ProtocolError error = shuttingDown
+            ? new ProtocolError(ErrorCode.ShuttingDown, "The server is shutting down; the incomplete frame was not processed.")
+            : new ProtocolError(ErrorCode.FrameTruncated, "The connection ended in the middle of a frame.");
+        Refuse(error, output);
+    }
+
+    public override void ReleaseBuffers() => _context.ReleaseBuffers();
+
+    private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.ProtocolError(_logger, _context.Connection.Id, error.WireCode, error.Message);
+        }
+
+        CloseReason = error;
+        ErrorFrame.Write(output, error);
+        return ProcessStatus.Close;
+    }
+
+    private void Finish(ValueTask handled)
+    {
+        try
+        {
+            handled.GetAwaiter().GetResult();
+            if (!_context.HasResponded)
+            {
+                _context.RespondError(ErrorCode.InternalError, "The handler did not answer the request.");
+            }
+        }
+        catch (ProtocolException e) when (!_context.HasResponded)
+        {
+            _context.RespondError(e.Error);
+        }
+        catch (Exception e) when (!_context.HasResponded)
+        {
+            ServerLog.HandlerFailed(_logger, _context.Connection.Id, e);
+            _context.RespondError(ErrorCode.InternalError, "The server failed to handle the request.");
+        }
+        catch (Exception e)
+        {
+            // The response is already out; the failure is only worth a log line.
+            ServerLog.HandlerFailed(_logger, _context.Connection.Id, e);
+        }
+        finally
+        {
+            _context.End();
+        }
+    }
+}

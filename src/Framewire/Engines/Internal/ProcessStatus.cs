@@ -1,0 +1,14 @@
+namespace Framewire.Engines.Internal;
+
+/// <summary>What a connection protocol asks of its engine after processing received bytes.</summary>
+internal enum ProcessStatus
+{
+    /// <summary>Everything processable was processed; read more.</summary>
+    NeedMoreData,
+
+    /// <summary>A handler is still running; wait for it, then process again.</summary>
+    Pending,
+
+    /// <summary>An error frame was written; flush it and close the connection.</summary>
+    Close,
+}

@@ -1,0 +1,34 @@
+using System.Net;
+using Framewire.Protocol;
+
+namespace Framewire.Engines;
+
+/// <summary>How a <see cref="MessageServer"/> listens and what it tolerates.</summary>
+public sealed class MessageServerOptions
+{
+    /// <summary>Where to listen; the seed's 127.0.0.1:65432 by default. Port 0 picks a free port.</summary>
+    public EndPoint EndPoint { get; set; } = new IPEndPoint(IPAddress.Loopback, Endpoints.DefaultPort);
+
+    /// <summary>Frame size limits.</summary>
+    public FrameLimits Limits { get; set; } = FrameLimits.Default;
+
+    /// <summary>The listen backlog: 512, the default of nginx and of Kestrel.</summary>
+    public int Backlog { get; set; } = 512;
+
+    /// <summary>
+    /// How long <see cref="MessageServer.StopAsync"/> lets connections finish what they hold before it aborts them.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a connection that is being closed after an error frame keeps reading (and discarding) what the peer
+    /// still sends, so the close is a FIN and the peer gets to read the error instead of a reset.
+    /// </summary>
+    public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Wait with a zero-byte receive until data arrives before taking a buffer from the pool, so an idle
+    /// connection holds no receive buffer (as Kestrel does). Costs one more receive call per read.
+    /// </summary>
+    public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
+}

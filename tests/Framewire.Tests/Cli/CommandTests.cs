@@ -1,0 +1,203 @@
+using Framewire.Cli.Commands;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Cli;
+
+/// <summary>Each subcommand run in-process against real servers on loopback, output captured.</summary>
+public class CommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task AppClient_AgainstAppServer_PrintsTheSeedsAnswers()
+    {
+        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
+
+        Assert.Equal("Got result: Follow the white rabbit. \U0001f430", (await AppClientAsync(server.Port, "search", "morpheus")).Stdout.Trim());
+        Assert.Equal("Got result: In the caves beneath the Misty Mountains. \U0001f48d", (await AppClientAsync(server.Port, "search", "ring")).Stdout.Trim());
+        Assert.Equal("Got result: \U0001f43e Playing ball! \U0001f3d0", (await AppClientAsync(server.Port, "search", "\U0001f436")).Stdout.Trim());
+        Assert.Equal("Got result: No match for 'neo'.", (await AppClientAsync(server.Port, "search", "neo")).Stdout.Trim());
+        Assert.Equal("Got response: b'First 10 bytes of request: helloworld'", (await AppClientAsync(server.Port, "hello", "world")).Stdout.Trim());
+        Assert.Equal("Got response: b'First 10 bytes of request: x\\xc3\\xa4rger\\xf0\\x9f\\x90'", (await AppClientAsync(server.Port, "x", "ärger🐶")).Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task AppServer_DataFile_ReplacesTheTable()
+    {
+        string data = Path.GetTempFileName();
+        await File.WriteAllTextAsync(data, "{\"neo\": \"The One.\"}");
+        try
+        {
+            await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+                new AppServerCommand.Settings("127.0.0.1", 0) with { DataFile = data }, stdout, stderr, ct));
+
+            Assert.Equal("Got result: The One.", (await AppClientAsync(server.Port, "search", "neo")).Stdout.Trim());
+            Assert.Equal("Got result: No match for 'morpheus'.", (await AppClientAsync(server.Port, "search", "morpheus")).Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(data);
+        }
+    }
+
+    [Fact]
+    public async Task AppServer_BadDataFile_ExitsWithUsageError()
+    {
+        string data = Path.GetTempFileName();
+        await File.WriteAllTextAsync(data, "[1, 2]");
+        try
+        {
+            var stderr = new StringWriter();
+            int code = await AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0) with { DataFile = data }, new StringWriter(), stderr, CancellationToken.None);
+
+            Assert.Equal(2, code);
+            Assert.Contains("must be a JSON object", stderr.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(data);
+        }
+    }
+
+    [Fact]
+    public async Task AppClient_NoServer_ExitsWithFailure()
+    {
+        int port = FreePort();
+        (int code, _, string stderr) = await AppClientAsync(port, "search", "ring");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnClient_AgainstMulticonnServer_AllBytesEchoed()
+    {
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, stdout, stderr, ct));
+        var stdout = new StringWriter();
+
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", server.Port, 5, ["Message 1 from client.", "Message 2 from client."], Timeout, verbose: true, stdout, new StringWriter(), CancellationToken.None);
+
+        Assert.Equal(0, code);
+        string text = stdout.ToString();
+        Assert.Contains("Starting connection 5 to 127.0.0.1:" + server.Port, text, StringComparison.Ordinal);
+        Assert.Contains("Sending b'Message 2 from client.' to connection 3", text, StringComparison.Ordinal);
+        Assert.Contains("Closing connection 1", text, StringComparison.Ordinal);
+        Assert.Contains("5 of 5 connection(s) complete: 220 of 220 byte(s) echoed", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnClient_ServerThatDoesNotEcho_Fails()
+    {
+        // An app-server answers echo bytes with a protocol error and closes: the echo never completes.
+        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
+        var stdout = new StringWriter();
+
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", server.Port, 2, ["Message 1 from client."], TimeSpan.FromSeconds(3), false, stdout, new StringWriter(), CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Contains("0 of 2 connection(s) complete", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EchoClient_AgainstEchoServerOnce_EchoesAndServerExits()
+    {
+        var serverOut = new LineWriter();
+        Task<int> serverRun = EchoServerCommand.RunAsync("127.0.0.1", 0, once: true, verbose: true, serverOut, new StringWriter(), CancellationToken.None);
+        int port = await serverOut.WaitForListeningPortAsync();
+        var stdout = new StringWriter();
+
+        int code = await EchoClientCommand.RunAsync("127.0.0.1", port, "Hello, world", Timeout, stdout, new StringWriter(), CancellationToken.None);
+
+        Assert.Equal(0, code);
+        Assert.Equal("Received b'Hello, world'", stdout.ToString().Trim());
+        Assert.Equal(0, await serverRun.WaitAsync(Timeout));
+        Assert.Contains("Connected by 127.0.0.1:", serverOut.Text, StringComparison.Ordinal);
+        Assert.Contains("Served 1 client(s), 12 byte(s) echoed", serverOut.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EchoServer_ServesClientsOneAfterAnother_UntilCancelled()
+    {
+        await using var server = await StartAsync((stdout, stderr, ct) => EchoServerCommand.RunAsync("127.0.0.1", 0, false, false, stdout, stderr, ct));
+        for (int i = 0; i < 3; i++)
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(0, await EchoClientCommand.RunAsync("127.0.0.1", server.Port, $"round {i}", Timeout, stdout, new StringWriter(), CancellationToken.None));
+            Assert.Equal($"Received b'round {i}'", stdout.ToString().Trim());
+        }
+
+        Assert.Equal(0, await server.StopAsync());
+        Assert.Contains("Served 3 client(s)", server.Stdout.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EchoClient_AgainstMulticonnServer_Echoes()
+    {
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("::1", 0, false, stdout, stderr, ct));
+        var stdout = new StringWriter();
+
+        Assert.Equal(0, await EchoClientCommand.RunAsync("::1", server.Port, "v6", Timeout, stdout, new StringWriter(), CancellationToken.None));
+        Assert.Equal("Received b'v6'", stdout.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task Server_PortInUse_ExitsWithFailure()
+    {
+        await using var first = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, stdout, stderr, ct));
+        var stderr = new StringWriter();
+
+        int code = await AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", first.Port), new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Contains("cannot listen", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> AppClientAsync(int port, string action, string value)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, stdout, stderr, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<CommandServer> StartAsync(Func<TextWriter, TextWriter, CancellationToken, Task<int>> run)
+    {
+        var stdout = new LineWriter();
+        var cts = new CancellationTokenSource();
+        Task<int> running = run(stdout, new StringWriter(), cts.Token);
+        Task<int> listening = stdout.WaitForListeningPortAsync();
+        Task first = await Task.WhenAny(running, listening);
+        if (first == running)
+        {
+            throw new InvalidOperationException($"The server exited with {await running}: {stdout.Text}");
+        }
+
+        return new CommandServer(await listening, stdout, cts, running);
+    }
+
+    private sealed class CommandServer(int port, LineWriter stdout, CancellationTokenSource stop, Task<int> running) : IAsyncDisposable
+    {
+        public int Port => port;
+
+        public LineWriter Stdout => stdout;
+
+        public async Task<int> StopAsync()
+        {
+            await stop.CancelAsync();
+            return await running.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            stop.Dispose();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Framewire.Apps;
+using Framewire.Client;
+using Framewire.Engines;
+using Framewire.Protocol;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Engines;
+
+public class MessageServerTests
+{
+    [Fact]
+    public async Task Search_SeedKeys_AnsweredAsThePythonServerDoes()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
+        Assert.Equal("{\"result\": \"Follow the white rabbit. \U0001f430\"}", await client.ReadJsonAsync());
+
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"\U0001f436\"}"));
+        Assert.Equal("{\"result\": \"\U0001f43e Playing ball! \U0001f3d0\"}", await client.ReadJsonAsync());
+
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"neo\"}"));
+        Assert.Equal("{\"result\": \"No match for 'neo'.\"}", await client.ReadJsonAsync());
+    }
+
+    [Theory]
+    [InlineData("{\"action\": \"find\", \"value\": \"x\"}", "{\"result\": \"Error: invalid action 'find'.\"}")]
+    [InlineData("{\"value\": \"x\"}", "{\"result\": \"Error: invalid action 'None'.\"}")]
+    [InlineData("{\"action\": 5}", "{\"result\": \"Error: invalid action '5'.\"}")]
+    [InlineData("{\"action\": \"search\"}", "{\"result\": \"No match for 'None'.\"}")]
+    [InlineData("{\"action\": \"search\", \"value\": true}", "{\"result\": \"No match for 'True'.\"}")]
+    [InlineData("{\"action\": \"search\", \"value\": \"ring\", \"value\": \"a\\\"b\"}", "{\"result\": \"No match for 'a\\\"b'.\"}")]
+    [InlineData("{\"action\": \"search\", \"value\": \"r\\u0069ng\"}", "{\"result\": \"In the caves beneath the Misty Mountains. \U0001f48d\"}")]
+    public async Task Search_EdgeCases_AnsweredAsPythonWould(string request, string expected)
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Json(request));
+
+        Assert.Equal(expected, await client.ReadJsonAsync());
+    }
+
+    [Fact]
+    public async Task Binary_Request_AnsweredWithFirstTenBytes()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Binary("helloworld and more"u8));
+        (FrameHeader header, byte[] content) = await client.ReadFrameAsync();
+
+        Assert.Equal("binary/custom-server-binary-type", header.ContentType);
+        Assert.Equal("binary", header.ContentEncoding);
+        Assert.Equal("First 10 bytes of request: helloworld"u8.ToArray(), content);
+    }
+
+    [Fact]
+    public async Task Pipelined_Requests_AnsweredInOrder()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+        var burst = new List<byte>();
+        for (int i = 0; i < 1000; i++)
+        {
+            burst.AddRange(i % 3 == 0
+                ? Frames.Binary(Encoding.ASCII.GetBytes($"n{i:D5}"))
+                : Frames.Json($"{{\"action\": \"search\", \"value\": \"k{i}\"}}"));
+        }
+
+        await client.SendAsync([.. burst]);
+
+        for (int i = 0; i < 1000; i++)
+        {
+            (FrameHeader header, byte[] content) = await client.ReadFrameAsync();
+            string expected = i % 3 == 0 ? $"First 10 bytes of request: n{i:D5}" : $"{{\"result\": \"No match for 'k{i}'.\"}}";
+            Assert.Equal(expected, Encoding.UTF8.GetString(content));
+        }
+    }
+
+    [Fact]
+    public async Task ProtocolError_AnsweredThenClosed_OtherClientUnaffected()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
+        await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
+
+        await offender.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        string error = await offender.ReadJsonAsync();
+
+        Assert.Contains("\"code\": \"header_too_large\"", error, StringComparison.Ordinal);
+        Assert.StartsWith("{\"result\": \"Error: ", error, StringComparison.Ordinal);
+        Assert.True(await offender.IsClosedByServerAsync());
+
+        await bystander.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
+        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"action\": \"search\", \"value\": \"ring\"}", "klingon", "unsupported_encoding")]
+    [InlineData("{\"action\": \"search\", ", "utf-8", "content_not_json")]
+    [InlineData("[\"search\", \"ring\"]", "utf-8", "invalid_request")]
+    public async Task ApplicationError_AnsweredAndConnectionKept(string content, string encoding, string code)
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Json(content, encoding));
+        string error = await client.ReadJsonAsync();
+        Assert.Contains($"\"code\": \"{code}\"", error, StringComparison.Ordinal);
+
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
+        Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidUtf8Content_IsContentNotJson()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+        byte[] header = Encoding.UTF8.GetBytes("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": 4}");
+
+        await client.SendAsync(Frames.Raw(header, [(byte)'"', 0xFF, 0xFE, (byte)'"']));
+
+        Assert.Contains("\"code\": \"content_not_json\"", await client.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("utf-16")]
+    [InlineData("utf-16-le")]
+    [InlineData("UTF-16BE")]
+    [InlineData("latin-1")]
+    [InlineData("ascii")]
+    public async Task JsonContent_InOtherEncodings_IsDecoded(string encoding)
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+        const string Request = "{\"action\": \"search\", \"value\": \"morpheus\"}";
+        byte[] content = encoding.ToUpperInvariant() switch
+        {
+            "UTF-16" => [0xFF, 0xFE, .. Encoding.Unicode.GetBytes(Request)],
+            "UTF-16-LE" => Encoding.Unicode.GetBytes(Request),
+            "UTF-16BE" => Encoding.BigEndianUnicode.GetBytes(Request),
+            _ => Encoding.Latin1.GetBytes(Request),
+        };
+
+        await client.SendAsync(Frames.Raw($"{{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"{encoding}\", \"content-length\": {content.Length}}}", content));
+
+        Assert.Equal("{\"result\": \"Follow the white rabbit. \U0001f430\"}", await client.ReadJsonAsync());
+    }
+
+    [Fact]
+    public async Task HalfCloseAfterRequest_ResponseStillDelivered()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
+        client.Socket.Shutdown(SocketShutdown.Send);
+
+        Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task HalfCloseMidFrame_AnsweredWithFrameTruncated()
+    {
+        await using RunningServer server = await RunningServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+        byte[] frame = Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}");
+
+        await client.SendAsync(frame[..(frame.Length - 5)]);
+        client.Socket.Shutdown(SocketShutdown.Send);
+
+        Assert.Contains("\"code\": \"frame_truncated\"", await client.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandlerThrows_InternalErrorAndConnectionKept()
+    {
+        var handler = new DelegateHandler(context =>
+        {
+            if (context.Request.Content.Length == 1)
+            {
+                throw new InvalidOperationException("boom with secrets");
+            }
+
+            context.Respond("binary/x", "binary", "ok"u8);
+            return ValueTask.CompletedTask;
+        });
+        await using RunningServer server = await RunningServer.StartAsync(handler);
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.Binary("x"u8));
+        string error = await client.ReadJsonAsync();
+        Assert.Contains("\"code\": \"internal_error\"", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secrets", error, StringComparison.Ordinal);
+
+        await client.SendAsync(Frames.Binary("xy"u8));
+        Assert.Equal("ok"u8.ToArray(), (await client.ReadFrameAsync()).Content);
+    }
+
+    [Fact]
+    public async Task AsyncHandler_PipelinedRequests_AnsweredInOrder()
+    {
+        var handler = new DelegateHandler(async context =>
+        {
+            byte[] content = System.Buffers.BuffersExtensions.ToArray(context.Request.Content);
+            await Task.Delay(content[0] % 3);
+            context.Respond("binary/x", "binary", content);
+        });
+        await using RunningServer server = await RunningServer.StartAsync(handler);
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        var burst = new List<byte>();
+        for (byte i = 0; i < 50; i++)
+        {
+            burst.AddRange(Frames.Binary([i]));
+        }
+
+        await client.SendAsync([.. burst]);
+        for (byte i = 0; i < 50; i++)
+        {
+            Assert.Equal(new[] { i }, (await client.ReadFrameAsync()).Content);
+        }
+    }
+
+    [Fact]
+    public async Task Ipv6Loopback_Served()
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            return;
+        }
+
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        await using MessageClient client = await MessageClient.ConnectAsync(server.EndPoint);
+
+        Response response = await client.SearchAsync("ring");
+
+        Assert.Contains("Misty", response.GetResultText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnixDomainSocket_Served()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"fw-{Guid.NewGuid():N}.sock");
+        await using (RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = Endpoints.Parse("unix:" + path, 0)))
+        {
+            await using MessageClient client = await MessageClient.ConnectAsync("unix:" + path, 0);
+            Response response = await client.SearchAsync("morpheus");
+            Assert.Equal("Follow the white rabbit. \U0001f430", response.GetResultText());
+        }
+
+        Assert.False(File.Exists(path), "the socket file is removed on stop");
+    }
+
+    [Fact]
+    public async Task Stop_InFlightRequestAnsweredBeforeClose()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new DelegateHandler(async context =>
+        {
+            started.TrySetResult();
+            await Task.Delay(300);
+            context.Respond("binary/x", "binary", "done"u8);
+        });
+        RunningServer server = await RunningServer.StartAsync(handler);
+        await using RawClient busy = await RawClient.ConnectAsync(server.EndPoint);
+        await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
+        await busy.SendAsync(Frames.Binary("work"u8));
+        await started.Task;
+
+        Task stopping = server.Server.StopAsync();
+
+        Assert.Equal("done"u8.ToArray(), (await busy.ReadFrameAsync()).Content);
+        Assert.True(await busy.IsClosedByServerAsync());
+        Assert.True(await idle.IsClosedByServerAsync());
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, server.Server.ConnectionCount);
+        await Assert.ThrowsAnyAsync<SocketException>(() => RawClient.ConnectAsync(server.EndPoint));
+    }
+
+    [Fact]
+    public async Task Stop_ConnectionsPastTimeout_Aborted()
+    {
+        var handler = new DelegateHandler(async context =>
+        {
+            await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+            context.Respond("binary/x", "binary", "late"u8);
+        });
+        RunningServer server = await RunningServer.StartAsync(handler, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        await using RawClient stuck = await RawClient.ConnectAsync(server.EndPoint);
+        await stuck.SendAsync(Frames.Binary("x"u8));
+        await Task.Delay(100);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Task stopping = server.Server.StopAsync();
+        Assert.True(await stuck.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        _ = stopping;
+    }
+
+    [Fact]
+    public async Task Echo_LargePayload_ReturnedIntact()
+    {
+        await using RunningServer server = await RunningServer.StartEchoAsync();
+        using Socket socket = Endpoints.CreateSocket(server.EndPoint);
+        await socket.ConnectAsync(server.EndPoint);
+        byte[] payload = new byte[1 << 20];
+        new Random(3).NextBytes(payload);
+
+        Task send = socket.SendAsync(payload, SocketFlags.None);
+        byte[] back = new byte[payload.Length];
+        int total = 0;
+        while (total < back.Length)
+        {
+            int n = await socket.ReceiveAsync(back.AsMemory(total), SocketFlags.None);
+            Assert.NotEqual(0, n);
+            total += n;
+        }
+
+        await send;
+        Assert.Equal(payload, back);
+    }
+
+    private sealed class DelegateHandler(Func<MessageContext, ValueTask> handle) : IMessageHandler
+    {
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Framewire.Protocol;
+
+namespace Framewire.Tests.Support;
+
+/// <summary>Builds raw frames byte by byte, independently of the encoder under test.</summary>
+internal static class Frames
+{
+    public static byte[] Raw(string headerJson, ReadOnlySpan<byte> content)
+    {
+        byte[] header = Encoding.UTF8.GetBytes(headerJson);
+        return Raw(header, content);
+    }
+
+    public static byte[] Raw(ReadOnlySpan<byte> header, ReadOnlySpan<byte> content)
+    {
+        byte[] frame = new byte[2 + header.Length + content.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)header.Length);
+        header.CopyTo(frame.AsSpan(2));
+        content.CopyTo(frame.AsSpan(2 + header.Length));
+        return frame;
+    }
+
+    public static byte[] Json(string contentJson, string encoding = "utf-8")
+    {
+        byte[] content = Encoding.UTF8.GetBytes(contentJson);
+        return Raw($"{{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"{encoding}\", \"content-length\": {content.Length}}}", content);
+    }
+
+    public static byte[] Binary(ReadOnlySpan<byte> content) =>
+        Raw($"{{\"byteorder\": \"little\", \"content-type\": \"binary/custom-client-binary-type\", \"content-encoding\": \"binary\", \"content-length\": {content.Length}}}", content);
+
+    public static byte[] Encode(string contentType, string encoding, ReadOnlySpan<byte> content, IReadOnlyList<HeaderField>? custom = null)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameEncoder.Write(writer, contentType, encoding, content, custom);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Splits <paramref name="bytes"/> into a multi-segment sequence at the given offsets.</summary>
+    public static ReadOnlySequence<byte> Segmented(byte[] bytes, params int[] cuts)
+    {
+        var segments = new List<byte[]>();
+        int start = 0;
+        foreach (int cut in cuts)
+        {
+            segments.Add(bytes[start..cut]);
+            start = cut;
+        }
+
+        segments.Add(bytes[start..]);
+        Segment first = new(segments[0]);
+        Segment last = first;
+        for (int i = 1; i < segments.Count; i++)
+        {
+            last = last.Append(segments[i]);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+}
