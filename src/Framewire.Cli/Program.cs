@@ -28,7 +28,8 @@ if (parsed.Errors.Count > 0)
     }
 
     Console.Error.WriteLine();
-    Console.Error.WriteLine($"Usage: see 'framewire {parsed.CommandResult.Command.Name} --help'");
+    string command = parsed.CommandResult.Command is RootCommand ? "framewire" : "framewire " + parsed.CommandResult.Command.Name;
+    Console.Error.WriteLine($"Usage: see '{command} --help'");
     return (int)ExitCode.Usage;
 }
 

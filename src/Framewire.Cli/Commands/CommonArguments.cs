@@ -11,6 +11,7 @@ internal static class CommonArguments
         Description = $"IPv4/IPv6 address, host name, or unix:/path/to.sock (default {Endpoints.DefaultHost})",
         Arity = ArgumentArity.ZeroOrOne,
         DefaultValueFactory = _ => Endpoints.DefaultHost,
+        CustomParser = ParseHost,
     };
 
     public static Argument<int> Port() => new("port")
@@ -21,7 +22,7 @@ internal static class CommonArguments
         CustomParser = ParsePort,
     };
 
-    public static Argument<string> RequiredHost() => new("host") { Description = "Server address, host name, or unix:/path/to.sock" };
+    public static Argument<string> RequiredHost() => new("host") { Description = "Server address, host name, or unix:/path/to.sock", CustomParser = ParseHost };
 
     public static Argument<int> RequiredPort() => new("port") { Description = "Server port", CustomParser = ParsePort };
 
@@ -33,6 +34,19 @@ internal static class CommonArguments
         DefaultValueFactory = _ => defaultValue,
         CustomParser = ParseSize,
     };
+
+    private static string ParseHost(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : Endpoints.DefaultHost;
+
+        // An unknown option lands here as a positional value; say what it really is.
+        if (text.StartsWith('-'))
+        {
+            result.AddError($"Unrecognized option '{text}'.");
+        }
+
+        return text;
+    }
 
     private static int ParsePort(ArgumentResult result)
     {

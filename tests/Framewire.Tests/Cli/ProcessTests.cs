@@ -1,0 +1,64 @@
+using Framewire.Client;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Cli;
+
+/// <summary>The built framewire command as a real process: signals, exit codes, usage errors.</summary>
+public class ProcessTests
+{
+    [Fact]
+    public async Task AppServer_Sigterm_StopsGracefullyAndExitsZero()
+    {
+        await using ChildProcess server = ChildProcess.StartFramewire("app-server", "127.0.0.1", "0");
+        int port = await server.WaitForListeningPortAsync();
+        await using (MessageClient client = await MessageClient.ConnectAsync("127.0.0.1", port))
+        {
+            Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
+        }
+
+        server.Terminate();
+
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("Stopped after serving 1 connection(s)", server.Stdout.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnServer_Sigint_ExitsZero()
+    {
+        await using ChildProcess server = ChildProcess.StartFramewire("multiconn-server", "127.0.0.1", "0");
+        await server.WaitForListeningPortAsync();
+
+        server.Interrupt();
+
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Theory]
+    [InlineData("app-client", "127.0.0.1")]
+    [InlineData("app-client", "127.0.0.1", "notaport", "search", "x")]
+    [InlineData("app-server", "127.0.0.1", "70000")]
+    [InlineData("app-server", "--max-header-length", "lots")]
+    [InlineData("multiconn-client", "127.0.0.1", "65432", "0")]
+    [InlineData("echo-server", "--no-such-option")]
+    [InlineData("no-such-command")]
+    public async Task BadArguments_PrintUsageErrorAndExitTwo(params string[] args)
+    {
+        (int code, _, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire(args));
+
+        Assert.Equal(2, code);
+        Assert.Contains("Error:", stderr, StringComparison.Ordinal);
+        Assert.Contains("--help", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_ListsTheSeedsPrograms()
+    {
+        (int code, string stdout, _) = await ChildProcess.RunAsync(ChildProcess.StartFramewire("--help"));
+
+        Assert.Equal(0, code);
+        foreach (string command in new[] { "echo-server", "echo-client", "multiconn-server", "multiconn-client", "app-server", "app-client" })
+        {
+            Assert.Contains(command, stdout, StringComparison.Ordinal);
+        }
+    }
+}
