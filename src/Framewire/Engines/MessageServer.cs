@@ -36,10 +36,10 @@ public sealed class MessageServer : IAsyncDisposable
 
     /// <summary>Creates a server for raw byte streams.</summary>
     public MessageServer(IStreamHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
-        : this(options, loggerFactory, out _, out _, out _)
+        : this(options, loggerFactory, out ILogger logger, out _, out _)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        _protocolFactory = _ => new StreamProtocol(handler);
+        _protocolFactory = info => new StreamProtocol(handler, info, logger);
     }
 
     private MessageServer(MessageServerOptions? options, ILoggerFactory? loggerFactory, out ILogger logger, out MessageServerOptions resolved, out CancellationToken stopping)

@@ -45,6 +45,11 @@ internal sealed class FrameProtocol : ConnectionProtocol
                 return Refuse(error, output);
             }
 
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.RequestReceived(_logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
+            }
+
             _context.Begin(frame, output);
             ValueTask handled;
             try

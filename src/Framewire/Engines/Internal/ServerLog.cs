@@ -36,5 +36,11 @@ internal static partial class ServerLog
     [LoggerMessage(10, LogLevel.Debug, "Connection {ConnectionId} failed")]
     public static partial void ConnectionFailed(ILogger logger, long connectionId, Exception exception);
 
+    [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId}: request {ContentType}, {ContentLength} byte(s)")]
+    public static partial void RequestReceived(ILogger logger, long connectionId, string contentType, int contentLength);
+
+    [LoggerMessage(12, LogLevel.Debug, "Connection {ConnectionId}: received {Count} byte(s)")]
+    public static partial void BytesReceived(ILogger logger, long connectionId, long count);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

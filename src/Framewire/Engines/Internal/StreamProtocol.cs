@@ -1,15 +1,21 @@
 using System.Buffers;
 using Framewire.Apps;
+using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
 
 /// <summary>Raw byte streams handed to an <see cref="IStreamHandler"/>.</summary>
-internal sealed class StreamProtocol(IStreamHandler handler) : ConnectionProtocol
+internal sealed class StreamProtocol(IStreamHandler handler, ConnectionInfo connection, ILogger logger) : ConnectionProtocol
 {
     public override bool HasPartialMessage => false;
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.BytesReceived(logger, connection.Id, input.Length);
+        }
+
         handler.OnReceived(ref input, output);
         return ProcessStatus.NeedMoreData;
     }
