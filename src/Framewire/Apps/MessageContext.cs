@@ -14,10 +14,15 @@ public sealed class MessageContext
 {
     private readonly PooledBufferWriter _content = new();
     private readonly PooledBufferWriter _transcoded = new();
+    private readonly WorkerPool _workers;
     private IBufferWriter<byte>? _output;
     private bool _contentStarted;
 
-    internal MessageContext(ConnectionInfo connection) => Connection = connection;
+    internal MessageContext(ConnectionInfo connection, WorkerPool workers)
+    {
+        Connection = connection;
+        _workers = workers;
+    }
 
     /// <summary>The request being handled.</summary>
     public Frame Request { get; private set; }
@@ -59,6 +64,36 @@ public sealed class MessageContext
         }
 
         return utf8;
+    }
+
+    /// <summary>
+    /// Runs CPU-bound work on the server's bounded worker pool instead of the I/O path, and completes when it is
+    /// done; the work may read the request and answer it. Return the result from the handler: the engine keeps
+    /// serving other connections meanwhile, and this connection's later requests wait their turn.
+    /// </summary>
+    /// <exception cref="ProtocolException"><c>server_busy</c> when the worker queue is full.</exception>
+    public ValueTask RunCpuBoundAsync<TState>(TState state, Action<MessageContext, TState> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool queued = _workers.TrySchedule(() =>
+        {
+            try
+            {
+                work(this, state);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        if (!queued)
+        {
+            throw new ProtocolException(ErrorCode.ServerBusy, "Every worker is busy; try again later.");
+        }
+
+        return new ValueTask(done.Task);
     }
 
     /// <summary>Answers with the content written to <see cref="ResponseContent"/>.</summary>

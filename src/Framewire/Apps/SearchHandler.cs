@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Framewire.Apps.Internal;
@@ -13,8 +14,16 @@ namespace Framewire.Apps;
 /// from a lookup table, any other action with <c>Error: invalid action '…'.</c>, and a binary request with the
 /// first 10 bytes of its content. Answers are byte-identical to the seed's Python server.
 /// </summary>
+/// <remarks>
+/// One action goes beyond the seed, to show CPU-bound work kept off the I/O path:
+/// <c>{"action": "hash", "value": s, "rounds": n}</c> answers <c>{"result": hex}</c>, SHA-256 applied n times
+/// (1 by default, at most <see cref="MaxHashRounds"/>) to the UTF-8 of s, computed on the server's worker pool.
+/// </remarks>
 public sealed class SearchHandler : IMessageHandler
 {
+    /// <summary>The most SHA-256 rounds one hash request may ask for (about a second of one core).</summary>
+    public const int MaxHashRounds = 1_000_000;
+
     private const int StackLimit = 256;
 
     private static ReadOnlySpan<byte> BinaryAnswerPrefix => "First 10 bytes of request: "u8;
@@ -98,13 +107,10 @@ public sealed class SearchHandler : IMessageHandler
         ArgumentNullException.ThrowIfNull(context);
         if (context.Request.Header.IsJson)
         {
-            AnswerJson(context);
-        }
-        else
-        {
-            AnswerBinary(context);
+            return AnswerJson(context);
         }
 
+        AnswerBinary(context);
         return ValueTask.CompletedTask;
     }
 
@@ -118,13 +124,15 @@ public sealed class SearchHandler : IMessageHandler
         context.Respond(ContentTypes.ServerBinary, ContentTypes.Binary, content[..(BinaryAnswerPrefix.Length + taken)]);
     }
 
-    private void AnswerJson(MessageContext context)
+    private ValueTask AnswerJson(MessageContext context)
     {
         var reader = new Utf8JsonReader(context.GetJsonUtf8(), ReaderOptions);
         Utf8JsonReader action = default;
         Utf8JsonReader value = default;
+        Utf8JsonReader rounds = default;
         bool hasAction = false;
         bool hasValue = false;
+        bool hasRounds = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -135,13 +143,14 @@ public sealed class SearchHandler : IMessageHandler
                 }
 
                 context.RespondError(ErrorCode.InvalidRequest, "The request must be a JSON object.");
-                return;
+                return ValueTask.CompletedTask;
             }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 bool isAction = reader.ValueTextEquals("action"u8);
                 bool isValue = !isAction && reader.ValueTextEquals("value"u8);
+                bool isRounds = !isAction && !isValue && reader.ValueTextEquals("rounds"u8);
                 reader.Read();
                 if (isAction)
                 {
@@ -152,6 +161,11 @@ public sealed class SearchHandler : IMessageHandler
                 {
                     value = reader;
                     hasValue = true;
+                }
+                else if (isRounds)
+                {
+                    rounds = reader;
+                    hasRounds = true;
                 }
 
                 reader.Skip();
@@ -164,17 +178,61 @@ public sealed class SearchHandler : IMessageHandler
         catch (JsonException e)
         {
             context.RespondError(ErrorCode.ContentNotJson, $"The request is not valid JSON: {e.Message}");
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        if (hasAction && action.TokenType == JsonTokenType.String && action.ValueTextEquals("search"u8))
+        if (hasAction && action.TokenType == JsonTokenType.String)
         {
-            Search(context, ref value, hasValue);
+            if (action.ValueTextEquals("search"u8))
+            {
+                Search(context, ref value, hasValue);
+                return ValueTask.CompletedTask;
+            }
+
+            if (action.ValueTextEquals("hash"u8))
+            {
+                return Hash(context, ref value, hasValue, ref rounds, hasRounds);
+            }
         }
-        else
+
+        RespondText(context, InvalidActionPrefix, ref action, hasAction, "'."u8);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Hash(MessageContext context, ref Utf8JsonReader value, bool hasValue, ref Utf8JsonReader rounds, bool hasRounds)
+    {
+        if (!hasValue || value.TokenType != JsonTokenType.String)
         {
-            RespondText(context, InvalidActionPrefix, ref action, hasAction, "'."u8);
+            context.RespondError(ErrorCode.InvalidRequest, "hash needs a string 'value'.");
+            return ValueTask.CompletedTask;
         }
+
+        int count = 1;
+        if (hasRounds && (rounds.TokenType != JsonTokenType.Number || !rounds.TryGetInt32(out count) || count is < 1 or > MaxHashRounds))
+        {
+            context.RespondError(ErrorCode.InvalidRequest, $"hash 'rounds' must be a whole number from 1 to {MaxHashRounds}.");
+            return ValueTask.CompletedTask;
+        }
+
+        byte[] input = Encoding.UTF8.GetBytes(value.GetString()!);
+        return context.RunCpuBoundAsync((input, count), static (ctx, work) =>
+        {
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(work.input, digest);
+            for (int i = 1; i < work.count; i++)
+            {
+                SHA256.HashData(digest, digest);
+            }
+
+            Span<byte> hex = stackalloc byte[SHA256.HashSizeInBytes * 2];
+            Convert.TryToHexStringLower(digest, hex, out _);
+            var json = new PythonJsonWriter(ctx.ResponseContent);
+            json.WriteStartObject();
+            json.WritePropertyName("result");
+            json.WriteStringValue(hex);
+            json.WriteEndObject();
+            ctx.Respond(ContentTypes.Json, ContentTypes.Utf8);
+        });
     }
 
     private void Search(MessageContext context, ref Utf8JsonReader value, bool hasValue)

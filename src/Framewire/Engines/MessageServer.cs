@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
+using Framewire.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,6 +21,7 @@ public sealed class MessageServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<long, (SocketConnection Connection, Task Running)> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly WorkerPool _workers;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
@@ -31,7 +33,7 @@ public sealed class MessageServer : IAsyncDisposable
         : this(options, loggerFactory, out ILogger logger, out MessageServerOptions resolved, out CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        _protocolFactory = info => new FrameProtocol(handler, resolved.Limits, info, logger, stopping);
+        _protocolFactory = info => new FrameProtocol(handler, resolved.Limits, info, _workers, logger, stopping);
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
@@ -47,6 +49,7 @@ public sealed class MessageServer : IAsyncDisposable
         _options = resolved = options ?? new MessageServerOptions();
         _logger = logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Framewire.Server");
         stopping = _stopping.Token;
+        _workers = new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength);
         _protocolFactory = null!;
     }
 
@@ -148,6 +151,7 @@ public sealed class MessageServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _workers.Dispose();
         _stopping.Dispose();
     }
 

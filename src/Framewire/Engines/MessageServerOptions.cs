@@ -26,6 +26,15 @@ public sealed class MessageServerOptions
     /// </summary>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Threads for CPU-bound work that handlers offload: one per processor by default.</summary>
+    public int WorkerThreads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// CPU-bound work items that may wait for a worker; beyond this, requests are refused with <c>server_busy</c>
+    /// rather than queued without bound.
+    /// </summary>
+    public int WorkerQueueLength { get; set; } = 1024;
+
     /// <summary>
     /// Wait with a zero-byte receive until data arrives before taking a buffer from the pool, so an idle
     /// connection holds no receive buffer (as Kestrel does). Costs one more receive call per read.

@@ -45,7 +45,7 @@ public ref struct PythonJsonWriter
     public void WriteEndArray() => WriteEndContainer((byte)']');
 
     /// <summary>Writes a key and <c>": "</c>.</summary>
-    public void WritePropertyName(ReadOnlySpan<char> name)
+    public void WritePropertyName(scoped ReadOnlySpan<char> name)
     {
         WriteSeparator();
         WriteEscaped(_output, name);
@@ -54,14 +54,14 @@ public ref struct PythonJsonWriter
     }
 
     /// <summary>Writes a string value given as UTF-16.</summary>
-    public void WriteStringValue(ReadOnlySpan<char> value)
+    public void WriteStringValue(scoped ReadOnlySpan<char> value)
     {
         WriteSeparator();
         WriteEscaped(_output, value);
     }
 
     /// <summary>Writes a string value given as UTF-8 (which must be valid UTF-8).</summary>
-    public void WriteStringValue(ReadOnlySpan<byte> utf8Value)
+    public void WriteStringValue(scoped ReadOnlySpan<byte> utf8Value)
     {
         WriteSeparator();
         WriteEscaped(_output, utf8Value);
@@ -91,7 +91,7 @@ public ref struct PythonJsonWriter
     }
 
     /// <summary>Writes a value that is already JSON text (for example a custom header kept raw).</summary>
-    public void WriteRawValue(ReadOnlySpan<char> json)
+    public void WriteRawValue(scoped ReadOnlySpan<char> json)
     {
         WriteSeparator();
         Span<byte> span = _output.GetSpan(Encoding.UTF8.GetMaxByteCount(json.Length));

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Framewire.Apps;
+using Framewire.Internal;
 using Framewire.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -19,11 +20,11 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly CancellationToken _stopping;
     private ValueTask _pending;
 
-    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, ILogger logger, CancellationToken stopping)
+    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping)
     {
         _decoder = new FrameDecoder(limits);
         _handler = handler;
-        _context = new MessageContext(connection);
+        _context = new MessageContext(connection, workers);
         _logger = logger;
         _stopping = stopping;
     }
