@@ -9,6 +9,9 @@ public sealed class MessageServerOptions
     /// <summary>Where to listen; the seed's 127.0.0.1:65432 by default. Port 0 picks a free port.</summary>
     public EndPoint EndPoint { get; set; } = new IPEndPoint(IPAddress.Loopback, Endpoints.DefaultPort);
 
+    /// <summary>The engine that runs the sockets.</summary>
+    public ServerEngine Engine { get; set; } = ServerEngine.Async;
+
     /// <summary>Frame size limits.</summary>
     public FrameLimits Limits { get; set; } = FrameLimits.Default;
 

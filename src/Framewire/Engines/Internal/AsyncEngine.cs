@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Framewire.Apps;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>The async engine: an accept loop on <see cref="Socket.AcceptAsync(CancellationToken)"/> and one <see cref="SocketConnection"/> per client.</summary>
+internal sealed class AsyncEngine : Engine
+{
+    private readonly ConcurrentDictionary<long, (SocketConnection Connection, Task Running)> _connections = new();
+    private Socket? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+    private volatile bool _stopping;
+
+    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
+        : base(options, protocolFactory, logger)
+    {
+    }
+
+    public override int ConnectionCount => _connections.Count;
+
+    public override EndPoint Start()
+    {
+        _listener = Listeners.Listen(Options.EndPoint, Options.Backlog);
+        _acceptLoop = AcceptLoopAsync(_listener);
+        return _listener.LocalEndPoint!;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _listener?.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+
+        ServerLog.Stopping(Logger, _connections.Count);
+        foreach ((SocketConnection connection, _) in _connections.Values)
+        {
+            connection.BeginShutdown();
+        }
+
+        var running = new List<Task>(_connections.Count);
+        foreach ((_, Task task) in _connections.Values)
+        {
+            running.Add(task);
+        }
+
+        Task drained = Task.WhenAll(running);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.ShutdownTimeout);
+        try
+        {
+            await drained.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            ServerLog.AbortingConnections(Logger, _connections.Count);
+            foreach ((SocketConnection connection, _) in _connections.Values)
+            {
+                connection.Abort();
+            }
+
+            await drained.ConfigureAwait(false);
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException) when (_stopping)
+            {
+                // The listener was closed by StopAsync.
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            {
+                // The client gave up before we accepted it; nothing to do for the others.
+                continue;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors or kernel memory: back off so closing connections can free some, then retry.
+                const int BackoffMs = 100;
+                ServerLog.AcceptRetry(Logger, e.SocketErrorCode.ToString(), BackoffMs);
+                await Task.Delay(BackoffMs).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception e)
+            {
+                ServerLog.AcceptFailed(Logger, Endpoints.Format(Options.EndPoint), e);
+                return;
+            }
+
+            StartConnection(accepted);
+        }
+    }
+
+    private void StartConnection(Socket accepted)
+    {
+        if (accepted.ProtocolType == ProtocolType.Tcp)
+        {
+            accepted.NoDelay = true;
+        }
+
+        ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
+        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, Logger);
+
+        // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task running = RunConnectionAsync(connection, start.Task);
+        _connections[info.Id] = (connection, running);
+        start.SetResult();
+        if (_stopping)
+        {
+            connection.BeginShutdown();
+        }
+    }
+
+    private async Task RunConnectionAsync(SocketConnection connection, Task start)
+    {
+        await start.ConfigureAwait(false);
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection.Info.Id, out _);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net;
+using Framewire.Apps;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// What <see cref="MessageServer"/> needs of an engine: listen, run connections through the protocol the
+/// factory makes, and stop gracefully. Engines differ only in how they move bytes.
+/// </summary>
+internal abstract class Engine
+{
+    private long _nextConnectionId;
+    private long _acceptedTotal;
+
+    protected Engine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
+    {
+        Options = options;
+        ProtocolFactory = protocolFactory;
+        Logger = logger;
+    }
+
+    public abstract int ConnectionCount { get; }
+
+    public long AcceptedTotal => Interlocked.Read(ref _acceptedTotal);
+
+    protected MessageServerOptions Options { get; }
+
+    protected Func<ConnectionInfo, ConnectionProtocol> ProtocolFactory { get; }
+
+    protected ILogger Logger { get; }
+
+    /// <summary>Binds and starts accepting; returns the address actually bound.</summary>
+    public abstract EndPoint Start();
+
+    /// <summary>Stops accepting, drains connections within the shutdown timeout, aborts the rest.</summary>
+    public abstract Task StopAsync(CancellationToken cancellationToken);
+
+    protected ConnectionInfo NewConnection(EndPoint? remote, EndPoint? local)
+    {
+        Interlocked.Increment(ref _acceptedTotal);
+        var info = new ConnectionInfo(Interlocked.Increment(ref _nextConnectionId), remote, local);
+        if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.ConnectionAccepted(Logger, info.Id, Endpoints.Format(remote));
+        }
+
+        return info;
+    }
+}
