@@ -18,8 +18,17 @@ internal abstract class ConnectionProtocol
     /// <summary>Processes <paramref name="input"/>, leaving it sliced to what was not consumed.</summary>
     public abstract ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output);
 
-    /// <summary>Waits for the handler that made <see cref="Process"/> return <see cref="ProcessStatus.Pending"/> and completes its request.</summary>
-    public virtual ValueTask CompletePendingAsync() => ValueTask.CompletedTask;
+    /// <summary>
+    /// The handler work that made <see cref="Process"/> return <see cref="ProcessStatus.Pending"/>; null otherwise.
+    /// Until it completes, the handler owns the connection's output and the request's bytes: the engine must not
+    /// touch either.
+    /// </summary>
+    public virtual Task? PendingTask => null;
+
+    /// <summary>Finishes the request whose <see cref="PendingTask"/> has completed; then call <see cref="Process"/> again.</summary>
+    public virtual void CompletePending()
+    {
+    }
 
     /// <summary>
     /// Called once when no more input will come, with what was left unconsumed. Writes an error frame when a

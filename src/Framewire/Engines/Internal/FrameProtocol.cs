@@ -18,7 +18,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly MessageContext _context;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
-    private ValueTask _pending;
+    private Task? _pending;
 
     public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping)
     {
@@ -64,7 +64,8 @@ internal sealed class FrameProtocol : ConnectionProtocol
 
             if (!handled.IsCompleted)
             {
-                _pending = handled;
+                // Only the slow path pays for a Task: engines wait on it once and then inspect it.
+                _pending = handled.AsTask();
                 return ProcessStatus.Pending;
             }
 
@@ -72,19 +73,13 @@ internal sealed class FrameProtocol : ConnectionProtocol
         }
     }
 
-    public override async ValueTask CompletePendingAsync()
+    public override Task? PendingTask => _pending;
+
+    public override void CompletePending()
     {
-        ValueTask pending = _pending;
-        _pending = default;
-        try
-        {
-            await pending.ConfigureAwait(false);
-            Finish(ValueTask.CompletedTask);
-        }
-        catch (Exception e)
-        {
-            Finish(ValueTask.FromException(e));
-        }
+        Task pending = _pending ?? throw new InvalidOperationException("No handler is pending.");
+        _pending = null;
+        Finish(new ValueTask(pending));
     }
 
     public override void OnEndOfInput(bool hasUnconsumedInput, bool shuttingDown, IBufferWriter<byte> output)

@@ -135,7 +135,8 @@ internal sealed class SocketConnection
             ProcessStatus status;
             while ((status = _protocol.Process(ref buffer, _output)) == ProcessStatus.Pending)
             {
-                await _protocol.CompletePendingAsync().ConfigureAwait(false);
+                await _protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _protocol.CompletePending();
             }
 
             bool unconsumed = !buffer.IsEmpty;
