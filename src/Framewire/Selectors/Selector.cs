@@ -22,7 +22,7 @@ namespace Framewire.Selectors;
 /// </remarks>
 public abstract class Selector : IDisposable
 {
-    // Every registration by descriptor: as in Python, a descriptor is registered once, whichever Socket wraps it.
+    // Every registration by descriptor, sockets or not: as in Python, a descriptor is registered once, whatever wraps it.
     private readonly Dictionary<nint, SelectorKey> _handles = [];
     private readonly Dictionary<Socket, SelectorKey> _sockets = [];
     private readonly ReadOnlyDictionary<Socket, SelectorKey> _map;
@@ -52,6 +52,14 @@ public abstract class Selector : IDisposable
         return Add(socket, handle.DangerousGetHandle(), events, data);
     }
 
+    /// <summary>Registers a descriptor that has no <see cref="Socket"/>, such as an event loop's eventfd for wake-ups.</summary>
+    internal SelectorKey Register(nint handle, SelectorEvents events, object? data = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(handle);
+        ThrowIfDisposed();
+        return Add(null, handle, events, data);
+    }
+
     /// <summary>Changes the events a socket is registered for, and its data.</summary>
     /// <returns>The registration, updated in place.</returns>
     /// <exception cref="ArgumentException"><paramref name="events"/> is not valid.</exception>
@@ -73,12 +81,18 @@ public abstract class Selector : IDisposable
     /// <exception cref="Win32Exception">The kernel refused the change.</exception>
     public SelectorKey Modify(Socket socket, SelectorEvents events) => Change(GetKey(socket), events);
 
+    /// <summary>Changes the events a descriptor registered without a socket is registered for.</summary>
+    internal SelectorKey Modify(nint handle, SelectorEvents events) => Change(GetKey(handle), events);
+
     /// <summary>Ends a socket's registration. A socket disposed since it was registered can still be unregistered.</summary>
     /// <returns>The registration that ended.</returns>
     /// <exception cref="KeyNotFoundException">The socket is not registered.</exception>
     /// <exception cref="ObjectDisposedException">The selector is disposed.</exception>
     /// <exception cref="Win32Exception">The kernel refused to remove the registration.</exception>
     public SelectorKey Unregister(Socket socket) => Remove(GetKey(socket));
+
+    /// <summary>Ends the registration of a descriptor registered without a socket.</summary>
+    internal SelectorKey Unregister(nint handle) => Remove(GetKey(handle));
 
     /// <summary>Waits until at least one registration is ready, or the timeout passes.</summary>
     /// <param name="timeout">
@@ -193,7 +207,7 @@ public abstract class Selector : IDisposable
         }
     }
 
-    private SelectorKey Add(Socket socket, nint handle, SelectorEvents events, object? data)
+    private SelectorKey Add(Socket? socket, nint handle, SelectorEvents events, object? data)
     {
         ValidateEvents(events);
         if (_handles.ContainsKey(handle))
@@ -204,7 +218,10 @@ public abstract class Selector : IDisposable
         var key = new SelectorKey(socket, handle, events, data);
         AddCore(key);
         _handles.Add(handle, key);
-        _sockets.Add(socket, key);
+        if (socket is not null)
+        {
+            _sockets.Add(socket, key);
+        }
 
         return key;
     }
@@ -225,7 +242,21 @@ public abstract class Selector : IDisposable
     {
         RemoveCore(key);
         _handles.Remove(key.Handle);
-        _sockets.Remove(key.Socket!);
+        if (key.Socket is not null)
+        {
+            _sockets.Remove(key.Socket);
+        }
+
+        return key;
+    }
+
+    private SelectorKey GetKey(nint handle)
+    {
+        ThrowIfDisposed();
+        if (!_handles.TryGetValue(handle, out SelectorKey? key))
+        {
+            ThrowNotRegistered(handle);
+        }
 
         return key;
     }
@@ -239,11 +270,16 @@ public abstract class Selector : IDisposable
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowAlreadyRegistered(Socket socket, nint handle) =>
-        throw new ArgumentException($"Descriptor {handle} is already registered.", nameof(socket));
+    private static void ThrowAlreadyRegistered(Socket? socket, nint handle) =>
+        throw new ArgumentException($"Descriptor {handle} is already registered.", socket is null ? nameof(handle) : nameof(socket));
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotRegistered() =>
         throw new KeyNotFoundException("The socket is not registered.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotRegistered(nint handle) =>
+        throw new KeyNotFoundException($"Descriptor {handle} is not registered.");
 }

@@ -9,7 +9,8 @@ namespace Framewire.Selectors;
 /// <remarks>
 /// Every wait hands the runtime the whole interest set and costs time in proportion to it, and
 /// <see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/> may
-/// allocate: this selector is for correctness where nothing better exists, not for speed.
+/// allocate: this selector is for correctness where nothing better exists, not for speed. Only sockets can be
+/// registered.
 /// </remarks>
 public sealed class SocketSelectSelector : Selector
 {
@@ -29,6 +30,11 @@ public sealed class SocketSelectSelector : Selector
 
     private protected override void AddCore(SelectorKey key)
     {
+        if (key.Socket is null)
+        {
+            throw new NotSupportedException("Socket.Select can only wait for sockets.");
+        }
+
         if (_count == _keys.Length)
         {
             int capacity = _count * 2;

@@ -13,8 +13,8 @@ internal static class SelectorKinds
     public static TheoryData<string> All => Available(includeSocketSelect: true);
 
     /// <summary>
-    /// The implementations that call the kernel themselves (not the Socket.Select fallback): they retry interrupted
-    /// waits and do not allocate in Select.
+    /// The implementations that call the kernel themselves (not the Socket.Select fallback): they take descriptors
+    /// without a socket, retry interrupted waits, and do not allocate in Select.
     /// </summary>
     public static TheoryData<string> Native => Available(includeSocketSelect: false);
 

@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Framewire.Selectors.Internal;
 
 /// <summary>
-/// A file descriptor the selectors own (an epoll instance). Closing through a SafeHandle means a call still
+/// A file descriptor the selectors own (an epoll instance, an eventfd). Closing through a SafeHandle means a call still
 /// using the descriptor on another thread keeps its number from being reused until the call returns, and a selector
 /// that is never disposed does not leak it.
 /// </summary>
@@ -14,6 +14,8 @@ internal sealed class SafeFdHandle : SafeHandleMinusOneIsInvalid
         : base(ownsHandle: true)
     {
     }
+
+    public int Fd => (int)handle;
 
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }
