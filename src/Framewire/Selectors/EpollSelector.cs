@@ -28,9 +28,10 @@ public sealed class EpollSelector : Selector
     private readonly byte[] _events;
     private readonly SelectorEvent[] _ready;
 
-    // Keys by slot: epoll_data carries the slot, so an event finds its key with one array access.
-    private SelectorKey?[] _slots = new SelectorKey?[16];
+    // Keys by slot: epoll_data carries the slot, so an event finds its key with one array access. Unregistering frees a
+    // slot for the next registration, so the table stays as large as the most registrations at once.
     private readonly Stack<int> _freeSlots = new();
+    private SelectorKey?[] _slots = new SelectorKey?[16];
     private int _slotsUsed;
     private int _readyCount;
 

@@ -95,8 +95,8 @@ public sealed class SocketSelectSelector : Selector
             }
         }
 
-        // Socket.Select takes microseconds in an int: a wait beyond 35 minutes ends early with nothing ready, which a
-        // caller of a selector has to expect from any wait with a timeout anyway.
+        // Socket.Select takes microseconds in an int: a wait beyond 35 minutes ends early with nothing ready, which an
+        // event loop, selecting in a loop and recomputing its timers, takes in its stride.
         int microseconds = timeoutMs < 0 ? -1 : (int)Math.Min(timeoutMs * 1000L, int.MaxValue);
         try
         {
