@@ -14,8 +14,16 @@
  * Bounded by construction: connections <= 10000, depth <= 1024, warm-up <= 60 s, duration <= 120 s, and an
  * alarm ends the process if connecting or the run hangs.
  *
+ * machine_busy_s is the non-idle time of all CPUs over the measured window. Beyond server_cpu_s +
+ * client_cpu_s it holds the loopback's softirq work (not charged to either process) and anything else
+ * running: a figure far above the two together means the run shared the machine and should be repeated.
+ *
+ * --busy-poll polls epoll without sleeping: this client's CPU never goes idle, so its wake-up latency (large
+ * and variable on a VM, where an idle vCPU exits to the hypervisor) drops out of depth-1 results; it burns
+ * its whole core, so use it only with the client pinned to a core of its own.
+ *
  * Usage: loadgen --port P [--host 127.0.0.1] [--connections 64] [--depth 1] [--size 64] [--frame [--value K]]
- *                [--warmup 1] [--duration 4] [--pid SERVER_PID]
+ *                [--warmup 1] [--duration 4] [--pid SERVER_PID] [--busy-poll]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,7 +60,7 @@ struct conn {
 };
 
 static struct conn *conns;
-static int nconns = 64, depth = 1, size = 64, frame_mode = 0;
+static int nconns = 64, depth = 1, size = 64, frame_mode = 0, busy_poll = 0;
 static char *requests;           /* depth requests back to back */
 static size_t request_len;       /* one request */
 static uint64_t completed, errors;
@@ -83,6 +91,20 @@ static double cpu_seconds_of(int pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Non-idle time of all CPUs (user, nice, system, irq, softirq, steal) from /proc/stat, in seconds. */
+static double machine_busy_seconds(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq, &softirq, &steal);
+    fclose(f);
+    if (n < 8)
+        return -1;
+    return (double)(user + nice + system + irq + softirq + steal) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double own_cpu_seconds(void)
@@ -222,7 +244,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: loadgen --port P [--host 127.0.0.1] [--connections 64] [--depth 1] [--size 64]\n"
-            "               [--frame [--value morpheus]] [--warmup 1] [--duration 4] [--pid SERVER_PID]\n");
+            "               [--frame [--value morpheus]] [--warmup 1] [--duration 4] [--pid SERVER_PID] [--busy-poll]\n");
     exit(2);
 }
 
@@ -246,6 +268,7 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--frame") == 0) { frame_mode = 1; continue; }
+        if (strcmp(a, "--busy-poll") == 0) { busy_poll = 1; continue; }
         if (!v) usage();
         if (strcmp(a, "--host") == 0) host = v;
         else if (strcmp(a, "--port") == 0) port = (int)arg_in(v, 1, 65535, "--port");
@@ -357,7 +380,7 @@ int main(int argc, char **argv)
     double measure_from = start + warmup, measure_to = measure_from + duration;
     int measuring = 0;
     uint64_t completed_at_start = 0;
-    double server_cpu_at_start = 0, client_cpu_at_start = 0, t0 = start;
+    double server_cpu_at_start = 0, client_cpu_at_start = 0, machine_at_start = 0, t0 = start;
     for (;;) {
         double t = now();
         if (!measuring && t >= measure_from) {
@@ -366,10 +389,11 @@ int main(int argc, char **argv)
             completed_at_start = completed;
             server_cpu_at_start = pid ? cpu_seconds_of(pid) : 0;
             client_cpu_at_start = own_cpu_seconds();
+            machine_at_start = machine_busy_seconds();
         }
         if (measuring && t >= measure_to)
             break;
-        int n = epoll_wait(epfd, events, 1024, 50);
+        int n = epoll_wait(epfd, events, 1024, busy_poll ? 0 : 50);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -390,12 +414,13 @@ int main(int argc, char **argv)
     uint64_t messages = completed - completed_at_start;
     double server_cpu = pid ? cpu_seconds_of(pid) - server_cpu_at_start : 0;
     double client_cpu = own_cpu_seconds() - client_cpu_at_start;
+    double machine_busy = machine_busy_seconds() - machine_at_start;
 
     printf("mode=%s connections=%d depth=%d size=%zu connect_s=%.3f seconds=%.3f messages=%llu msg_per_s=%.0f",
            frame_mode ? "frame" : "echo", nconns, depth, request_len, connect_seconds, seconds,
            (unsigned long long)messages, (double)messages / seconds);
     if (pid)
         printf(" server_cpu_s=%.2f cpu_us_per_msg=%.3f", server_cpu, messages ? server_cpu * 1e6 / (double)messages : 0.0);
-    printf(" client_cpu_s=%.2f errors=%llu\n", client_cpu, (unsigned long long)errors);
+    printf(" client_cpu_s=%.2f machine_busy_s=%.2f errors=%llu\n", client_cpu, machine_busy, (unsigned long long)errors);
     return errors ? 1 : 0;
 }

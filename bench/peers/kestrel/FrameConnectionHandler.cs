@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace KestrelPeer;
 
@@ -19,6 +20,11 @@ internal sealed class FrameConnectionHandler : ConnectionHandler
     {
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
+
+        // On shutdown Kestrel asks each connection to close; ending the read loop then lets the host stop at
+        // once instead of aborting the connection after HostOptions.ShutdownTimeout.
+        CancellationToken closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        using CancellationTokenRegistration onClose = closeRequested.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), input);
         try
         {
             while (true)
@@ -53,6 +59,10 @@ internal sealed class FrameConnectionHandler : ConnectionHandler
         catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or FormatException)
         {
             // Not our protocol: drop the connection.
+        }
+        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException)
+        {
+            // Reset by the client or aborted: a normal end here, not worth Kestrel's error log line.
         }
     }
 
