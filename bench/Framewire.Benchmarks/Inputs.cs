@@ -1,0 +1,72 @@
+using System.Buffers;
+using System.Text;
+using Framewire.Protocol;
+
+namespace Framewire.Benchmarks;
+
+/// <summary>The frames the benchmarks decode and encode, built once.</summary>
+internal static class Inputs
+{
+    /// <summary>A receive buffer's segment size: the 4 KiB blocks System.IO.Pipelines' default pool hands out.</summary>
+    public const int SegmentSize = 4096;
+
+    /// <summary>The content of the seed client's search request.</summary>
+    public static byte[] SearchContent(string value) =>
+        Encoding.UTF8.GetBytes($"{{\"action\": \"search\", \"value\": \"{value}\"}}");
+
+    /// <summary>The seed client's search request, as a whole frame.</summary>
+    public static byte[] SearchRequest(string value) => Frame(ContentTypes.Json, ContentTypes.Utf8, SearchContent(value));
+
+    /// <summary>A binary request as the seed's client sends it, with <paramref name="length"/> bytes of content.</summary>
+    public static byte[] BinaryRequest(int length) => Frame(ContentTypes.ClientBinary, ContentTypes.Binary, BinaryContent(length));
+
+    public static byte[] BinaryContent(int length)
+    {
+        byte[] content = new byte[length];
+        for (int i = 0; i < content.Length; i++)
+        {
+            content[i] = (byte)('a' + (i % 26));
+        }
+
+        return content;
+    }
+
+    public static byte[] Frame(string contentType, string contentEncoding, byte[] content)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameEncoder.Write(writer, contentType, contentEncoding, content);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="bytes"/> as a multi-segment sequence: a first segment of <paramref name="firstSegment"/>
+    /// bytes (so the header can straddle two segments), then <see cref="SegmentSize"/> segments.
+    /// </summary>
+    public static ReadOnlySequence<byte> Segmented(byte[] bytes, int firstSegment)
+    {
+        var first = new Segment(bytes.AsMemory(0, firstSegment), 0);
+        Segment last = first;
+        for (int offset = firstSegment; offset < bytes.Length; offset += SegmentSize)
+        {
+            last = last.Append(bytes.AsMemory(offset, Math.Min(SegmentSize, bytes.Length - offset)));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}

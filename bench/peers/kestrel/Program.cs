@@ -1,0 +1,74 @@
+// Kestrel peer: raw TCP through Kestrel's socket transport and a ConnectionHandler, in two modes:
+//   --mode echo   pipe to pipe: every read is written back and flushed once;
+//   --mode frame  the seed's framed protocol (2-byte big-endian header length, JSON header, content) answering
+//                 the search app with the same table and byte-identical answers as Framewire's server.
+//
+// Why it is a fair peer: this is how ASP.NET Core's own samples and users serve a custom TCP protocol, on the
+// stack Microsoft tunes for TechEmpower: Kestrel's transport, System.IO.Pipelines, SequenceReader and
+// Utf8JsonReader. It keeps Kestrel's defaults (server GC from the Web SDK, backlog 512, NoDelay on, one
+// I/O queue per core) and adds no tuning a Kestrel user would not. It validates less than our server: a
+// frame it cannot parse closes the connection instead of getting an error frame.
+//
+// Usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432]
+// Prints "Listening on HOST:PORT" once Kestrel accepts connections; SIGTERM or Ctrl-C exits 0.
+
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using KestrelPeer;
+
+string host = "127.0.0.1";
+int port = 65432;
+string mode = "echo";
+for (int i = 0; i < args.Length; i++)
+{
+    string value = i + 1 < args.Length ? args[i + 1] : "";
+    switch (args[i])
+    {
+        case "--host": host = value; i++; break;
+        case "--port": port = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); i++; break;
+        case "--mode": mode = value; i++; break;
+        default:
+            await Console.Error.WriteLineAsync("usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432]");
+            return 2;
+    }
+}
+
+if (mode is not ("echo" or "frame"))
+{
+    await Console.Error.WriteLineAsync($"unknown mode '{mode}': echo or frame");
+    return 2;
+}
+
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+
+// stdout carries only the "Listening on" line; warnings and errors go to stderr.
+builder.Logging.ClearProviders();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+// Kestrel waits up to this long for open connections on SIGTERM before aborting them; a load generator's
+// connections never close by themselves, and a script should not wait the default 30 s.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+
+builder.WebHost.ConfigureKestrel(options =>
+{
+    options.Listen(IPAddress.Parse(host), port, listen =>
+    {
+        if (mode == "echo")
+        {
+            listen.UseConnectionHandler<EchoConnectionHandler>();
+        }
+        else
+        {
+            listen.UseConnectionHandler<FrameConnectionHandler>();
+        }
+    });
+});
+
+await using WebApplication app = builder.Build();
+await app.StartAsync();
+Console.Out.WriteLine($"Listening on {host}:{port}");
+Console.Out.Flush();
+await app.WaitForShutdownAsync();
+return 0;
