@@ -14,5 +14,6 @@ internal static class FramewireCommand
         MulticonnClientCommand.Create(shutdown),
         AppServerCommand.Create(shutdown),
         AppClientCommand.Create(shutdown),
+        BenchCommand.Create(shutdown),
     };
 }

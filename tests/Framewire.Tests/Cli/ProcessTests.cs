@@ -41,6 +41,9 @@ public class ProcessTests
     [InlineData("multiconn-client", "127.0.0.1", "65432", "0")]
     [InlineData("echo-server", "--no-such-option")]
     [InlineData("no-such-command")]
+    [InlineData("bench", "nonsense")]
+    [InlineData("bench", "echo", "--duration", "soon")]
+    [InlineData("bench", "oneshot", "--depth", "4")]
     public async Task BadArguments_PrintUsageErrorAndExitTwo(params string[] args)
     {
         (int code, _, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire(args));
@@ -56,7 +59,7 @@ public class ProcessTests
         (int code, string stdout, _) = await ChildProcess.RunAsync(ChildProcess.StartFramewire("--help"));
 
         Assert.Equal(0, code);
-        foreach (string command in new[] { "echo-server", "echo-client", "multiconn-server", "multiconn-client", "app-server", "app-client" })
+        foreach (string command in new[] { "echo-server", "echo-client", "multiconn-server", "multiconn-client", "app-server", "app-client", "bench" })
         {
             Assert.Contains(command, stdout, StringComparison.Ordinal);
         }

@@ -1,0 +1,41 @@
+using System.Net;
+
+namespace Framewire.Cli.Bench;
+
+/// <summary>
+/// Moves a run's bytes: opens the connections and runs their loops until the run is over. What to send, when, and
+/// what the answers must be is <see cref="BenchConnection"/>'s business, so a driver only does I/O and can be
+/// replaced (<c>--engine</c>).
+/// </summary>
+internal abstract class BenchDriver
+{
+    protected BenchDriver(EndPoint endPoint, RunControl run)
+    {
+        EndPoint = endPoint;
+        Run = run;
+    }
+
+    protected EndPoint EndPoint { get; }
+
+    protected RunControl Run { get; }
+
+    public static BenchDriver Create(BenchSettings settings, EndPoint endPoint, RunControl run)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Engine switch
+        {
+            BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run),
+            _ => throw new NotSupportedException($"The {settings.Engine} engine is not available."),
+        };
+    }
+
+    /// <summary>Opens every connection of a kept-open run before the clock starts; returns why it could not, or null.</summary>
+    public abstract Task<string?> ConnectAsync(IReadOnlyList<BenchConnection> connections, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts the run's clock (<see cref="RunControl.Begin"/>) as soon as the driver can send, before the returned
+    /// task is handed back, and runs the connections until sending has stopped and every request in flight has been
+    /// answered, has failed, or has timed out.
+    /// </summary>
+    public abstract Task RunAsync(IReadOnlyList<BenchConnection> connections);
+}

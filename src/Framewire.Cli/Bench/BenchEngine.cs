@@ -1,0 +1,8 @@
+namespace Framewire.Cli.Bench;
+
+/// <summary>Which driver runs the load generator's sockets.</summary>
+internal enum BenchEngine
+{
+    /// <summary>.NET's async <see cref="System.Net.Sockets.Socket"/>, one logical loop per connection.</summary>
+    Async,
+}
