@@ -3,6 +3,7 @@ using System.Net;
 using BenchmarkDotNet.Attributes;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
+using Framewire.Internal;
 using Framewire.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,6 +23,8 @@ public class SearchHandlerBenchmarks
 {
     private readonly SearchHandler _handler = new();
     private readonly ArrayBufferWriter<byte> _output = new(4096);
+    // The search and binary paths never queue work, so the pool starts no thread.
+    private readonly WorkerPool _workers = new(threadCount: 1, queueLength: 1);
     private FrameProtocol _protocol = null!;
     private MessageContext _context = null!;
     private ReadOnlySequence<byte> _hit;
@@ -34,14 +37,17 @@ public class SearchHandlerBenchmarks
     public void Setup()
     {
         var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        _protocol = new FrameProtocol(_handler, FrameLimits.Default, connection, NullLogger.Instance, CancellationToken.None);
-        _context = new MessageContext(connection);
+        _protocol = new FrameProtocol(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None);
+        _context = new MessageContext(connection, _workers);
         _hit = new ReadOnlySequence<byte>(Inputs.SearchRequest("morpheus"));
         _miss = new ReadOnlySequence<byte>(Inputs.SearchRequest("k"));
         _binary = new ReadOnlySequence<byte>(Inputs.BinaryRequest(64));
         _hitFrame = DecodeOne(_hit);
         _missFrame = DecodeOne(_miss);
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _workers.Dispose();
 
     [Benchmark(Baseline = true)]
     public int Engine_SearchHit() => Process(_hit);
