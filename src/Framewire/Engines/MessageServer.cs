@@ -58,7 +58,18 @@ public sealed class MessageServer : IAsyncDisposable
             throw new InvalidOperationException("The server has already been started.");
         }
 
-        LocalEndPoint = _engine.Start();
+        try
+        {
+            LocalEndPoint = _engine.Start();
+        }
+        catch
+        {
+            // Nothing runs and nothing was bound: there is nothing to stop, and a Unix socket file that is in the
+            // way belongs to someone else.
+            Volatile.Write(ref _state, 3);
+            throw;
+        }
+
         ServerLog.Listening(_logger, Endpoints.Format(LocalEndPoint));
         return Task.CompletedTask;
     }
@@ -103,7 +114,8 @@ public sealed class MessageServer : IAsyncDisposable
         Engine engine = _options.Engine switch
         {
             ServerEngine.Async => new AsyncEngine(_options, protocolFactory, _logger),
-            _ => throw new NotSupportedException($"The {_options.Engine} engine is not available."),
+            ServerEngine.Selector => new SelectorEngine(_options, protocolFactory, _logger),
+            _ => throw new ArgumentOutOfRangeException(nameof(protocolFactory), _options.Engine, "Unknown engine."),
         };
         return engine;
     }

@@ -12,6 +12,12 @@ public sealed class MessageServerOptions
     /// <summary>The engine that runs the sockets.</summary>
     public ServerEngine Engine { get; set; } = ServerEngine.Async;
 
+    /// <summary>
+    /// Event loops for the selector engine, each a thread: one per processor by default (0), so every core
+    /// services sockets and no loop waits on another.
+    /// </summary>
+    public int Loops { get; set; }
+
     /// <summary>Frame size limits.</summary>
     public FrameLimits Limits { get; set; } = FrameLimits.Default;
 

@@ -6,14 +6,19 @@ namespace Framewire.Engines.Internal;
 /// <summary>Creates listening sockets the same way for every engine.</summary>
 internal static class Listeners
 {
-    public static Socket Listen(EndPoint endPoint, int backlog, bool reusePort = false)
+    /// <summary>Binds and listens; a Unix socket file left by a server that is gone is replaced.</summary>
+    /// <param name="endPoint">Where to listen.</param>
+    /// <param name="backlog">The kernel's queue of connections not yet accepted.</param>
+    /// <param name="reusePort">Set SO_REUSEPORT, so that more listeners can share the port.</param>
+    /// <param name="joinOwnPort">The port is already held by this server's own SO_REUSEPORT listeners, and this one joins them.</param>
+    public static Socket Listen(EndPoint endPoint, int backlog, bool reusePort = false, bool joinOwnPort = false)
     {
         Socket listener = Endpoints.CreateSocket(endPoint);
         try
         {
             if (endPoint is UnixDomainSocketEndPoint unix)
             {
-                RemoveSocketFile(unix);
+                RemoveStaleSocketFile(unix);
             }
             else if (endPoint is IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip && ip.Address.Equals(IPAddress.IPv6Any))
             {
@@ -23,6 +28,11 @@ internal static class Listeners
 
             if (reusePort)
             {
+                if (!joinOwnPort)
+                {
+                    EnsureNotInUse(endPoint);
+                }
+
                 // SO_REUSEPORT: several listeners on one port, and the kernel spreads new connections among them.
                 const int SolSocket = 1;
                 const int SoReusePort = 15;
@@ -47,5 +57,46 @@ internal static class Listeners
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// Deletes a socket file left behind by a server that is gone, and refuses to take over one that a running server
+    /// still answers on.
+    /// </summary>
+    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint)
+    {
+        if (!File.Exists(endPoint.ToString()))
+        {
+            return;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(endPoint);
+        }
+        catch (SocketException)
+        {
+            RemoveSocketFile(endPoint);
+            return;
+        }
+
+        throw new SocketException((int)SocketError.AddressAlreadyInUse);
+    }
+
+    /// <summary>
+    /// SO_REUSEPORT lets any socket of the same user that also sets it share the port, so a second server started by
+    /// mistake would silently take half the connections. A plain bind first fails as any server's would when the port
+    /// is taken; it is released at once, as a bound socket that never listened leaves nothing behind.
+    /// </summary>
+    private static void EnsureNotInUse(EndPoint endPoint)
+    {
+        if (endPoint is not IPEndPoint { Port: not 0 })
+        {
+            return;
+        }
+
+        using Socket probe = Endpoints.CreateSocket(endPoint);
+        probe.Bind(endPoint);
     }
 }

@@ -42,5 +42,8 @@ internal static partial class ServerLog
     [LoggerMessage(12, LogLevel.Debug, "Connection {ConnectionId}: received {Count} byte(s)")]
     public static partial void BytesReceived(ILogger logger, long connectionId, long count);
 
+    [LoggerMessage(13, LogLevel.Critical, "Event loop {Loop} failed; its connections are no longer served")]
+    public static partial void LoopFailed(ILogger logger, string loop, Exception exception);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

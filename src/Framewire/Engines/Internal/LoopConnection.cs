@@ -1,0 +1,378 @@
+using System.Buffers;
+using Framewire.Apps;
+using Framewire.Internal;
+using Framewire.Selectors;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// One connection on an event loop, the seed's per-socket <c>data</c> grown up: non-blocking reads straight into a
+/// buffer taken only while bytes are pending, responses written straight to the socket, and write interest only
+/// while output is left over (the seed's <c>_set_selector_events_mask</c>). Everything here runs on the loop
+/// thread, except a pending handler, which owns the output until it completes and posts back.
+/// </summary>
+internal sealed class LoopConnection : LoopItem
+{
+    // One read takes up to this much. 16 KiB holds a burst of 16 pipelined small frames many times over and
+    // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
+    private const int ReadSize = 16 * 1024;
+
+    private readonly int _fd;
+    private readonly EventLoop _loop;
+    private readonly SelectorEngine _engine;
+    private readonly ConnectionProtocol _protocol;
+    private readonly PooledBufferWriter _output = new();
+    private readonly Action _resumeAfterPending;
+    private byte[]? _input;
+    private int _inputStart;
+    private int _inputEnd;
+    private int _outputSent;
+    private SelectorEvents _interest;
+    private State _state;
+    private bool _shuttingDown;
+    private bool _peerClosed;
+    private string _closeReason = "closed";
+
+    public LoopConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
+    {
+        _fd = fd;
+        Info = info;
+        _loop = loop;
+        _engine = engine;
+        _protocol = engine.CreateProtocol(info);
+        _resumeAfterPending = () => _loop.Post(ResumeAfterPending);
+    }
+
+    private enum State
+    {
+        Open,
+        Frozen,
+        Closing,
+        Lingering,
+        Closed,
+    }
+
+    public ConnectionInfo Info { get; }
+
+    public void Start()
+    {
+        _loop.Add(this);
+        SetInterest(SelectorEvents.Read);
+    }
+
+    public override void OnReady(SelectorEvents events)
+    {
+        switch (_state)
+        {
+            case State.Open:
+                if ((events & SelectorEvents.Write) != 0)
+                {
+                    Flush();
+                }
+
+                if ((events & SelectorEvents.Read) != 0 && _state == State.Open)
+                {
+                    Receive();
+                }
+
+                break;
+            case State.Closing:
+                Flush();
+                break;
+            case State.Lingering:
+                Discard();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Stops taking new input: what the kernel already holds is still read and answered, a frame cut short is
+    /// answered with <c>shutting_down</c>, then the connection closes.
+    /// </summary>
+    public void BeginShutdown()
+    {
+        _shuttingDown = true;
+        if (_state == State.Open && !_protocol.HasPartialMessage && _inputEnd == _inputStart && PendingOutput == 0)
+        {
+            // Idle: nothing in flight to finish.
+            Close("server shutdown");
+            return;
+        }
+
+        // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
+        SocketCalls.ShutdownReceive(_fd);
+    }
+
+    public void Abort()
+    {
+        if (_state != State.Closed)
+        {
+            Close("aborted at shutdown timeout");
+        }
+    }
+
+    private int PendingOutput => _output.WrittenCount - _outputSent;
+
+    private void Receive()
+    {
+        if (_input is null)
+        {
+            _input = ArrayPool<byte>.Shared.Rent(ReadSize);
+            _inputStart = _inputEnd = 0;
+        }
+        else if (_input.Length - _inputEnd < ReadSize / 4)
+        {
+            MakeRoom();
+        }
+
+        int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
+        if (received > 0)
+        {
+            _inputEnd += received;
+            Process();
+            return;
+        }
+
+        if (received == 0)
+        {
+            _peerClosed = !_shuttingDown;
+            EndOfInput();
+            return;
+        }
+
+        int errno = SocketCalls.LastError;
+        if (errno is not (SocketCalls.EAGAIN or SocketCalls.EINTR))
+        {
+            // Reset by the peer, or a failed socket: there is no one left to answer.
+            _peerClosed = true;
+            Close("receive failed: errno " + errno);
+        }
+    }
+
+    private void MakeRoom()
+    {
+        int unconsumed = _inputEnd - _inputStart;
+        if (_inputStart > 0 && _input!.Length - unconsumed >= ReadSize)
+        {
+            // Slide the partial frame to the front rather than grow.
+            Buffer.BlockCopy(_input, _inputStart, _input, 0, unconsumed);
+        }
+        else
+        {
+            // Growth is bounded: the decoder refuses any frame over the limits before its bytes are awaited.
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(unconsumed + ReadSize, _input!.Length * 2));
+            Buffer.BlockCopy(_input, _inputStart, larger, 0, unconsumed);
+            ArrayPool<byte>.Shared.Return(_input);
+            _input = larger;
+        }
+
+        _inputStart = 0;
+        _inputEnd = unconsumed;
+    }
+
+    private void Process()
+    {
+        var input = new ReadOnlySequence<byte>(_input!, _inputStart, _inputEnd - _inputStart);
+        ProcessStatus status = _protocol.Process(ref input, _output);
+        _inputStart = _inputEnd - (int)input.Length;
+
+        if (status == ProcessStatus.Pending)
+        {
+            Freeze();
+            return;
+        }
+
+        ReleaseInputIfEmpty();
+        if (status == ProcessStatus.Close)
+        {
+            _closeReason = _protocol.CloseReason.ToString();
+            BeginClosing();
+            return;
+        }
+
+        Flush();
+    }
+
+    private void Freeze()
+    {
+        // The handler now owns the output and the request bytes; stop watching the socket until it is done,
+        // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
+        _state = State.Frozen;
+        SetInterest(SelectorEvents.None);
+        _protocol.PendingTask!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+    }
+
+    private void ResumeAfterPending()
+    {
+        if (_state != State.Frozen)
+        {
+            return;
+        }
+
+        _state = State.Open;
+        _protocol.CompletePending();
+
+        // Watching resumes with the flush; a shutdown that came meanwhile shows as the end of the stream.
+        Process();
+    }
+
+    private void EndOfInput()
+    {
+        _protocol.OnEndOfInput(_inputEnd > _inputStart, _shuttingDown, _output);
+        _inputStart = _inputEnd;
+        ReleaseInputIfEmpty();
+        _closeReason = _shuttingDown ? "server shutdown" : "closed by peer";
+        BeginClosing();
+    }
+
+    private void BeginClosing()
+    {
+        _state = State.Closing;
+        Flush();
+    }
+
+    private void Flush()
+    {
+        while (PendingOutput > 0)
+        {
+            int sent = SocketCalls.Send(_fd, _output.WrittenSpan[_outputSent..]);
+            if (sent > 0)
+            {
+                _outputSent += sent;
+                continue;
+            }
+
+            int errno = SocketCalls.LastError;
+            if (errno == SocketCalls.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == SocketCalls.EAGAIN)
+            {
+                // The socket buffer is full: wait for writability, and stop reading more from a client that does
+                // not read what it is sent.
+                SetInterest(SelectorEvents.Write);
+                return;
+            }
+
+            _peerClosed = true;
+            Close("send failed: errno " + errno);
+            return;
+        }
+
+        _output.Release();
+        _outputSent = 0;
+        if (_state == State.Closing)
+        {
+            FinishClosing();
+            return;
+        }
+
+        SetInterest(SelectorEvents.Read);
+    }
+
+    private void FinishClosing()
+    {
+        if (_peerClosed)
+        {
+            Close(_closeReason);
+            return;
+        }
+
+        // We close first: send FIN, then discard what the peer still sends for a short while, so the kernel does
+        // not answer unread bytes with a reset that could destroy the error frame we just sent.
+        SocketCalls.ShutdownSend(_fd);
+        _state = State.Lingering;
+        SetInterest(SelectorEvents.Read);
+        _loop.Schedule(_engine.LingerTimeout, () =>
+        {
+            if (_state == State.Lingering)
+            {
+                Close(_closeReason);
+            }
+        });
+    }
+
+    private void Discard()
+    {
+        Span<byte> sink = stackalloc byte[4096];
+        int received = SocketCalls.Read(_fd, sink);
+        if (received > 0 || (received < 0 && SocketCalls.LastError is SocketCalls.EAGAIN or SocketCalls.EINTR))
+        {
+            return;
+        }
+
+        Close(_closeReason);
+    }
+
+    private void ReleaseInputIfEmpty()
+    {
+        if (_input is not null && _inputStart == _inputEnd)
+        {
+            // An idle connection holds no buffer.
+            ArrayPool<byte>.Shared.Return(_input);
+            _input = null;
+            _inputStart = _inputEnd = 0;
+            _protocol.ReleaseBuffers();
+        }
+    }
+
+    /// <summary>Changes what the selector watches for; <see cref="SelectorEvents.None"/> unregisters.</summary>
+    private void SetInterest(SelectorEvents events)
+    {
+        if (events == _interest)
+        {
+            return;
+        }
+
+        if (events == SelectorEvents.None)
+        {
+            _loop.Selector.Unregister(_fd);
+        }
+        else if (_interest == SelectorEvents.None)
+        {
+            _loop.Selector.Register(_fd, events, this);
+        }
+        else
+        {
+            _loop.Selector.Modify(_fd, events);
+        }
+
+        _interest = events;
+    }
+
+    private void Close(string reason)
+    {
+        if (_state == State.Closed)
+        {
+            return;
+        }
+
+        bool frozen = _state == State.Frozen;
+        SetInterest(SelectorEvents.None);
+        _state = State.Closed;
+        SocketCalls.Close(_fd);
+        _loop.Remove(this);
+        _engine.OnClosed();
+
+        // A frozen connection's buffers still belong to its handler; they are left to the garbage collector.
+        if (!frozen)
+        {
+            if (_input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_input);
+                _input = null;
+            }
+
+            _output.Release();
+            _protocol.ReleaseBuffers();
+        }
+
+        if (_engine.Log.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.ConnectionClosed(_engine.Log, Info.Id, reason);
+        }
+    }
+}

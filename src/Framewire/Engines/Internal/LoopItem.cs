@@ -1,0 +1,9 @@
+using Framewire.Selectors;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>Something an event loop has registered with its selector: the key's data, told when it is ready.</summary>
+internal abstract class LoopItem
+{
+    public abstract void OnReady(SelectorEvents events);
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using Framewire.Apps;
+using Framewire.Selectors;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty,
+/// as the seed's <c>accept_wrapper</c> does for one connection per event.
+/// </summary>
+internal sealed class LoopListener : LoopItem
+{
+    private readonly Socket _socket;
+    private readonly int _fd;
+    private readonly EventLoop _loop;
+    private readonly SelectorEngine _engine;
+    private readonly EndPoint _localEndPoint;
+    private readonly bool _isTcp;
+    private bool _paused;
+
+    public LoopListener(Socket socket, EventLoop loop, SelectorEngine engine)
+    {
+        _socket = socket;
+        _fd = (int)socket.Handle;
+        _loop = loop;
+        _engine = engine;
+        _localEndPoint = socket.LocalEndPoint!;
+        _isTcp = socket.ProtocolType == ProtocolType.Tcp;
+    }
+
+    public EventLoop Loop => _loop;
+
+    public void Register() => _loop.Selector.Register(_fd, SelectorEvents.Read, this);
+
+    /// <summary>Stops accepting on this loop. The socket is closed by its owner once every loop has let go.</summary>
+    public void Unregister()
+    {
+        if (!_paused)
+        {
+            _loop.Selector.Unregister(_fd);
+            _paused = true;
+        }
+    }
+
+    public override void OnReady(SelectorEvents events)
+    {
+        Span<byte> address = stackalloc byte[SocketAddresses.MaxLength];
+        while (true)
+        {
+            int fd = SocketCalls.Accept(_fd, address, out int length);
+            if (fd >= 0)
+            {
+                if (_isTcp)
+                {
+                    SocketCalls.SetNoDelay(fd);
+                }
+
+                EndPoint? remote = SocketAddresses.Parse(address[..Math.Min(length, address.Length)]);
+                _engine.OnAccepted(_loop, fd, remote, _localEndPoint);
+                continue;
+            }
+
+            int errno = SocketCalls.LastError;
+            switch (errno)
+            {
+                case SocketCalls.EAGAIN:
+                    // The backlog is empty (or another loop sharing this socket took the connection).
+                    return;
+                case SocketCalls.EINTR or SocketCalls.ECONNABORTED:
+                    // The client gave up before we accepted it; nothing to do for the others.
+                    continue;
+                case SocketCalls.EMFILE or SocketCalls.ENFILE or SocketCalls.ENOBUFS or SocketCalls.ENOMEM:
+                    // Out of descriptors or memory: stop listening for a moment so closing connections free
+                    // some; a level-triggered listener would otherwise spin on the pending connection.
+                    const int BackoffMs = 100;
+                    ServerLog.AcceptRetry(_engine.Log, "errno " + errno, BackoffMs);
+                    Unregister();
+                    _loop.Schedule(TimeSpan.FromMilliseconds(BackoffMs), Resume);
+                    return;
+                default:
+                    ServerLog.AcceptFailed(_engine.Log, Endpoints.Format(_localEndPoint), new IOException(System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)));
+                    Unregister();
+                    return;
+            }
+        }
+    }
+
+    private void Resume()
+    {
+        if (_paused && !_engine.IsStopping)
+        {
+            _paused = false;
+            Register();
+        }
+    }
+}

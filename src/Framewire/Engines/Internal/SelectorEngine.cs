@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Framewire.Apps;
+using Microsoft.Extensions.Logging;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// The selector engine: <see cref="MessageServerOptions.Loops"/> event loops, each a thread with its own selector.
+/// TCP listeners use one SO_REUSEPORT socket per loop, so the kernel spreads connections and no loop hands sockets
+/// to another; a Unix domain socket (no SO_REUSEPORT) is one listener watched by every loop.
+/// </summary>
+internal sealed class SelectorEngine : Engine
+{
+    private readonly List<Socket> _listenerSockets = [];
+    private readonly List<LoopListener> _listeners = [];
+    private EventLoop[] _loops = [];
+    private int _connectionCount;
+    private volatile bool _stopping;
+
+    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
+        : base(options, protocolFactory, logger)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The selector engine needs Linux (epoll); use the async engine on " + RuntimeInformation.OSDescription + ".");
+        }
+    }
+
+    public override int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    public bool IsStopping => _stopping;
+
+    public ILogger Log => Logger;
+
+    public TimeSpan LingerTimeout => Options.LingerTimeout;
+
+    public override EndPoint Start()
+    {
+        int loopCount = Options.Loops > 0 ? Options.Loops : Environment.ProcessorCount;
+        _loops = new EventLoop[loopCount];
+        for (int i = 0; i < loopCount; i++)
+        {
+            _loops[i] = new EventLoop(i + 1, Logger);
+        }
+
+        EndPoint bound;
+        try
+        {
+            bound = Listen();
+        }
+        catch
+        {
+            foreach (Socket socket in _listenerSockets)
+            {
+                socket.Dispose();
+            }
+
+            foreach (EventLoop loop in _loops)
+            {
+                loop.Dispose();
+            }
+
+            throw;
+        }
+
+        foreach (LoopListener listener in _listeners)
+        {
+            listener.Register();
+        }
+
+        foreach (EventLoop loop in _loops)
+        {
+            loop.Start();
+        }
+
+        return bound;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        ServerLog.Stopping(Logger, ConnectionCount);
+        using var unregistered = new CountdownEvent(_listeners.Count);
+        foreach (LoopListener listener in _listeners)
+        {
+            listener.Loop.Post(() =>
+            {
+                listener.Unregister();
+                unregistered.Signal();
+            });
+        }
+
+        // A listening socket is closed only once no loop watches it any more.
+        await Task.Run(() => unregistered.Wait(Options.ShutdownTimeout), CancellationToken.None).ConfigureAwait(false);
+        foreach (Socket socket in _listenerSockets)
+        {
+            socket.Dispose();
+        }
+
+        foreach (EventLoop loop in _loops)
+        {
+            loop.Post(loop.BeginShutdown);
+        }
+
+        Task drained = Task.WhenAll(Array.ConvertAll(_loops, loop => loop.Stopped));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.ShutdownTimeout);
+        try
+        {
+            await drained.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            ServerLog.AbortingConnections(Logger, ConnectionCount);
+            foreach (EventLoop loop in _loops)
+            {
+                loop.Post(loop.Abort);
+            }
+
+            await drained.ConfigureAwait(false);
+        }
+
+        foreach (EventLoop loop in _loops)
+        {
+            loop.Dispose();
+        }
+    }
+
+    public ConnectionProtocol CreateProtocol(ConnectionInfo info) => ProtocolFactory(info);
+
+    /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
+    public void OnAccepted(EventLoop loop, int fd, EndPoint? remote, EndPoint local)
+    {
+        Interlocked.Increment(ref _connectionCount);
+        var connection = new LoopConnection(fd, NewConnection(remote, local), loop, this);
+        connection.Start();
+        if (_stopping)
+        {
+            connection.BeginShutdown();
+        }
+    }
+
+    public void OnClosed() => Interlocked.Decrement(ref _connectionCount);
+
+    private EndPoint Listen()
+    {
+        EndPoint endPoint = Options.EndPoint;
+        if (endPoint is UnixDomainSocketEndPoint)
+        {
+            Socket shared = Listeners.Listen(endPoint, Options.Backlog);
+            shared.Blocking = false;
+            _listenerSockets.Add(shared);
+            foreach (EventLoop loop in _loops)
+            {
+                _listeners.Add(new LoopListener(shared, loop, this));
+            }
+
+            return shared.LocalEndPoint!;
+        }
+
+        EndPoint? bound = null;
+        foreach (EventLoop loop in _loops)
+        {
+            // The first bind may pick the port (port 0); the others join that port.
+            Socket socket = Listeners.Listen(bound ?? endPoint, Options.Backlog, reusePort: true, joinOwnPort: bound is not null);
+            socket.Blocking = false;
+            _listenerSockets.Add(socket);
+            _listeners.Add(new LoopListener(socket, loop, this));
+            bound ??= socket.LocalEndPoint!;
+        }
+
+        return bound!;
+    }
+}

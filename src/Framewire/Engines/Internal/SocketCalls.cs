@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Framewire.Selectors.Internal;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// The Linux socket calls the selector engine makes on raw descriptors. read, write and recv-side calls are
+/// non-blocking and return in well under a microsecond, so they skip the GC transition
+/// (<see cref="SuppressGCTransitionAttribute"/>): on this path the transition costs as much as the call.
+/// </summary>
+internal static unsafe partial class SocketCalls
+{
+    public const int EAGAIN = 11;
+    public const int EINTR = 4;
+    public const int EMFILE = 24;
+    public const int ENFILE = 23;
+    public const int ENOBUFS = 105;
+    public const int ENOMEM = 12;
+    public const int ECONNABORTED = 103;
+
+    private const int SockNonBlock = 0x800;
+    private const int SockCloExec = 0x80000;
+    private const int IpProtoTcp = 6;
+    private const int TcpNoDelay = 1;
+    private const int ShutRd = 0;
+    private const int ShutWr = 1;
+
+    /// <summary>Reads what is available; -1 with errno set on failure (EAGAIN: nothing yet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            return (int)SysRead(fd, p, (nuint)buffer.Length);
+        }
+    }
+
+    /// <summary>Writes what fits; -1 with errno set on failure (EAGAIN: the socket buffer is full).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Send(int fd, ReadOnlySpan<byte> buffer)
+    {
+        // MSG_NOSIGNAL: a peer that has gone away must give EPIPE, not kill the process with SIGPIPE.
+        const int MsgNoSignal = 0x4000;
+        fixed (byte* p = buffer)
+        {
+            return (int)SysSend(fd, p, (nuint)buffer.Length, MsgNoSignal);
+        }
+    }
+
+    /// <summary>Accepts a connection as a non-blocking, close-on-exec descriptor, with the peer's address.</summary>
+    public static int Accept(int listenFd, Span<byte> address, out int addressLength)
+    {
+        uint length = (uint)address.Length;
+        int fd;
+        fixed (byte* p = address)
+        {
+            fd = SysAccept4(listenFd, p, &length, SockNonBlock | SockCloExec);
+        }
+
+        addressLength = (int)length;
+        return fd;
+    }
+
+    public static void SetNoDelay(int fd)
+    {
+        int one = 1;
+        _ = SysSetSockOpt(fd, IpProtoTcp, TcpNoDelay, &one, sizeof(int));
+    }
+
+    public static int ShutdownReceive(int fd) => SysShutdown(fd, ShutRd);
+
+    public static int ShutdownSend(int fd) => SysShutdown(fd, ShutWr);
+
+    public static int Close(int fd) => SysClose(fd);
+
+    /// <summary>A non-blocking eventfd: the loop's doorbell for work posted from other threads.</summary>
+    public static SafeFdHandle CreateEventFd() => LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+
+    /// <summary>
+    /// Rings the doorbell. Through the SafeHandle, so that a ring racing with the loop's disposal can never write
+    /// into whatever descriptor reuses the number; a closed doorbell throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public static void Signal(SafeFdHandle eventFd)
+    {
+        ulong one = 1;
+        _ = SysWriteHandle(eventFd, &one, sizeof(ulong));
+    }
+
+    public static void Drain(SafeFdHandle eventFd)
+    {
+        ulong count;
+        _ = SysRead(eventFd.Fd, &count, sizeof(ulong));
+    }
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    [SuppressGCTransition]
+    private static partial nint SysRead(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint SysWriteHandle(SafeFdHandle fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    [SuppressGCTransition]
+    private static partial nint SysSend(int fd, void* buffer, nuint count, int flags);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    private static partial int SysAccept4(int fd, void* address, uint* addressLength, int flags);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SysSetSockOpt(int fd, int level, int name, void* value, uint length);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    private static partial int SysShutdown(int fd, int how);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int SysClose(int fd);
+}
