@@ -6,6 +6,9 @@ namespace Framewire.Cli;
 /// <summary>Runs a server until the command is cancelled (Ctrl-C, SIGTERM), then stops it gracefully.</summary>
 internal static class ServerHost
 {
+    /// <summary>The engine servers run on unless told otherwise; the README's benchmarks say why.</summary>
+    public const ServerEngine DefaultEngine = ServerEngine.Selector;
+
     public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         await using (server.ConfigureAwait(false))

@@ -16,10 +16,12 @@ internal static class AppServerCommand
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the seed's table" };
         Option<long> maxHeader = CommonArguments.Size("--max-header-length", FrameLimits.DefaultMaxHeaderLength, "Largest accepted JSON header (at most 65535)");
         Option<long> maxContent = CommonArguments.Size("--max-content-length", FrameLimits.DefaultMaxContentLength, "Largest accepted content");
+        Option<ServerEngine> engine = CommonArguments.Engine();
+        Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
-            host, port, data, maxHeader, maxContent, verbose,
+            host, port, data, maxHeader, maxContent, engine, loops, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -30,6 +32,8 @@ internal static class AppServerCommand
                 result.GetValue(data)?.FullName,
                 result.GetValue(maxHeader),
                 result.GetValue(maxContent),
+                result.GetValue(engine),
+                result.GetValue(loops),
                 result.GetValue(verbose));
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -46,6 +50,8 @@ internal static class AppServerCommand
             options = new MessageServerOptions
             {
                 EndPoint = Endpoints.Parse(settings.Host, settings.Port),
+                Engine = settings.Engine,
+                Loops = settings.Loops,
                 Limits = new FrameLimits
                 {
                     MaxHeaderLength = checked((int)settings.MaxHeaderLength),
@@ -66,10 +72,11 @@ internal static class AppServerCommand
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
-    internal sealed record Settings(string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, bool Verbose)
+    internal sealed record Settings(
+        string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, ServerEngine Engine, int Loops, bool Verbose)
     {
         public Settings(string host, int port)
-            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, false)
+            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, ServerHost.DefaultEngine, 0, false)
         {
         }
     }

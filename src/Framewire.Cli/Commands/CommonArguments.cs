@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Framewire.Engines;
 
 namespace Framewire.Cli.Commands;
 
@@ -27,6 +28,25 @@ internal static class CommonArguments
     public static Argument<int> RequiredPort() => new("port") { Description = "Server port", CustomParser = ParsePort };
 
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
+
+    public static Option<ServerEngine> Engine() => new("--engine")
+    {
+        Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines",
+        DefaultValueFactory = _ => ServerHost.DefaultEngine,
+    };
+
+    public static Option<int> Loops()
+    {
+        var loops = new Option<int>("--loops") { Description = "Event loops for the selector engine (default 0: one per processor)" };
+        loops.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--loops must be 0 (one per processor) or more.");
+            }
+        });
+        return loops;
+    }
 
     public static Option<long> Size(string name, long defaultValue, string description) => new(name)
     {

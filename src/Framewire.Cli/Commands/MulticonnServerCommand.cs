@@ -12,25 +12,29 @@ internal static class MulticonnServerCommand
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
+        Option<ServerEngine> engine = CommonArguments.Engine();
+        Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, verbose,
+            host, port, engine, loops, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
+            var settings = new Settings(result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose));
+            return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string host, int port, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Settings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         MessageServerOptions options;
         try
         {
-            options = new MessageServerOptions { EndPoint = Endpoints.Parse(host, port) };
+            options = new MessageServerOptions { EndPoint = Endpoints.Parse(settings.Host, settings.Port), Engine = settings.Engine, Loops = settings.Loops };
         }
         catch (ArgumentException e)
         {
@@ -39,8 +43,16 @@ internal static class MulticonnServerCommand
         }
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
-        using ILoggerFactory logging = Logging.Create(verbose);
+        using ILoggerFactory logging = Logging.Create(settings.Verbose);
         var server = new MessageServer(EchoHandler.Instance, options, logging);
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal sealed record Settings(string Host, int Port, ServerEngine Engine, int Loops, bool Verbose)
+    {
+        public Settings(string host, int port)
+            : this(host, port, ServerHost.DefaultEngine, 0, false)
+        {
+        }
     }
 }

@@ -2,18 +2,22 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Framewire.Client;
+using Framewire.Engines;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Apps;
 
-public class SearchHandlerHashTests
+/// <summary>Runs against every engine: each subclass names one.</summary>
+public abstract class SearchHandlerHashTests
 {
+    protected abstract ServerEngine Engine { get; }
+
     [Theory]
     [InlineData("abc", 1)]
     [InlineData("caf\u00e9", 3)]
     public async Task Hash_AnswersRepeatedSha256(string value, int rounds)
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json($"{{\"action\": \"hash\", \"value\": \"{value}\", \"rounds\": {rounds}}}"));
@@ -35,7 +39,7 @@ public class SearchHandlerHashTests
     [InlineData("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 2.5}")]
     public async Task Hash_BadArguments_InvalidRequestAndConnectionKept(string request)
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(request));
@@ -52,7 +56,7 @@ public class SearchHandlerHashTests
         {
             o.WorkerThreads = 1;
             o.WorkerQueueLength = 1;
-        });
+        }, engine: Engine);
         var clients = new List<MessageClient>();
         try
         {
@@ -91,7 +95,7 @@ public class SearchHandlerHashTests
     [Fact]
     public async Task Search_WhileHashSaturatesWorkers_StillAnsweredPromptly()
     {
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.WorkerThreads = 2);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.WorkerThreads = 2, engine: Engine);
         var hashers = new List<MessageClient>();
         try
         {
@@ -126,4 +130,14 @@ public class SearchHandlerHashTests
             }
         }
     }
+}
+
+public sealed class SearchHandlerHashTestsOnAsyncEngine : SearchHandlerHashTests
+{
+    protected override ServerEngine Engine => ServerEngine.Async;
+}
+
+public sealed class SearchHandlerHashTestsOnSelectorEngine : SearchHandlerHashTests
+{
+    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -9,12 +9,15 @@ using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
 
-public class MessageServerTests
+/// <summary>Runs against every engine: each subclass names one.</summary>
+public abstract class MessageServerTests
 {
+    protected abstract ServerEngine Engine { get; }
+
     [Fact]
     public async Task Search_SeedKeys_AnsweredAsThePythonServerDoes()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
@@ -37,7 +40,7 @@ public class MessageServerTests
     [InlineData("{\"action\": \"search\", \"value\": \"r\\u0069ng\"}", "{\"result\": \"In the caves beneath the Misty Mountains. \U0001f48d\"}")]
     public async Task Search_EdgeCases_AnsweredAsPythonWould(string request, string expected)
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(request));
@@ -48,7 +51,7 @@ public class MessageServerTests
     [Fact]
     public async Task Binary_Request_AnsweredWithFirstTenBytes()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Binary("helloworld and more"u8));
@@ -62,7 +65,7 @@ public class MessageServerTests
     [Fact]
     public async Task Pipelined_Requests_AnsweredInOrder()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         var burst = new List<byte>();
         for (int i = 0; i < 1000; i++)
@@ -85,7 +88,7 @@ public class MessageServerTests
     [Fact]
     public async Task ProtocolError_AnsweredThenClosed_OtherClientUnaffected()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
 
@@ -106,7 +109,7 @@ public class MessageServerTests
     [InlineData("[\"search\", \"ring\"]", "utf-8", "invalid_request")]
     public async Task ApplicationError_AnsweredAndConnectionKept(string content, string encoding, string code)
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(content, encoding));
@@ -120,7 +123,7 @@ public class MessageServerTests
     [Fact]
     public async Task InvalidUtf8Content_IsContentNotJson()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         byte[] header = Encoding.UTF8.GetBytes("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": 4}");
 
@@ -137,7 +140,7 @@ public class MessageServerTests
     [InlineData("ascii")]
     public async Task JsonContent_InOtherEncodings_IsDecoded(string encoding)
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         const string Request = "{\"action\": \"search\", \"value\": \"morpheus\"}";
         byte[] content = encoding.ToUpperInvariant() switch
@@ -156,7 +159,7 @@ public class MessageServerTests
     [Fact]
     public async Task HalfCloseAfterRequest_ResponseStillDelivered()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
@@ -169,7 +172,7 @@ public class MessageServerTests
     [Fact]
     public async Task HalfCloseMidFrame_AnsweredWithFrameTruncated()
     {
-        await using RunningServer server = await RunningServer.StartAsync();
+        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         byte[] frame = Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}");
 
@@ -192,7 +195,7 @@ public class MessageServerTests
             context.Respond("binary/x", "binary", "ok"u8);
             return ValueTask.CompletedTask;
         });
-        await using RunningServer server = await RunningServer.StartAsync(handler);
+        await using RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Binary("x"u8));
@@ -213,7 +216,7 @@ public class MessageServerTests
             await Task.Delay(content[0] % 3);
             context.Respond("binary/x", "binary", content);
         });
-        await using RunningServer server = await RunningServer.StartAsync(handler);
+        await using RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         var burst = new List<byte>();
@@ -237,7 +240,7 @@ public class MessageServerTests
             return;
         }
 
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0), engine: Engine);
         await using MessageClient client = await MessageClient.ConnectAsync(server.EndPoint);
 
         Response response = await client.SearchAsync("ring");
@@ -249,7 +252,7 @@ public class MessageServerTests
     public async Task UnixDomainSocket_Served()
     {
         string path = Path.Combine(Path.GetTempPath(), $"fw-{Guid.NewGuid():N}.sock");
-        await using (RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = Endpoints.Parse("unix:" + path, 0)))
+        await using (RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = Endpoints.Parse("unix:" + path, 0), engine: Engine))
         {
             await using MessageClient client = await MessageClient.ConnectAsync("unix:" + path, 0);
             Response response = await client.SearchAsync("morpheus");
@@ -269,7 +272,7 @@ public class MessageServerTests
             await Task.Delay(300);
             context.Respond("binary/x", "binary", "done"u8);
         });
-        RunningServer server = await RunningServer.StartAsync(handler);
+        RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
         await using RawClient busy = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         await busy.SendAsync(Frames.Binary("work"u8));
@@ -293,7 +296,7 @@ public class MessageServerTests
             await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
             context.Respond("binary/x", "binary", "late"u8);
         });
-        RunningServer server = await RunningServer.StartAsync(handler, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        RunningServer server = await RunningServer.StartAsync(handler, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300), engine: Engine);
         await using RawClient stuck = await RawClient.ConnectAsync(server.EndPoint);
         await stuck.SendAsync(Frames.Binary("x"u8));
         await Task.Delay(100);
@@ -308,7 +311,7 @@ public class MessageServerTests
     [Fact]
     public async Task Echo_LargePayload_ReturnedIntact()
     {
-        await using RunningServer server = await RunningServer.StartEchoAsync();
+        await using RunningServer server = await RunningServer.StartEchoAsync(engine: Engine);
         using Socket socket = Endpoints.CreateSocket(server.EndPoint);
         await socket.ConnectAsync(server.EndPoint);
         byte[] payload = new byte[1 << 20];
@@ -332,4 +335,14 @@ public class MessageServerTests
     {
         public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context);
     }
+}
+
+public sealed class MessageServerTestsOnAsyncEngine : MessageServerTests
+{
+    protected override ServerEngine Engine => ServerEngine.Async;
+}
+
+public sealed class MessageServerTestsOnSelectorEngine : MessageServerTests
+{
+    protected override ServerEngine Engine => ServerEngine.Selector;
 }
