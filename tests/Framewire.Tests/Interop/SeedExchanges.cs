@@ -6,16 +6,17 @@ namespace Framewire.Tests.Interop;
 /// </summary>
 internal static class SeedExchanges
 {
-    /// <summary>app-client arguments (action, value) and the line it prints for the answer.</summary>
+    /// <summary>
+    /// app-client arguments (action, value) and the line it prints for the answer. Each row starts a client process
+    /// in each direction, so the rows are the cases whose printed form differs; tests/vectors covers the rest byte for byte.
+    /// </summary>
     public static TheoryData<string, string, string> App => new()
     {
         { "search", "morpheus", "Got result: Follow the white rabbit. \U0001f430" },
-        { "search", "ring", "Got result: In the caves beneath the Misty Mountains. \U0001f48d" },
         { "search", "\U0001f436", "Got result: \U0001f43e Playing ball! \U0001f3d0" },
         { "search", "k", "Got result: No match for 'k'." },
         { "search", "café ☕", "Got result: No match for 'café ☕'." },
         { "hello", "world", "Got response: b'First 10 bytes of request: helloworld'" },
-        { "x", "y", "Got response: b'First 10 bytes of request: xy'" },
         { "bin", "ärger\U0001f436", "Got response: b'First 10 bytes of request: bin\\xc3\\xa4rger\\xf0'" },
         { "say", "it's", "Got response: b\"First 10 bytes of request: sayit's\"" },
         { "it's", " \"q\"", "Got response: b'First 10 bytes of request: it\\'s \"q\"'" },
@@ -26,7 +27,6 @@ internal static class SeedExchanges
     {
         { "Hello, world", "Received b'Hello, world'" },
         { "héllo \U0001f436", "Received b'h\\xc3\\xa9llo \\xf0\\x9f\\x90\\xb6'" },
-        { "it's", "Received b\"it's\"" },
     };
 
     /// <summary>The lines both multiconn clients print for connection <paramref name="id"/> besides what it received.</summary>
