@@ -1,0 +1,69 @@
+using System.Globalization;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Interop;
+
+/// <summary>Our clients, the framewire command as real processes, against the Python servers in tests/interop.</summary>
+public class FramewireClientsTests(PythonServers servers) : IClassFixture<PythonServers>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [MemberData(nameof(SeedExchanges.App), MemberType = typeof(SeedExchanges))]
+    public async Task AppClient_AgainstPythonAppServer_PrintsWhatThePythonClientPrints(string action, string value, string expected)
+    {
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("app-client", "127.0.0.1", Port(servers.AppPort), action, value), Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Equal([expected], SeedExchanges.Lines(stdout));
+    }
+
+    [Fact]
+    public async Task AppClient_EmojiKey_ReachesThePythonServerAsTheSameString()
+    {
+        (int code, _, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("app-client", "127.0.0.1", Port(servers.AppPort), "search", "\U0001f436"), Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        await servers.App.Stdout.WaitForLineAsync(
+            l => l.StartsWith("Received request {'action': 'search', 'value': '\U0001f436'} from ('127.0.0.1', ", StringComparison.Ordinal),
+            Timeout);
+    }
+
+    [Fact]
+    public async Task MulticonnClient_AgainstPythonMulticonnServer_GetsEveryByteBack()
+    {
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("multiconn-client", "127.0.0.1", Port(servers.MulticonnPort), "3", "--verbose"), Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        string[] lines = SeedExchanges.Lines(stdout);
+        for (int id = 1; id <= 3; id++)
+        {
+            Assert.All(SeedExchanges.MulticonnLines(id), line => Assert.Contains(line, lines));
+        }
+
+        Assert.Contains("3 of 3 connection(s) complete: 132 of 132 byte(s) echoed", lines);
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedExchanges.Echo), MemberType = typeof(SeedExchanges))]
+    public async Task EchoClient_AgainstPythonEchoServer_PrintsTheEcho(string message, string expected)
+    {
+        await using ChildProcess server = ChildProcess.StartPython("echo_server.py", "127.0.0.1", "0", "--max-seconds", "30");
+        int port = await server.WaitForListeningPortAsync();
+
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("echo-client", "127.0.0.1", Port(port), "--message", message), Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Equal([expected], SeedExchanges.Lines(stdout));
+
+        // The Python echo server exits 0 once its one client has closed: ours closed cleanly.
+        Assert.Equal(0, await server.WaitForExitAsync(Timeout));
+        Assert.Contains("Connected by ('127.0.0.1', ", server.Stdout.Text, StringComparison.Ordinal);
+    }
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
