@@ -67,6 +67,8 @@ internal sealed record BenchSettings(BenchMode Mode, string Host, int Port)
         { BinarySize: < 0 } => "--binary must be a size in bytes.",
         { Mode: not BenchMode.Frame, BinarySize: not null } => "--binary is for frame runs.",
         _ when Timeout <= TimeSpan.Zero => "--timeout must be positive.",
+        { Engine: BenchEngine.Selector } when !OperatingSystem.IsLinux() => "--engine selector needs Linux; use --engine async.",
+        { Engine: BenchEngine.Selector, Rate: not null } => "--rate needs --engine async: the selector engine does not pace requests.",
         _ => null,
     };
 

@@ -33,7 +33,7 @@ internal static class BenchCommand
         Option<long?> size = new("--size") { Description = "Echo message size (default 64)", HelpName = "bytes", CustomParser = ParseSize };
         Option<long?> binary = new("--binary") { Description = "Frame mode: binary requests with this much content instead of search requests", HelpName = "bytes", CustomParser = ParseSize };
         Option<int> threads = new("--threads", "-t") { Description = "Event-loop threads that run the connections", DefaultValueFactory = _ => 1 };
-        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: async, .NET's async sockets (default)", HelpName = "async" };
+        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: selector, event loops on Framewire's Selector (Linux); async, .NET's async sockets (default)", HelpName = "selector|async" };
         Option<double> timeout = Seconds("--timeout", "How long a connection may wait for an answer or a connect", 5);
         Option<bool> json = new("--json") { Description = "Print exactly one JSON line (snake_case figures) instead of the table" };
         var command = new Command(
