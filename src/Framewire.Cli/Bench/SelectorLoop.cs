@@ -19,7 +19,9 @@ namespace Framewire.Cli.Bench;
 /// <remarks>
 /// Level-triggered: a socket with more to read than one recv took is reported again by the next wait. A socket is
 /// registered for writing only while a batch is partly sent. The watchdog (<see cref="BenchConnection.IsOverdue"/>)
-/// runs on the loop's own thread between waits, so a stalled connection is closed where it is served.
+/// runs on the loop's own thread between waits, so a stalled connection is closed where it is served. At
+/// <c>--rate</c> the loop sends each request when it falls due, woken by a <see cref="PacingTimer"/> in the same
+/// wait, or as soon as an answer makes room on a connection that was full.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class SelectorLoop
@@ -29,10 +31,12 @@ internal sealed class SelectorLoop
 
     private readonly SelectorConnection[] _connections;
     private readonly bool _oneshot;
+    private readonly bool _paced;
     private readonly EndPoint _endPoint;
     private readonly RunControl _run;
     private readonly long _sweepInterval;
     private Selector? _selector;
+    private PacingTimer? _timer;
     private int _active;
     private int _waiting;
 
@@ -45,6 +49,7 @@ internal sealed class SelectorLoop
         }
 
         _oneshot = oneshot;
+        _paced = !oneshot && run.RequestIntervalTicks is not null;
         _endPoint = endPoint;
         _run = run;
 
@@ -56,7 +61,14 @@ internal sealed class SelectorLoop
     public void Run()
     {
         using Selector selector = DefaultSelector.Create();
+        using PacingTimer? timer = _paced ? new PacingTimer() : null;
         _selector = selector;
+        _timer = timer;
+        if (timer is not null)
+        {
+            selector.Register(timer.Handle, SelectorEvents.Read);
+        }
+
         long now = Stopwatch.GetTimestamp();
         _active = _connections.Length;
         foreach (SelectorConnection connection in _connections)
@@ -77,12 +89,26 @@ internal sealed class SelectorLoop
         while (_active > 0)
         {
             long wake = _waiting > 0 ? Math.Min(nextSweep, now + ReconnectDelay) : nextSweep;
+            bool due = false;
             foreach (SelectorEvent ready in selector.Select(Stopwatch.GetElapsedTime(now, wake)))
             {
-                Service((SelectorConnection)ready.Key.Data!, ready.Events);
+                if (ready.Key.Data is SelectorConnection connection)
+                {
+                    Service(connection, ready.Events);
+                }
+                else
+                {
+                    due = true;
+                }
             }
 
             now = Stopwatch.GetTimestamp();
+            if (due)
+            {
+                timer!.OnFired();
+                Pace(now);
+            }
+
             if (_waiting > 0)
             {
                 RetryConnects(now);
@@ -95,7 +121,13 @@ internal sealed class SelectorLoop
             }
         }
 
+        if (timer is not null)
+        {
+            selector.Unregister(timer.Handle);
+        }
+
         _selector = null;
+        _timer = null;
     }
 
     private void Service(SelectorConnection connection, SelectorEvents events)
@@ -164,7 +196,10 @@ internal sealed class SelectorLoop
         }
     }
 
-    /// <summary>Sends the requests the depth has room for, unless a batch is still partly unsent; finishes a connection with nothing left to do.</summary>
+    /// <summary>
+    /// Sends the requests the depth has room for (at <c>--rate</c>, those that are due), unless a batch is still partly
+    /// unsent; finishes a connection with nothing left to do.
+    /// </summary>
     private void SendNext(SelectorConnection connection, long now)
     {
         if (!connection.Unsent.IsEmpty)
@@ -172,14 +207,48 @@ internal sealed class SelectorLoop
             return;
         }
 
-        ReadOnlyMemory<byte> batch = connection.Connection.NextBatch(now);
+        BenchConnection bench = connection.Connection;
+        ReadOnlyMemory<byte> batch = _paced ? bench.DueBatch(now) : bench.NextBatch(now);
         if (!batch.IsEmpty)
         {
             Send(connection, batch, now);
         }
-        else if (connection.Connection.InFlight == 0)
+        else if (bench.InFlight == 0 && !_run.CanSend(now))
         {
             Finish(connection);
+            return;
+        }
+
+        // A connection that is full when its next request falls due sends it as an answer makes room; one that has
+        // room waits for the timer.
+        if (_paced && connection.State == SelectorConnectionState.Open)
+        {
+            long next = bench.NextIntended;
+            if (next > now)
+            {
+                _timer!.ArmBy(next);
+            }
+        }
+    }
+
+    /// <summary>
+    /// At <c>--rate</c>, when the timer fires: sends every connection's due requests and sets the timer for the next,
+    /// and for the end of sending, when idle connections are finished.
+    /// </summary>
+    private void Pace(long now)
+    {
+        foreach (SelectorConnection connection in _connections)
+        {
+            if (connection.State == SelectorConnectionState.Open)
+            {
+                SendNext(connection, now);
+            }
+        }
+
+        long deadline = _run.Deadline;
+        if (deadline > now && deadline != long.MaxValue)
+        {
+            _timer!.ArmBy(deadline);
         }
     }
 
@@ -365,9 +434,17 @@ internal sealed class SelectorLoop
         }
     }
 
-    /// <summary>The watchdog: fails connections whose requests (or connect) have waited longer than the timeout.</summary>
+    /// <summary>
+    /// The watchdog: fails connections whose requests (or connect) have waited longer than the timeout. At
+    /// <c>--rate</c> it also paces, so that an interrupted run's idle connections finish without waiting for the timer.
+    /// </summary>
     private void Sweep(long now)
     {
+        if (_paced)
+        {
+            Pace(now);
+        }
+
         foreach (SelectorConnection connection in _connections)
         {
             if ((connection.State is SelectorConnectionState.Open or SelectorConnectionState.Connecting) && connection.Connection.IsOverdue(now))
