@@ -34,17 +34,25 @@ internal sealed class PacingTimer : IDisposable
     public long ArmedFor { get; private set; } = long.MaxValue;
 
     /// <summary>Makes the timer fire at <paramref name="timestamp"/> at the latest: a later time than the one set already changes nothing.</summary>
-    public unsafe void ArmBy(long timestamp)
+    public void ArmBy(long timestamp)
     {
-        if (timestamp >= ArmedFor)
+        if (timestamp < ArmedFor)
         {
-            return;
+            Set(timestamp);
         }
+    }
 
+    /// <summary>
+    /// Makes the timer fire at <paramref name="timestamp"/>, or never for <see cref="long.MaxValue"/>. Setting the timer
+    /// also clears an expiry the selector has reported, so a fired timer is cleared by setting the next time, without
+    /// the read(2) that would cost another system call.
+    /// </summary>
+    public unsafe void Set(long timestamp)
+    {
         // On Linux a Stopwatch timestamp is CLOCK_MONOTONIC in nanoseconds; the conversion is for a runtime that
-        // ever counts otherwise. Zero would disarm the timer; the monotonic clock is far past it.
-        long nanoseconds = Stopwatch.Frequency == NanosecondsPerSecond
-            ? timestamp
+        // ever counts otherwise. An expiry of zero disarms the timer; the monotonic clock is far past it.
+        long nanoseconds = timestamp == long.MaxValue ? 0
+            : Stopwatch.Frequency == NanosecondsPerSecond ? timestamp
             : (long)((double)timestamp * NanosecondsPerSecond / Stopwatch.Frequency);
         nint* spec = stackalloc nint[4];
         spec[0] = 0;
@@ -57,16 +65,6 @@ internal sealed class PacingTimer : IDisposable
         }
 
         ArmedFor = timestamp;
-    }
-
-    /// <summary>Clears the timer once the selector has reported it readable; it is not armed until the next <see cref="ArmBy"/>.</summary>
-    public unsafe void OnFired()
-    {
-        ulong expirations;
-
-        // Non-blocking: a timer that has not fired after all (re-armed later in between) returns EAGAIN, which is fine.
-        _ = LibC.read(_timer.Fd, (byte*)&expirations, sizeof(ulong));
-        ArmedFor = long.MaxValue;
     }
 
     public void Dispose() => _timer.Dispose();

@@ -105,7 +105,6 @@ internal sealed class SelectorLoop
             now = Stopwatch.GetTimestamp();
             if (due)
             {
-                timer!.OnFired();
                 Pace(now);
             }
 
@@ -202,6 +201,23 @@ internal sealed class SelectorLoop
     /// </summary>
     private void SendNext(SelectorConnection connection, long now)
     {
+        SendDue(connection, now);
+
+        // A connection that is full when its next request falls due sends it as an answer makes room; one that has
+        // room waits for the timer.
+        if (_paced && connection.State == SelectorConnectionState.Open)
+        {
+            long next = connection.Connection.NextIntended;
+            if (next > now)
+            {
+                _timer!.ArmBy(next);
+            }
+        }
+    }
+
+    /// <summary><see cref="SendNext"/> without setting the timer.</summary>
+    private void SendDue(SelectorConnection connection, long now)
+    {
         if (!connection.Unsent.IsEmpty)
         {
             return;
@@ -216,18 +232,6 @@ internal sealed class SelectorLoop
         else if (bench.InFlight == 0 && !_run.CanSend(now))
         {
             Finish(connection);
-            return;
-        }
-
-        // A connection that is full when its next request falls due sends it as an answer makes room; one that has
-        // room waits for the timer.
-        if (_paced && connection.State == SelectorConnectionState.Open)
-        {
-            long next = bench.NextIntended;
-            if (next > now)
-            {
-                _timer!.ArmBy(next);
-            }
         }
     }
 
@@ -237,19 +241,23 @@ internal sealed class SelectorLoop
     /// </summary>
     private void Pace(long now)
     {
+        long deadline = _run.Deadline;
+        long wake = deadline > now ? deadline : long.MaxValue;
         foreach (SelectorConnection connection in _connections)
         {
             if (connection.State == SelectorConnectionState.Open)
             {
-                SendNext(connection, now);
+                SendDue(connection, now);
+                long next = connection.Connection.NextIntended;
+                if (connection.State == SelectorConnectionState.Open && next > now && next < wake)
+                {
+                    wake = next;
+                }
             }
         }
 
-        long deadline = _run.Deadline;
-        if (deadline > now && deadline != long.MaxValue)
-        {
-            _timer!.ArmBy(deadline);
-        }
+        // One system call for the whole pass, which also clears the expiry that woke it.
+        _timer!.Set(wake);
     }
 
     private unsafe void Send(SelectorConnection connection, ReadOnlyMemory<byte> batch, long now)
