@@ -17,8 +17,10 @@ namespace Framewire.Cli.Bench;
 /// the socket engine's own event threads (<see cref="SocketThreads"/>), which cut the CPU per message by about 40 %
 /// against dispatching them to the thread pool. At <c>--rate</c> a dedicated pacer thread sends requests at their
 /// intended times while each connection's loop receives; the hand-over between the two threads makes an open-loop
-/// request cost about three times a closed-loop one (30 to 35 µs against 10 µs of CPU at 20,000 requests/s here),
-/// which a driver that sends from its own event loop's timer would avoid.
+/// request cost about three times a closed-loop one (30 to 35 µs against 10 µs of CPU at 20,000 requests/s here).
+/// The <see cref="SelectorDriver"/> sends from its own event loop's timer instead; at that rate it cost about as much
+/// CPU (37 to 41 µs, a timer wake-up and an answer's per request), allocating nothing per request where this driver
+/// allocates about 30 bytes.
 /// </remarks>
 internal sealed class AsyncDriver : BenchDriver
 {

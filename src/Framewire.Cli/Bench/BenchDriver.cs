@@ -25,6 +25,7 @@ internal abstract class BenchDriver
         return settings.Engine switch
         {
             BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run),
+            BenchEngine.Selector when OperatingSystem.IsLinux() => new SelectorDriver(settings.Mode, settings.Threads, endPoint, run),
             _ => throw new NotSupportedException($"The {settings.Engine} engine is not available."),
         };
     }

@@ -1,16 +1,24 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
+using Framewire.Cli.Clients;
 using Framewire.Client;
 using Framewire.Protocol;
+using Framewire.Selectors;
 
 namespace Framewire.Cli.Commands;
 
 /// <summary>
 /// <c>framewire app-client host port action value</c>: the seed's application client. <c>search</c> sends a JSON
 /// request, any other action sends <c>action + value</c> as binary; prints the answer as the seed's client does.
+/// Like the seed's client, it runs the connection from a <see cref="Selector"/> event loop.
 /// </summary>
 internal static class AppClientCommand
 {
+    // The longest the loop waits in the selector before it looks at the cancellation token again.
+    private static readonly TimeSpan CancellationPoll = TimeSpan.FromMilliseconds(100);
+
     public static Command Create(CancellationToken shutdown)
     {
         Argument<string> host = CommonArguments.RequiredHost();
@@ -42,25 +50,24 @@ internal static class AppClientCommand
 
     public static async Task<int> RunAsync(string host, int port, string action, string value, TimeSpan timeout, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout };
-        SeedRequest request = SeedRequest.Create(action, value);
         try
         {
+            EndPoint endPoint = Endpoints.Parse(host, port);
+            SeedRequest request = SeedRequest.Create(action, value);
             if (verbose)
             {
                 await stdout.WriteLineAsync($"Starting connection to {host}:{port}").ConfigureAwait(false);
             }
 
-            await using MessageClient client = await MessageClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
+            Response response = await Task.Factory.StartNew(
+                () => Exchange(endPoint, request, timeout, verbose, stdout, cancellationToken),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).ConfigureAwait(false);
             if (verbose)
             {
-                await stdout.WriteLineAsync($"Sending {request.ContentType} request ({request.Content.Length} bytes) to {Endpoints.Format(client.RemoteEndPoint)}").ConfigureAwait(false);
-            }
-
-            Response response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (verbose)
-            {
-                await stdout.WriteLineAsync($"Received {response.Header.ContentType} response from {Endpoints.Format(client.RemoteEndPoint)}").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"Received {response.Header.ContentType} response from {Endpoints.Format(endPoint)}").ConfigureAwait(false);
             }
 
             if (!response.IsJson)
@@ -88,5 +95,52 @@ internal static class AppClientCommand
             await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.Failure;
         }
+    }
+
+    /// <summary>
+    /// The seed's app-client loop: a non-blocking connect registered for writing, the request sent as the socket
+    /// allows, then reading until one whole answer frame is in. The connect and the answer each get
+    /// <paramref name="timeout"/>.
+    /// </summary>
+    private static Response Exchange(EndPoint endPoint, SeedRequest request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    {
+        using Socket socket = Endpoints.CreateSocket(endPoint);
+        SocketError started = NonBlockingConnect.Start(socket, endPoint);
+        if (started is not (SocketError.Success or SocketError.InProgress))
+        {
+            throw new SocketException((int)started);
+        }
+
+        using Selector selector = DefaultSelector.Create();
+        var message = new AppClientMessage(selector, socket, request, connecting: started == SocketError.InProgress, verbose ? output : null, Endpoints.Format(endPoint));
+        selector.Register(socket, SelectorEvents.Write, message);
+        long phaseStart = Stopwatch.GetTimestamp();
+        bool wasConnecting = message.Connecting;
+        while (message.Response is null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TimeSpan left = timeout - Stopwatch.GetElapsedTime(phaseStart);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException(message.Connecting
+                    ? $"Connecting to {Endpoints.Format(endPoint)} took longer than {timeout.TotalSeconds:0.###} s."
+                    : $"No response within {timeout.TotalSeconds:0.###} s.");
+            }
+
+            // Waits are cut into slices so that Ctrl-C is noticed within one.
+            foreach (SelectorEvent ready in selector.Select(left < CancellationPoll ? left : CancellationPoll))
+            {
+                ((AppClientMessage)ready.Key.Data!).ProcessEvents(ready.Events);
+            }
+
+            if (wasConnecting && !message.Connecting)
+            {
+                wasConnecting = false;
+                phaseStart = Stopwatch.GetTimestamp();
+            }
+        }
+
+        selector.Unregister(socket);
+        return message.Response;
     }
 }

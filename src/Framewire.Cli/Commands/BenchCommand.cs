@@ -33,7 +33,7 @@ internal static class BenchCommand
         Option<long?> size = new("--size") { Description = "Echo message size (default 64)", HelpName = "bytes", CustomParser = ParseSize };
         Option<long?> binary = new("--binary") { Description = "Frame mode: binary requests with this much content instead of search requests", HelpName = "bytes", CustomParser = ParseSize };
         Option<int> threads = new("--threads", "-t") { Description = "Event-loop threads that run the connections", DefaultValueFactory = _ => 1 };
-        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: async, .NET's async sockets (default)", HelpName = "async" };
+        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: selector, event loops on Framewire's Selector (Linux, the default there); async, .NET's async sockets", HelpName = "selector|async" };
         Option<double> timeout = Seconds("--timeout", "How long a connection may wait for an answer or a connect", 5);
         Option<bool> json = new("--json") { Description = "Print exactly one JSON line (snake_case figures) instead of the table" };
         var command = new Command(
@@ -57,14 +57,18 @@ internal static class BenchCommand
                 Size = ToInt(result.GetValue(size)),
                 BinarySize = ToInt(result.GetValue(binary)),
                 Threads = result.GetValue(threads),
-                Engine = result.GetValue(engine) ?? BenchEngine.Async,
+                Engine = result.GetValue(engine) ?? BenchSettings.DefaultEngine,
                 Timeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
                 Json = asJson,
                 ShowProgress = !asJson && !Console.IsOutputRedirected,
             };
 
             // Before this process opens any socket: the runtime reads its socket settings once.
-            SocketThreads.Configure(settings.Threads);
+            if (settings.Engine == BenchEngine.Async)
+            {
+                SocketThreads.Configure(settings.Threads);
+            }
+
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;

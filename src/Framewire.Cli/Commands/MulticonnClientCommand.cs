@@ -1,17 +1,25 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Framewire.Cli.Clients;
+using Framewire.Selectors;
 
 namespace Framewire.Cli.Commands;
 
 /// <summary>
 /// <c>framewire multiconn-client [host] [port] [num_connections]</c>: the seed's multi-connection client. Every
-/// connection sends the messages in turn and closes once all of their bytes have come back.
+/// connection sends the messages in turn and closes once all of their bytes have come back. As in the seed, one
+/// thread drives every connection through a <see cref="Selector"/>: non-blocking connects, a send when a socket is
+/// writable, a receive when it is readable.
 /// </summary>
 internal static class MulticonnClientCommand
 {
     private static readonly string[] SeedMessages = ["Message 1 from client.", "Message 2 from client."];
+
+    // The longest the loop waits in the selector before it looks at the cancellation token again.
+    private static readonly TimeSpan CancellationPoll = TimeSpan.FromMilliseconds(100);
 
     public static Command Create(CancellationToken shutdown)
     {
@@ -73,51 +81,36 @@ internal static class MulticonnClientCommand
         }
 
         byte[][] payloads = new byte[messages.Count][];
+        long expectedPerConnection = 0;
         for (int i = 0; i < payloads.Length; i++)
         {
             payloads[i] = Encoding.UTF8.GetBytes(messages[i]);
+            expectedPerConnection += payloads[i].Length;
         }
 
-        // Output lines of many connections interleave; one lock keeps each line whole.
-        var output = TextWriter.Synchronized(stdout);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        var runs = new Task<long>[connections];
-        for (int i = 0; i < connections; i++)
-        {
-            runs[i] = RunConnectionAsync(i + 1, endPoint, payloads, verbose, output, deadline.Token);
-        }
-
-        long expectedPerConnection = 0;
-        foreach (byte[] payload in payloads)
-        {
-            expectedPerConnection += payload.Length;
-        }
+        // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
+        MulticonnConnection[] all = await Task.Factory.StartNew(
+            () => RunLoop(endPoint, connections, payloads, expectedPerConnection, timeout, verbose, stdout, cancellationToken),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
 
         int complete = 0;
         long echoed = 0;
-        for (int i = 0; i < runs.Length; i++)
+        foreach (MulticonnConnection connection in all)
         {
-            try
+            echoed += connection.ReceivedTotal;
+            if (connection.Error is string error)
             {
-                long received = await runs[i].ConfigureAwait(false);
-                echoed += received;
-                if (received == expectedPerConnection)
-                {
-                    complete++;
-                }
-                else
-                {
-                    await stderr.WriteLineAsync($"Error: connection {i + 1}: {received} of {expectedPerConnection} byte(s) came back").ConfigureAwait(false);
-                }
+                await stderr.WriteLineAsync($"Error: connection {connection.Id}: {error}").ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            else if (connection.ReceivedTotal == expectedPerConnection)
             {
-                await stderr.WriteLineAsync($"Error: connection {i + 1}: no complete echo within {timeout.TotalSeconds:0.###} s").ConfigureAwait(false);
+                complete++;
             }
-            catch (SocketException e)
+            else
             {
-                await stderr.WriteLineAsync($"Error: connection {i + 1}: {e.Message}").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"Error: connection {connection.Id}: {connection.ReceivedTotal} of {expectedPerConnection} byte(s) came back").ConfigureAwait(false);
             }
         }
 
@@ -125,59 +118,157 @@ internal static class MulticonnClientCommand
         return complete == connections ? (int)ExitCode.Success : (int)ExitCode.Failure;
     }
 
-    private static async Task<long> RunConnectionAsync(int id, EndPoint endPoint, byte[][] payloads, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>The seed's <c>start_connections</c> and event loop: every connection on one selector, until all are closed or the time is up.</summary>
+    private static MulticonnConnection[] RunLoop(EndPoint endPoint, int count, byte[][] payloads, long expected, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
     {
-        if (verbose)
+        long start = Stopwatch.GetTimestamp();
+        using Selector selector = DefaultSelector.Create();
+        var connections = new MulticonnConnection[count];
+        int open = 0;
+        for (int i = 0; i < count; i++)
         {
-            output.WriteLine($"Starting connection {id} to {Endpoints.Format(endPoint)}");
-        }
+            int id = i + 1;
+            if (verbose)
+            {
+                output.WriteLine($"Starting connection {id} to {Endpoints.Format(endPoint)}");
+            }
 
-        long expected = 0;
-        foreach (byte[] payload in payloads)
-        {
-            expected += payload.Length;
-        }
+            Socket socket = Endpoints.CreateSocket(endPoint);
+            var connection = new MulticonnConnection(id, socket, payloads, expected);
+            connections[i] = connection;
+            SocketError started = NonBlockingConnect.Start(socket, endPoint);
+            if (started is not (SocketError.Success or SocketError.InProgress))
+            {
+                connection.Close(new SocketException((int)started).Message);
+                continue;
+            }
 
-        using Socket socket = Endpoints.CreateSocket(endPoint);
-        await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-        Task sending = SendAllAsync(id, socket, payloads, verbose, output, cancellationToken);
+            connection.Connecting = started == SocketError.InProgress;
+            selector.Register(socket, SelectorEvents.Read | SelectorEvents.Write, connection);
+            open++;
+        }
 
         byte[] buffer = new byte[1024];
-        long received = 0;
-        while (received < expected)
+        while (open > 0 && !cancellationToken.IsCancellationRequested)
         {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
+            TimeSpan left = timeout - Stopwatch.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
             {
                 break;
             }
 
-            received += n;
-            if (verbose)
+            // Waits are cut into slices so that Ctrl-C is noticed within one.
+            foreach (SelectorEvent ready in selector.Select(left < CancellationPoll ? left : CancellationPoll))
             {
-                output.WriteLine($"Received {PythonRepr.Bytes(buffer.AsSpan(0, n))} from connection {id}");
+                var connection = (MulticonnConnection)ready.Key.Data!;
+                ServiceConnection(selector, connection, ready.Events, buffer, verbose, output);
+                if (connection.IsClosed)
+                {
+                    open--;
+                }
             }
         }
 
-        await sending.ConfigureAwait(false);
-        if (verbose)
+        foreach (MulticonnConnection connection in connections)
         {
-            output.WriteLine($"Closing connection {id}");
+            if (!connection.IsClosed)
+            {
+                selector.Unregister(connection.Socket);
+                connection.Close($"no complete echo within {timeout.TotalSeconds:0.###} s");
+            }
         }
 
-        return received;
+        return connections;
     }
 
-    private static async Task SendAllAsync(int id, Socket socket, byte[][] payloads, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>The seed's client <c>service_connection</c>: receive on read-ready, send on write-ready, close once every byte is back.</summary>
+    private static void ServiceConnection(Selector selector, MulticonnConnection connection, SelectorEvents events, byte[] buffer, bool verbose, TextWriter output)
     {
-        foreach (byte[] payload in payloads)
+        Socket socket = connection.Socket;
+        if (connection.Connecting)
         {
-            if (verbose)
+            connection.Connecting = false;
+            SocketError connected = NonBlockingConnect.Finish(socket);
+            if (connected != SocketError.Success)
             {
-                output.WriteLine($"Sending {PythonRepr.Bytes(payload)} to connection {id}");
+                Close(selector, connection, verbose, output, new SocketException((int)connected).Message);
+                return;
+            }
+        }
+
+        if ((events & SelectorEvents.Read) != 0)
+        {
+            int received = socket.Receive(buffer, SocketFlags.None, out SocketError error);
+            if (error is not (SocketError.Success or SocketError.WouldBlock))
+            {
+                Close(selector, connection, verbose, output, new SocketException((int)error).Message);
+                return;
             }
 
-            await socket.SendAsync(payload, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (error == SocketError.Success)
+            {
+                if (received > 0)
+                {
+                    if (verbose)
+                    {
+                        output.WriteLine($"Received {PythonRepr.Bytes(buffer.AsSpan(0, received))} from connection {connection.Id}");
+                    }
+
+                    connection.ReceivedTotal += received;
+                }
+
+                if (received == 0 || connection.ReceivedTotal == connection.MessageTotal)
+                {
+                    Close(selector, connection, verbose, output);
+                    return;
+                }
+            }
         }
+
+        if ((events & SelectorEvents.Write) != 0)
+        {
+            if (connection.Outbox.IsEmpty && connection.HasMessages)
+            {
+                connection.Outbox = connection.TakeMessage();
+                if (verbose)
+                {
+                    output.WriteLine($"Sending {PythonRepr.Bytes(connection.Outbox.Span)} to connection {connection.Id}");
+                }
+            }
+
+            if (!connection.Outbox.IsEmpty)
+            {
+                int sent = socket.Send(connection.Outbox.Span, SocketFlags.None, out SocketError error);
+                if (error is not (SocketError.Success or SocketError.WouldBlock))
+                {
+                    Close(selector, connection, verbose, output, new SocketException((int)error).Message);
+                    return;
+                }
+
+                connection.Outbox = connection.Outbox[sent..];
+            }
+
+            if (connection.Outbox.IsEmpty && !connection.HasMessages)
+            {
+                // Unlike the seed, which keeps EVENT_WRITE to the end: a level-triggered selector reports an idle
+                // socket writable on every call, which would spin the loop until the echo is back.
+                selector.Modify(socket, SelectorEvents.Read);
+                if (connection.MessageTotal == 0)
+                {
+                    Close(selector, connection, verbose, output);
+                }
+            }
+        }
+    }
+
+    private static void Close(Selector selector, MulticonnConnection connection, bool verbose, TextWriter output, string? error = null)
+    {
+        if (verbose)
+        {
+            output.WriteLine($"Closing connection {connection.Id}");
+        }
+
+        selector.Unregister(connection.Socket);
+        connection.Close(error);
     }
 }

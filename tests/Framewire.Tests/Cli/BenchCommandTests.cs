@@ -24,12 +24,13 @@ public class BenchCommandTests
         "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
     ];
 
-    [Fact]
-    public async Task Echo_AgainstEchoServer_EveryRequestAnsweredAndMeasured()
+    [Theory]
+    [Engines]
+    public async Task Echo_AgainstEchoServer_EveryRequestAnsweredAndMeasured(string engine)
     {
         await using RunningServer server = await RunningServer.StartEchoAsync();
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port) with { Requests = 3000, Connections = 4, Depth = 8 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port, engine) with { Requests = 3000, Connections = 4, Depth = 8 });
 
         Assert.Equal(0, code);
         foreach (string field in JsonFields)
@@ -49,25 +50,27 @@ public class BenchCommandTests
         Assert.True(p50 > 0 && p50 <= report.GetProperty("p99_us").GetDouble() && report.GetProperty("p99_us").GetDouble() <= report.GetProperty("max_us").GetDouble());
     }
 
-    [Fact]
-    public async Task Echo_OddSizeOverUnixSocket_EveryRequestAnswered()
+    [Theory]
+    [Engines]
+    public async Task Echo_OddSizeOverUnixSocket_EveryRequestAnswered(string engine)
     {
         string path = Path.Combine(Path.GetTempPath(), $"fw-bench-{Guid.NewGuid():N}.sock");
         await using RunningServer server = await RunningServer.StartEchoAsync(options => options.EndPoint = new UnixDomainSocketEndPoint(path));
 
-        (int code, JsonElement report) = await RunJsonAsync(new BenchSettings(BenchMode.Echo, "unix:" + path, 0) { Requests = 500, Connections = 3, Depth = 3, Size = 5, Json = true });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, 0, engine) with { Host = "unix:" + path, Requests = 500, Connections = 3, Depth = 3, Size = 5 });
 
         Assert.Equal(0, code);
         Assert.Equal(500, report.GetProperty("messages").GetInt64());
         Assert.Equal(0, report.GetProperty("errors").GetInt64());
     }
 
-    [Fact]
-    public async Task Frame_AgainstSearchServer_EveryAnswerIsTheSeeds()
+    [Theory]
+    [Engines]
+    public async Task Frame_AgainstSearchServer_EveryAnswerIsTheSeeds(string engine)
     {
         await using RunningServer server = await RunningServer.StartAsync();
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 2000, Connections = 4, Depth = 4 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 2000, Connections = 4, Depth = 4 });
 
         Assert.Equal(0, code);
         Assert.Equal("frame", report.GetProperty("mode").GetString());
@@ -76,12 +79,13 @@ public class BenchCommandTests
         Assert.Equal(0, report.GetProperty("errors").GetInt64());
     }
 
-    [Fact]
-    public async Task FrameBinary_AgainstSearchServer_EveryAnswerEchoesTheFirstTenBytes()
+    [Theory]
+    [Engines]
+    public async Task FrameBinary_AgainstSearchServer_EveryAnswerEchoesTheFirstTenBytes(string engine)
     {
         await using RunningServer server = await RunningServer.StartAsync();
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 1000, Connections = 2, Depth = 4, BinarySize = 300 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 1000, Connections = 2, Depth = 4, BinarySize = 300 });
 
         Assert.Equal(0, code);
         Assert.Equal("binary 300 B", report.GetProperty("workload").GetString());
@@ -89,12 +93,13 @@ public class BenchCommandTests
         Assert.Equal(0, report.GetProperty("errors").GetInt64());
     }
 
-    [Fact]
-    public async Task Oneshot_AgainstSearchServer_OneConnectionPerRequest()
+    [Theory]
+    [Engines]
+    public async Task Oneshot_AgainstSearchServer_OneConnectionPerRequest(string engine)
     {
         await using RunningServer server = await RunningServer.StartAsync();
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Oneshot, server.Port) with { Requests = 300, Connections = 4 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Oneshot, server.Port, engine) with { Requests = 300, Connections = 4 });
 
         Assert.Equal(0, code);
         Assert.Equal(300, report.GetProperty("messages").GetInt64());
@@ -102,13 +107,14 @@ public class BenchCommandTests
         Assert.Equal(300, server.Server.AcceptedTotal);
     }
 
-    [Fact]
-    public async Task Frame_AtRate_PacesTheRequests()
+    [Theory]
+    [Engines]
+    public async Task Frame_AtRate_PacesTheRequests(string engine)
     {
         await using RunningServer server = await RunningServer.StartAsync();
 
         // 400 requests at 2,000/s cannot be done in less than about 0.2 s.
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 400, Connections = 4, Depth = 2, Rate = 2000 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 400, Connections = 4, Depth = 2, Rate = 2000 });
 
         Assert.Equal(0, code);
         Assert.Equal(400, report.GetProperty("messages").GetInt64());
@@ -117,15 +123,16 @@ public class BenchCommandTests
         Assert.Equal(2000, report.GetProperty("rate").GetDouble());
     }
 
-    [Fact]
-    public async Task Frame_ServerAnswersADifferentText_CountsErrorsAndFails()
+    [Theory]
+    [Engines]
+    public async Task Frame_ServerAnswersADifferentText_CountsErrorsAndFails(string engine)
     {
         var table = new Dictionary<string, string>(SearchHandler.DefaultTable) { ["ring"] = "In the caves beneath the Misty Mountains." };
         await using RunningServer server = await RunningServer.StartAsync(new SearchHandler(table));
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        int code = await BenchCommand.RunAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 40, Connections = 1 }, stdout, stderr, CancellationToken.None);
+        int code = await BenchCommand.RunAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 40, Connections = 1 }, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         JsonElement report = JsonDocument.Parse(stdout.ToString()).RootElement;
@@ -135,20 +142,22 @@ public class BenchCommandTests
         Assert.Contains("Error:", stderr.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Echo_ServerAnswersGarbage_CountsErrorsAndFails()
+    [Theory]
+    [Engines]
+    public async Task Echo_ServerAnswersGarbage_CountsErrorsAndFails(string engine)
     {
         await using var server = RawServer.Start(static (received, answer) => answer.Write("garbage!"u8));
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port) with { Requests = 20, Connections = 2, Size = 8 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port, engine) with { Requests = 20, Connections = 2, Size = 8 });
 
         Assert.Equal(1, code);
         Assert.Equal(20, report.GetProperty("errors_mismatch").GetInt64());
         Assert.Equal(0, report.GetProperty("messages").GetInt64());
     }
 
-    [Fact]
-    public async Task Echo_ServerEchoesOutOfOrder_CaughtBySequenceNumbers()
+    [Theory]
+    [Engines]
+    public async Task Echo_ServerEchoesOutOfOrder_CaughtBySequenceNumbers(string engine)
     {
         // Echoes every pair of 8-byte messages swapped: the same bytes overall, in the wrong order.
         await using var server = RawServer.Start(static (received, answer) =>
@@ -160,31 +169,47 @@ public class BenchCommandTests
             }
         }, unit: 16);
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port) with { Requests = 20, Connections = 1, Depth = 2, Size = 8 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port, engine) with { Requests = 20, Connections = 1, Depth = 2, Size = 8 });
 
         Assert.Equal(1, code);
         Assert.True(report.GetProperty("errors_mismatch").GetInt64() > 0);
         Assert.Contains("answer 0 differs at byte 0", report.GetProperty("first_error").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Frame_ServerNeverAnswers_TimesOutAndFails()
+    [Theory]
+    [Engines]
+    public async Task Frame_ServerNeverAnswers_TimesOutAndFails(string engine)
     {
         await using var server = RawServer.Start(static (_, _) => { });
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 4, Connections = 2, Timeout = TimeSpan.FromMilliseconds(300) });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 4, Connections = 2, Timeout = TimeSpan.FromMilliseconds(300) });
 
         Assert.Equal(1, code);
         Assert.Equal(4, report.GetProperty("errors_timeout").GetInt64());
         Assert.Equal(0, report.GetProperty("messages").GetInt64());
     }
 
-    [Fact]
-    public async Task Frame_NoServer_ExitsWithFailureBeforeMeasuring()
+    [Theory]
+    [Engines]
+    public async Task Echo_ServerClosesEveryConnection_CountsErrorsAndFails(string engine)
+    {
+        await using var server = RawServer.Start(static (_, _) => { }, closeOnData: true);
+
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Echo, server.Port, engine) with { Requests = 20, Connections = 2, Depth = 2 });
+
+        Assert.Equal(1, code);
+        Assert.Equal(0, report.GetProperty("messages").GetInt64());
+        Assert.Equal(20, report.GetProperty("errors").GetInt64());
+        Assert.Equal(20, report.GetProperty("errors_closed").GetInt64() + report.GetProperty("errors_reset").GetInt64());
+    }
+
+    [Theory]
+    [Engines]
+    public async Task Frame_NoServer_ExitsWithFailureBeforeMeasuring(string engine)
     {
         var stderr = new StringWriter();
 
-        int code = await BenchCommand.RunAsync(Settings(BenchMode.Frame, FreePort()) with { Requests = 10 }, new StringWriter(), stderr, CancellationToken.None);
+        int code = await BenchCommand.RunAsync(Settings(BenchMode.Frame, FreePort(), engine) with { Requests = 10 }, new StringWriter(), stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Contains("cannot connect", stderr.ToString(), StringComparison.Ordinal);
@@ -204,13 +229,14 @@ public class BenchCommandTests
         Assert.StartsWith("Error:", stderr.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Table_WithoutJson_ShowsThroughputAndPercentiles()
+    [Theory]
+    [Engines]
+    public async Task Table_WithoutJson_ShowsThroughputAndPercentiles(string engine)
     {
         await using RunningServer server = await RunningServer.StartEchoAsync();
         var stdout = new StringWriter();
 
-        int code = await BenchCommand.RunAsync(Settings(BenchMode.Echo, server.Port) with { Requests = 500, Connections = 2, Json = false }, stdout, new StringWriter(), CancellationToken.None);
+        int code = await BenchCommand.RunAsync(Settings(BenchMode.Echo, server.Port, engine) with { Requests = 500, Connections = 2, Json = false }, stdout, new StringWriter(), CancellationToken.None);
 
         Assert.Equal(0, code);
         string text = stdout.ToString();
@@ -220,26 +246,28 @@ public class BenchCommandTests
         }
     }
 
-    [Fact]
-    public async Task Requests_ServerCountsExactlyWhatTheGeneratorReports()
+    [Theory]
+    [Engines]
+    public async Task Requests_ServerCountsExactlyWhatTheGeneratorReports(string engine)
     {
         var handler = new CountingHandler();
         await using RunningServer server = await RunningServer.StartAsync(handler);
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with { Requests = 5000, Connections = 8, Depth = 4 });
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with { Requests = 5000, Connections = 8, Depth = 4 });
 
         Assert.Equal(0, code);
         Assert.Equal(5000, report.GetProperty("messages").GetInt64());
         Assert.Equal(5000, handler.Answered);
     }
 
-    [Fact]
-    public async Task Duration_ServerCountsExactlyWhatTheGeneratorReports()
+    [Theory]
+    [Engines]
+    public async Task Duration_ServerCountsExactlyWhatTheGeneratorReports(string engine)
     {
         var handler = new CountingHandler();
         await using RunningServer server = await RunningServer.StartAsync(handler);
 
-        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port) with
+        (int code, JsonElement report) = await RunJsonAsync(Settings(BenchMode.Frame, server.Port, engine) with
         {
             Requests = null,
             Duration = TimeSpan.FromSeconds(0.6),
@@ -256,15 +284,16 @@ public class BenchCommandTests
         Assert.InRange(report.GetProperty("seconds").GetDouble(), 0.6, 5);
     }
 
-    [Fact]
-    public async Task KeptOpenConnections_AllocateNothingPerMessage()
+    [Theory]
+    [Engines]
+    public async Task KeptOpenConnections_AllocateNothingPerMessage(string engine)
     {
         await using RunningServer server = await RunningServer.StartEchoAsync();
 
         // As a process of its own, so that the figure is the generator's alone; a request that allocated even one
         // small object would cost 24 bytes or more.
         (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
-            ChildProcess.StartFramewire("bench", "echo", "--port", server.Port.ToString(CultureInfo.InvariantCulture), "-n", "200000", "-c", "4", "--depth", "8", "--json"),
+            ChildProcess.StartFramewire("bench", "echo", "--port", server.Port.ToString(CultureInfo.InvariantCulture), "-n", "200000", "-c", "4", "--depth", "8", "--engine", engine, "--json"),
             TimeSpan.FromSeconds(60));
 
         Assert.True(code == 0, stderr);
@@ -273,7 +302,12 @@ public class BenchCommandTests
         Assert.InRange(report.GetProperty("client_alloc_bytes_per_msg").GetDouble(), 0, 2);
     }
 
-    private static BenchSettings Settings(BenchMode mode, int port) => new(mode, "127.0.0.1", port) { Json = true, Timeout = TimeSpan.FromSeconds(10) };
+    private static BenchSettings Settings(BenchMode mode, int port, string engine = "async") => new(mode, "127.0.0.1", port)
+    {
+        Json = true,
+        Timeout = TimeSpan.FromSeconds(10),
+        Engine = Enum.Parse<BenchEngine>(engine, ignoreCase: true),
+    };
 
     private static async Task<(int Code, JsonElement Report)> RunJsonAsync(BenchSettings settings)
     {
@@ -314,22 +348,23 @@ public class BenchCommandTests
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _accepting;
 
-        private RawServer(Socket listener, Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit)
+        private RawServer(Socket listener, Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit, bool closeOnData)
         {
             _listener = listener;
-            _accepting = AcceptAsync(answer, unit);
+            _accepting = AcceptAsync(answer, unit, closeOnData);
         }
 
         public delegate void Answer(ReadOnlySpan<byte> received, ArrayBufferWriter<byte> answer);
 
         public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
-        public static RawServer Start(Answer answer, int unit = 1)
+        /// <param name="closeOnData">Close each connection as soon as anything arrives on it, instead of answering.</param>
+        public static RawServer Start(Answer answer, int unit = 1, bool closeOnData = false)
         {
             var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             listener.Listen();
-            return new RawServer(listener, (received, output) => answer(received, output), unit);
+            return new RawServer(listener, (received, output) => answer(received, output), unit, closeOnData);
         }
 
         public async ValueTask DisposeAsync()
@@ -340,7 +375,7 @@ public class BenchCommandTests
             _stop.Dispose();
         }
 
-        private async Task AcceptAsync(Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit)
+        private async Task AcceptAsync(Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit, bool closeOnData)
         {
             var clients = new List<Task>();
             try
@@ -348,7 +383,7 @@ public class BenchCommandTests
                 while (true)
                 {
                     Socket client = await _listener.AcceptAsync(_stop.Token);
-                    clients.Add(ServeAsync(client, answer, unit));
+                    clients.Add(ServeAsync(client, answer, unit, closeOnData));
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -359,7 +394,7 @@ public class BenchCommandTests
             await Task.WhenAll(clients);
         }
 
-        private async Task ServeAsync(Socket client, Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit)
+        private async Task ServeAsync(Socket client, Action<ReadOnlySpan<byte>, ArrayBufferWriter<byte>> answer, int unit, bool closeOnData)
         {
             using (client)
             {
@@ -370,7 +405,7 @@ public class BenchCommandTests
                     while (true)
                     {
                         int n = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                        if (n == 0)
+                        if (n == 0 || closeOnData)
                         {
                             return;
                         }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Framewire.Cli.Commands;
 using Framewire.Tests.Support;
 
@@ -99,6 +101,70 @@ public class CommandTests
     }
 
     [Fact]
+    public async Task MulticonnClient_ServerNeverAnswers_EveryConnectionTimesOut()
+    {
+        // Connections complete in the listener's backlog; nobody accepts or answers them.
+        using var listener = Listen();
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", PortOf(listener), 3, ["ping"], TimeSpan.FromSeconds(0.5), false, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Contains("0 of 3 connection(s) complete: 0 of 12 byte(s) echoed", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Error: connection 3: no complete echo within 0.5 s", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnClient_NoServer_EveryConnectionRefused()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", FreePort(), 2, ["ping"], Timeout, false, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Contains("0 of 2 connection(s) complete", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Error: connection 2: Connection refused", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppClient_ServerNeverAnswers_TimesOut()
+    {
+        using var listener = Listen();
+        var stderr = new StringWriter();
+
+        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", TimeSpan.FromSeconds(0.5), false, new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Equal("Error: No response within 0.5 s.", stderr.ToString().Trim());
+    }
+
+    [Theory]
+    [InlineData(new byte[0], "Error: The server closed the connection before answering.")]
+    [InlineData(new byte[] { 0, 40, (byte)'{' }, "Error: The server closed the connection in the middle of a response.")]
+    [InlineData(new byte[] { 0, 0 }, "Error: header_length_invalid: The header length is 0.")]
+    public async Task AppClient_ServerAnswersBadly_ExitsWithFailure(byte[] answer, string error)
+    {
+        using var listener = Listen();
+        Task serving = Task.Run(async () =>
+        {
+            using Socket client = await listener.AcceptAsync();
+            await client.ReceiveAsync(new byte[4096], SocketFlags.None);
+            await client.SendAsync(answer, SocketFlags.None);
+            client.Shutdown(SocketShutdown.Send);
+            await client.ReceiveAsync(new byte[4096], SocketFlags.None);
+        });
+        var stderr = new StringWriter();
+
+        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", Timeout, false, new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Equal(error, stderr.ToString().Trim());
+        await serving.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task EchoClient_AgainstEchoServerOnce_EchoesAndServerExits()
     {
         var serverOut = new LineWriter();
@@ -159,6 +225,16 @@ public class CommandTests
         int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
+
+    private static Socket Listen()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        return listener;
+    }
+
+    private static int PortOf(Socket listener) => ((IPEndPoint)listener.LocalEndPoint!).Port;
 
     private static int FreePort()
     {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Framewire.Selectors.Internal;
 
 /// <summary>
-/// Linux-only calls: epoll, eventfd, and the non-blocking I/O an event loop makes on the descriptors it selects.
+/// Linux-only calls: epoll, eventfd, timerfd, and the non-blocking I/O an event loop makes on the descriptors it selects.
 /// The constants are Linux's generic values, the same on every architecture .NET runs on; the BSDs and macOS differ.
 /// </summary>
 internal static partial class LibC
@@ -52,6 +52,21 @@ internal static partial class LibC
 
     [LibraryImport(Name, SetLastError = true)]
     internal static partial SafeFdHandle eventfd(uint initval, int flags);
+
+    internal const int CLOCK_MONOTONIC = 1;
+    internal const int TFD_NONBLOCK = 0x800;
+    internal const int TFD_CLOEXEC = 0x80000;
+    internal const int TFD_TIMER_ABSTIME = 1;
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial SafeFdHandle timerfd_create(int clockid, int flags);
+
+    /// <summary>
+    /// <paramref name="newValue"/> points to a <c>struct itimerspec</c>: four native-sized integers (interval seconds
+    /// and nanoseconds, then the expiry's), as <c>time_t</c> and <c>long</c> are both native-sized on Linux.
+    /// </summary>
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int timerfd_settime(SafeFdHandle fd, int flags, nint* newValue, nint* oldValue);
 
     // read, write, recv and send skip the GC transition. A P/Invoke normally lets a GC run alongside the native code,
     // at the price of switching the thread's mode on the way in and out; on a descriptor that cannot block these calls

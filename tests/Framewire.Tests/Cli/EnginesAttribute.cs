@@ -1,0 +1,21 @@
+using System.Reflection;
+using Xunit.Sdk;
+
+namespace Framewire.Tests.Cli;
+
+/// <summary>
+/// Runs a load generator theory once per socket engine (<c>--engine</c>) the platform has, the engine's name as
+/// the first argument: the engines must behave alike.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class EnginesAttribute : DataAttribute
+{
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod)
+    {
+        yield return ["async"];
+        if (OperatingSystem.IsLinux())
+        {
+            yield return ["selector"];
+        }
+    }
+}
