@@ -173,7 +173,8 @@ def main():
     w("|---|---|")
     for key in ("date", "commit", "uname", "cpu", "memory", "dotnet", "gcc", "node", "python3", "settings", "elapsed"):
         if key in machine:
-            value = machine[key] + (" s for the whole script, builds included" if key == "elapsed" else "")
+            value = machine[key] + (" s for the whole script, builds included; " + machine.get("quiet_waited", "0")
+                                    + " s of it waiting for other work on the machine to pass" if key == "elapsed" else "")
             w(f"| {key} | {html.escape(value)} |")
     w("")
     w("Shared 2-vCPU VM: figures move ±30 % between identical runs, so compare servers within this run only.")
