@@ -178,6 +178,12 @@ def main():
             w(f"| {key} | {html.escape(value)} |")
     w("")
     w("Shared 2-vCPU VM: figures move ±30 % between identical runs, so compare servers within this run only.")
+    others = [d["other_s"] for (_, sc), d in summary.items() if sc != "oneshot 8x1" and d["other_s"] is not None]
+    if others and statistics.median(others) > 0.5:
+        w("")
+        w(f"**Caution: the machine was shared during this run.** Over the kept-open rows a median of "
+          f"{statistics.median(others):.1f} CPUs (of 2) were busy with work that was neither the server nor the load")
+        w("generator (column \"other load\"): msg/s is depressed and uneven there, so compare servers by CPU µs/msg.")
     w("")
     w("## Results")
     w("")
