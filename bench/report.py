@@ -95,7 +95,7 @@ def server_order(rows):
 # for memory per idle connection.
 
 def svg_chart(summary, servers, idle):
-    width, panel_w, left, bar_h, gap = 980, 470, 150, 16, 5
+    width, panel_w, left, bar_h, gap = 1060, 510, 150, 16, 5
     panels = []
     for scenario, title in SCENARIOS:
         bars = [(s, summary[(s, scenario)]) for s in servers if (s, scenario) in summary and summary[(s, scenario)]["msg_per_s"]]
@@ -122,7 +122,7 @@ def svg_chart(summary, servers, idle):
         x0 = 10 + (i % 2) * (panel_w + 20)
         y = y0 + sum(rows[:row])
         scale_max = max(v for _, v, _ in bars) or 1
-        bar_w = panel_w - left - 120
+        bar_w = panel_w - left - 160
         parts.append(f'<text x="{x0}" y="{y + 24}" font-size="12" font-weight="bold">{html.escape(title)}</text>')
         for j, (label, value, text) in enumerate(bars):
             by = y + 34 + j * (bar_h + gap)
