@@ -14,6 +14,15 @@
  * Bounded by construction: connections <= 10000, depth <= 1024, warm-up <= 60 s, duration <= 120 s, and an
  * alarm ends the process if connecting or the run hangs.
  *
+ * Latency (p50_us, p99_us, p999_us, max_us) runs from the moment a request is queued for sending (each answer
+ * that completes queues the next one at once) to the read that completes its answer; answers on one connection
+ * come back in order, so each connection keeps the send times of its D requests in flight in a ring. One clock
+ * read per read() call, not per message; buckets are exact below 128 µs and within 1/64 (1.6 %) above, and a
+ * percentile is reported as its bucket's midpoint.
+ *
+ * total_messages counts every completed answer (warm-up included) and bytes_sent every request byte written:
+ * after the run a server that counts what it received can check both (see the load tests).
+ *
  * machine_busy_s is the non-idle time of all CPUs over the measured window. Beyond server_cpu_s +
  * client_cpu_s it holds the loopback's softirq work (not charged to either process) and anything else
  * running: a figure far above the two together means the run shared the machine and should be repeated.
@@ -56,14 +65,57 @@ struct conn {
     int state;            /* 0: length prefix, 1: header, 2: content */
     size_t need;          /* bytes still needed for the current part */
     size_t header_len;
+    double *sent_at;      /* send times of the depth requests in flight, oldest at sent_head */
+    int sent_head;
     char header[MAX_HEADER];
 };
+
+/* Latency histogram in µs: one bucket per µs below 128, then 64 buckets per power of two. */
+#define LATENCY_BUCKETS (128 + 40 * 64)
+static uint64_t latency_counts[LATENCY_BUCKETS];
+static uint64_t latency_samples, latency_max_us;
+static int recording;
+
+static int latency_bucket(uint64_t us)
+{
+    if (us < 128)
+        return (int)us;
+    int e = 63 - __builtin_clzll(us); /* 2^e <= us < 2^(e+1), e >= 7 */
+    int b = 128 + (e - 7) * 64 + (int)((us >> (e - 6)) - 64);
+    return b < LATENCY_BUCKETS ? b : LATENCY_BUCKETS - 1;
+}
+
+/* Midpoint of a bucket, in µs. */
+static double latency_of_bucket(int b)
+{
+    if (b < 128)
+        return b + 0.5;
+    int e = (b - 128) / 64 + 7;
+    double width = (double)(1ULL << (e - 6));
+    return (double)(((b - 128) % 64) + 64) * width + width / 2;
+}
+
+static double latency_percentile(double q)
+{
+    if (latency_samples == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)latency_samples);
+    if (rank >= latency_samples)
+        rank = latency_samples - 1;
+    uint64_t seen = 0;
+    for (int b = 0; b < LATENCY_BUCKETS; b++) {
+        seen += latency_counts[b];
+        if (seen > rank)
+            return latency_of_bucket(b);
+    }
+    return (double)latency_max_us;
+}
 
 static struct conn *conns;
 static int nconns = 64, depth = 1, size = 64, frame_mode = 0, busy_poll = 0;
 static char *requests;           /* depth requests back to back */
 static size_t request_len;       /* one request */
-static uint64_t completed, errors;
+static uint64_t completed, errors, bytes_sent;
 static int epfd;
 
 static double now(void)
@@ -135,6 +187,7 @@ static void flush_requests(struct conn *c)
         ssize_t n = write(c->fd, requests + (total - c->unsent), c->unsent);
         if (n > 0) {
             c->unsent -= (size_t)n;
+            bytes_sent += (uint64_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && errno == EAGAIN) {
@@ -233,6 +286,20 @@ static void on_readable(struct conn *c, char *buffer)
     uint64_t answers = frame_mode ? consume_frames(c, buffer, (size_t)n) : consume_echo(c, buffer, (size_t)n);
     if (answers > 0) {
         completed += answers;
+        /* Each completed answer retires the oldest request in flight; its successor is queued now. */
+        double t = now();
+        for (uint64_t k = 0; k < answers; k++) {
+            if (recording) {
+                double us = (t - c->sent_at[c->sent_head]) * 1e6;
+                uint64_t whole = us > 0 ? (uint64_t)us : 0;
+                latency_counts[latency_bucket(whole)]++;
+                latency_samples++;
+                if (whole > latency_max_us)
+                    latency_max_us = whole;
+            }
+            c->sent_at[c->sent_head] = t;
+            c->sent_head = c->sent_head + 1 == depth ? 0 : c->sent_head + 1;
+        }
         int idle = c->unsent == 0;
         c->unsent += answers * request_len;
         if (idle)
@@ -371,7 +438,14 @@ int main(int argc, char **argv)
 
     static char buffer[READ_BUFFER_SIZE];
     struct epoll_event events[1024];
+    double *sent_times = malloc(sizeof(double) * (size_t)nconns * (size_t)depth);
+    if (!sent_times)
+        fail("malloc");
+    double first_send = now();
     for (int i = 0; i < nconns; i++) {
+        conns[i].sent_at = sent_times + (size_t)i * (size_t)depth;
+        for (int d = 0; d < depth; d++)
+            conns[i].sent_at[d] = first_send;
         conns[i].unsent = request_len * (size_t)depth;
         flush_requests(&conns[i]);
     }
@@ -385,6 +459,7 @@ int main(int argc, char **argv)
         double t = now();
         if (!measuring && t >= measure_from) {
             measuring = 1;
+            recording = 1;
             t0 = t;
             completed_at_start = completed;
             server_cpu_at_start = pid ? cpu_seconds_of(pid) : 0;
@@ -421,6 +496,9 @@ int main(int argc, char **argv)
            (unsigned long long)messages, (double)messages / seconds);
     if (pid)
         printf(" server_cpu_s=%.2f cpu_us_per_msg=%.3f", server_cpu, messages ? server_cpu * 1e6 / (double)messages : 0.0);
-    printf(" client_cpu_s=%.2f machine_busy_s=%.2f errors=%llu\n", client_cpu, machine_busy, (unsigned long long)errors);
+    printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%llu", latency_percentile(0.50), latency_percentile(0.99),
+           latency_percentile(0.999), (unsigned long long)latency_max_us);
+    printf(" client_cpu_s=%.2f machine_busy_s=%.2f total_messages=%llu bytes_sent=%llu errors=%llu\n", client_cpu,
+           machine_busy, (unsigned long long)completed, (unsigned long long)bytes_sent, (unsigned long long)errors);
     return errors ? 1 : 0;
 }
