@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Framewire.Client;
 using Framewire.Protocol;
 
@@ -19,10 +20,16 @@ internal static class AppClientCommand
         Argument<string> value = new("value") { Description = "The search key, or the rest of the binary content" };
         Option<double> timeout = new("--timeout") { Description = "Seconds to wait for the connection and for the answer", DefaultValueFactory = _ => 10 };
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
         var command = new Command("app-client", "The seed's application client: one request, one answer")
         {
             host, port, action, value, timeout, verbose,
         };
+        foreach (Option option in tlsOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
@@ -33,6 +40,7 @@ internal static class AppClientCommand
                 result.GetValue(value)!,
                 TimeSpan.FromSeconds(result.GetValue(timeout)),
                 result.GetValue(verbose),
+                readTls(result),
                 Console.Out,
                 Console.Error,
                 linked.Token);
@@ -40,12 +48,13 @@ internal static class AppClientCommand
         return command;
     }
 
-    public static async Task<int> RunAsync(string host, int port, string action, string value, TimeSpan timeout, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string host, int port, string action, string value, TimeSpan timeout, bool verbose, ClientTls tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout };
+        ArgumentNullException.ThrowIfNull(tls);
         SeedRequest request = SeedRequest.Create(action, value);
         try
         {
+            var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls.Load() };
             if (verbose)
             {
                 await stdout.WriteLineAsync($"Starting connection to {host}:{port}").ConfigureAwait(false);
@@ -83,7 +92,7 @@ internal static class AppClientCommand
             await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.Usage;
         }
-        catch (Exception e) when (e is SocketException or IOException or TimeoutException or ProtocolException)
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException or ProtocolException or AuthenticationException)
         {
             await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.Failure;

@@ -17,10 +17,16 @@ internal static class AppServerCommand
         Option<long> maxHeader = CommonArguments.Size("--max-header-length", FrameLimits.DefaultMaxHeaderLength, "Largest accepted JSON header (at most 65535)");
         Option<long> maxContent = CommonArguments.Size("--max-content-length", FrameLimits.DefaultMaxContentLength, "Largest accepted content");
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
             host, port, data, maxHeader, maxContent, verbose,
         };
+        foreach (Option option in securityOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
@@ -30,7 +36,10 @@ internal static class AppServerCommand
                 result.GetValue(data)?.FullName,
                 result.GetValue(maxHeader),
                 result.GetValue(maxContent),
-                result.GetValue(verbose));
+                result.GetValue(verbose))
+            {
+                Security = readSecurity(result),
+            };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -52,6 +61,7 @@ internal static class AppServerCommand
                     MaxContentLength = checked((int)settings.MaxContentLength),
                 },
             };
+            settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
@@ -62,7 +72,18 @@ internal static class AppServerCommand
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
         using ILoggerFactory logging = Logging.Create(settings.Verbose);
-        var server = new MessageServer(handler, options, logging);
+        MessageServer server;
+        try
+        {
+            server = new MessageServer(handler, options, logging);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Options that do not go together, such as TLS on an engine without it.
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
@@ -72,5 +93,7 @@ internal static class AppServerCommand
             : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, false)
         {
         }
+
+        public ServerSecurity Security { get; init; } = ServerSecurity.None;
     }
 }

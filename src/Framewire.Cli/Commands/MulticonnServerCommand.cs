@@ -13,24 +13,31 @@ internal static class MulticonnServerCommand
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
             host, port, verbose,
         };
+        foreach (Option option in securityOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
+            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(verbose), readSecurity(result), Console.Out, Console.Error, linked.Token);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string host, int port, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string host, int port, bool verbose, ServerSecurity security, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         MessageServerOptions options;
         try
         {
             options = new MessageServerOptions { EndPoint = Endpoints.Parse(host, port) };
+            security.ApplyTo(options);
         }
         catch (ArgumentException e)
         {
@@ -40,7 +47,18 @@ internal static class MulticonnServerCommand
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
         using ILoggerFactory logging = Logging.Create(verbose);
-        var server = new MessageServer(EchoHandler.Instance, options, logging);
+        MessageServer server;
+        try
+        {
+            server = new MessageServer(EchoHandler.Instance, options, logging);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Options that do not go together, such as TLS on an engine without it.
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 }

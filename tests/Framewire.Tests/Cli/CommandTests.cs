@@ -72,7 +72,7 @@ public class CommandTests
     [Fact]
     public async Task MulticonnClient_AgainstMulticonnServer_AllBytesEchoed()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, stdout, stderr, ct));
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, ServerSecurity.None, stdout, stderr, ct));
         var stdout = new StringWriter();
 
         int code = await MulticonnClientCommand.RunAsync("127.0.0.1", server.Port, 5, ["Message 1 from client.", "Message 2 from client."], Timeout, verbose: true, stdout, new StringWriter(), CancellationToken.None);
@@ -133,7 +133,7 @@ public class CommandTests
     [Fact]
     public async Task EchoClient_AgainstMulticonnServer_Echoes()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("::1", 0, false, stdout, stderr, ct));
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("::1", 0, false, ServerSecurity.None, stdout, stderr, ct));
         var stdout = new StringWriter();
 
         Assert.Equal(0, await EchoClientCommand.RunAsync("::1", server.Port, "v6", Timeout, stdout, new StringWriter(), CancellationToken.None));
@@ -143,7 +143,7 @@ public class CommandTests
     [Fact]
     public async Task Server_PortInUse_ExitsWithFailure()
     {
-        await using var first = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, stdout, stderr, ct));
+        await using var first = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync("127.0.0.1", 0, false, ServerSecurity.None, stdout, stderr, ct));
         var stderr = new StringWriter();
 
         int code = await AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", first.Port), new StringWriter(), stderr, CancellationToken.None);
@@ -156,7 +156,7 @@ public class CommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, stdout, stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, ClientTls.None, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
