@@ -46,7 +46,7 @@ internal sealed record ClientTls(bool Enabled, string? CaPath, string? Certifica
         {
             return TlsClientOptions.FromPemFiles(CaPath, CertificatePath, KeyPath);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException)
         {
             throw new ArgumentException($"cannot load the TLS files: {e.Message}", e);
         }

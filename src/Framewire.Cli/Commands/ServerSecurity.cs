@@ -64,7 +64,7 @@ internal sealed record ServerSecurity(IReadOnlyList<IPNetwork> TrustedProxies, s
         {
             options.Tls = TlsServerOptions.FromPemFiles(CertificatePath, KeyPath!, ClientCaPath);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or CryptographicException or InvalidDataException)
         {
             throw new ArgumentException($"cannot load the TLS files: {e.Message}", e);
         }
@@ -79,6 +79,11 @@ internal sealed record ServerSecurity(IReadOnlyList<IPNetwork> TrustedProxies, s
             if (!IPNetwork.TryParse(text, out networks[i]))
             {
                 result.AddError($"'{text}' is not a network in CIDR notation (examples: 10.0.0.0/8, 127.0.0.1/32, fd00::/8).");
+            }
+            else if (!IPAddress.Parse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal))).Equals(networks[i].BaseAddress))
+            {
+                // 10.0.0.1/8 is most likely a typo for a single address or for 10.0.0.0/8: trusting a whole network by accident is not harmless.
+                result.AddError($"'{text}' has bits set after its prefix: write {networks[i]} for the network, or a /32 or /128 for one address.");
             }
         }
 
