@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Framewire.Cli.Clients;
 using Framewire.Client;
 using Framewire.Protocol;
@@ -12,7 +13,8 @@ namespace Framewire.Cli.Commands;
 /// <summary>
 /// <c>framewire app-client host port action value</c>: the seed's application client. <c>search</c> sends a JSON
 /// request, any other action sends <c>action + value</c> as binary; prints the answer as the seed's client does.
-/// Like the seed's client, it runs the connection from a <see cref="Selector"/> event loop.
+/// Like the seed's client, it runs the connection from a <see cref="Selector"/> event loop; over TLS it uses
+/// <see cref="MessageClient"/>, as the handshake needs a stream.
 /// </summary>
 internal static class AppClientCommand
 {
@@ -27,10 +29,16 @@ internal static class AppClientCommand
         Argument<string> value = new("value") { Description = "The search key, or the rest of the binary content" };
         Option<double> timeout = new("--timeout") { Description = "Seconds to wait for the connection and for the answer", DefaultValueFactory = _ => 10 };
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
         var command = new Command("app-client", "The seed's application client: one request, one answer")
         {
             host, port, action, value, timeout, verbose,
         };
+        foreach (Option option in tlsOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
@@ -41,6 +49,7 @@ internal static class AppClientCommand
                 result.GetValue(value)!,
                 TimeSpan.FromSeconds(result.GetValue(timeout)),
                 result.GetValue(verbose),
+                readTls(result),
                 Console.Out,
                 Console.Error,
                 linked.Token);
@@ -48,23 +57,28 @@ internal static class AppClientCommand
         return command;
     }
 
-    public static async Task<int> RunAsync(string host, int port, string action, string value, TimeSpan timeout, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        string host, int port, string action, string value, TimeSpan timeout, bool verbose, ClientTls tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         try
         {
             EndPoint endPoint = Endpoints.Parse(host, port);
             SeedRequest request = SeedRequest.Create(action, value);
+            TlsClientOptions? tlsOptions = tls.Load();
             if (verbose)
             {
                 await stdout.WriteLineAsync($"Starting connection to {host}:{port}").ConfigureAwait(false);
             }
 
-            // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
-            Response response = await Task.Factory.StartNew(
-                () => Exchange(endPoint, request, timeout, verbose, stdout, cancellationToken),
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default).ConfigureAwait(false);
+            Response response = tlsOptions is null
+                ? await Task.Factory.StartNew(
+                    // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
+                    () => Exchange(endPoint, request, timeout, verbose, stdout, cancellationToken),
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default).ConfigureAwait(false)
+                : await ExchangeOverTlsAsync(host, port, request, timeout, tlsOptions, cancellationToken).ConfigureAwait(false);
             if (verbose)
             {
                 await stdout.WriteLineAsync($"Received {response.Header.ContentType} response from {Endpoints.Format(endPoint)}").ConfigureAwait(false);
@@ -90,11 +104,19 @@ internal static class AppClientCommand
             await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.Usage;
         }
-        catch (Exception e) when (e is SocketException or IOException or TimeoutException or ProtocolException)
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException or ProtocolException or AuthenticationException)
         {
             await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.Failure;
         }
+    }
+
+    private static async Task<Response> ExchangeOverTlsAsync(
+        string host, int port, SeedRequest request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
+    {
+        var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls };
+        await using MessageClient client = await MessageClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+        return await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

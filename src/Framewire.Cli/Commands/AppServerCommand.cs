@@ -16,13 +16,19 @@ internal static class AppServerCommand
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the seed's table" };
         Option<long> maxHeader = CommonArguments.Size("--max-header-length", FrameLimits.DefaultMaxHeaderLength, "Largest accepted JSON header (at most 65535)");
         Option<long> maxContent = CommonArguments.Size("--max-content-length", FrameLimits.DefaultMaxContentLength, "Largest accepted content");
-        Option<ServerEngine> engine = CommonArguments.Engine();
+        Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
             host, port, data, maxHeader, maxContent, engine, loops, verbose,
         };
+        foreach (Option option in securityOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
@@ -34,7 +40,10 @@ internal static class AppServerCommand
                 result.GetValue(maxContent),
                 result.GetValue(engine),
                 result.GetValue(loops),
-                result.GetValue(verbose));
+                result.GetValue(verbose))
+            {
+                Security = readSecurity(result),
+            };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -50,7 +59,7 @@ internal static class AppServerCommand
             options = new MessageServerOptions
             {
                 EndPoint = Endpoints.Parse(settings.Host, settings.Port),
-                Engine = settings.Engine,
+                Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
                 Limits = new FrameLimits
                 {
@@ -58,6 +67,7 @@ internal static class AppServerCommand
                     MaxContentLength = checked((int)settings.MaxContentLength),
                 },
             };
+            settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
@@ -68,16 +78,29 @@ internal static class AppServerCommand
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
         using ILoggerFactory logging = Logging.Create(settings.Verbose);
-        var server = new MessageServer(handler, options, logging);
+        MessageServer server;
+        try
+        {
+            server = new MessageServer(handler, options, logging);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Options that do not go together, such as TLS on an engine without it.
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record Settings(
-        string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, ServerEngine Engine, int Loops, bool Verbose)
+        string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, ServerEngine? Engine, int Loops, bool Verbose)
     {
         public Settings(string host, int port)
-            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, ServerHost.DefaultEngine, 0, false)
+            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, null, 0, false)
         {
         }
+
+        public ServerSecurity Security { get; init; } = ServerSecurity.None;
     }
 }

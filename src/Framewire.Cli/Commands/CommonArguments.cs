@@ -29,10 +29,10 @@ internal static class CommonArguments
 
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
 
-    public static Option<ServerEngine> Engine() => new("--engine")
+    public static Option<ServerEngine?> Engine() => new("--engine")
     {
-        Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines",
-        DefaultValueFactory = _ => ServerHost.DefaultEngine,
+        Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines "
+            + "(default: selector, or async when TLS or PROXY headers are asked for, which only it serves)",
     };
 
     public static Option<int> Loops()

@@ -12,17 +12,24 @@ internal static class MulticonnServerCommand
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
-        Option<ServerEngine> engine = CommonArguments.Engine();
+        Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
             host, port, engine, loops, verbose,
         };
+        foreach (Option option in securityOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            var settings = new Settings(result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose));
+            var settings = new Settings(
+                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result));
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -34,7 +41,8 @@ internal static class MulticonnServerCommand
         MessageServerOptions options;
         try
         {
-            options = new MessageServerOptions { EndPoint = Endpoints.Parse(settings.Host, settings.Port), Engine = settings.Engine, Loops = settings.Loops };
+            options = new MessageServerOptions { EndPoint = Endpoints.Parse(settings.Host, settings.Port), Engine = settings.Security.ChooseEngine(settings.Engine), Loops = settings.Loops };
+            settings.Security.ApplyTo(options);
         }
         catch (ArgumentException e)
         {
@@ -44,14 +52,25 @@ internal static class MulticonnServerCommand
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
         using ILoggerFactory logging = Logging.Create(settings.Verbose);
-        var server = new MessageServer(EchoHandler.Instance, options, logging);
+        MessageServer server;
+        try
+        {
+            server = new MessageServer(EchoHandler.Instance, options, logging);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Options that do not go together, such as TLS on an engine without it.
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
         return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
-    internal sealed record Settings(string Host, int Port, ServerEngine Engine, int Loops, bool Verbose)
+    internal sealed record Settings(string Host, int Port, ServerEngine? Engine, int Loops, bool Verbose, ServerSecurity Security)
     {
         public Settings(string host, int port)
-            : this(host, port, ServerHost.DefaultEngine, 0, false)
+            : this(host, port, null, 0, false, ServerSecurity.None)
         {
         }
     }

@@ -14,6 +14,14 @@ public sealed class ConnectionInfo
         ConnectedAt = DateTimeOffset.UtcNow;
     }
 
+    private ConnectionInfo(ConnectionInfo connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
+    {
+        Id = connection.Id;
+        RemoteEndPoint = remoteEndPoint;
+        LocalEndPoint = localEndPoint;
+        ConnectedAt = connection.ConnectedAt;
+    }
+
     /// <summary>A number unique among the server's connections.</summary>
     public long Id { get; }
 
@@ -25,4 +33,7 @@ public sealed class ConnectionInfo
 
     /// <summary>When the connection was accepted.</summary>
     public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>The same connection seen through a proxy: the addresses its PROXY header gave.</summary>
+    internal ConnectionInfo WithEndPoints(EndPoint? remoteEndPoint, EndPoint? localEndPoint) => new(this, remoteEndPoint, localEndPoint);
 }

@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Framewire.Protocol;
 
 namespace Framewire.Client;
@@ -14,7 +17,10 @@ namespace Framewire.Client;
 public sealed class MessageClient : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly NetworkStream _networkStream;
+
+    // The network stream, or TLS over it: every byte goes through this.
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly MessageClientOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -24,11 +30,12 @@ public sealed class MessageClient : IAsyncDisposable
     private readonly Task _receiveLoop;
     private Exception? _failure;
 
-    private MessageClient(Socket socket, MessageClientOptions options)
+    private MessageClient(Socket socket, NetworkStream networkStream, SslStream? tls, MessageClientOptions options)
     {
         _socket = socket;
         _options = options;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _networkStream = networkStream;
+        _stream = tls ?? (Stream)networkStream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
@@ -41,34 +48,56 @@ public sealed class MessageClient : IAsyncDisposable
 
     /// <summary>Connects to <paramref name="host"/> and <paramref name="port"/> (see <see cref="Endpoints.Parse"/>).</summary>
     public static Task<MessageClient> ConnectAsync(string host, int port, MessageClientOptions? options = null, CancellationToken cancellationToken = default) =>
-        ConnectAsync(Endpoints.Parse(host, port), options, cancellationToken);
+        ConnectAsync(Endpoints.Parse(host, port), host, options, cancellationToken);
 
-    /// <summary>Connects to <paramref name="endPoint"/>.</summary>
+    /// <summary>Connects to <paramref name="endPoint"/>, and completes the TLS handshake when the options ask for TLS.</summary>
     /// <exception cref="TimeoutException">The connection was not established within the connect timeout.</exception>
     /// <exception cref="SocketException">The connection was refused or failed.</exception>
-    public static async Task<MessageClient> ConnectAsync(EndPoint endPoint, MessageClientOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="AuthenticationException">The TLS handshake failed: the server's certificate is not trusted, or the server refused ours.</exception>
+    public static Task<MessageClient> ConnectAsync(EndPoint endPoint, MessageClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(endPoint, null, options, cancellationToken);
+
+    private static async Task<MessageClient> ConnectAsync(EndPoint endPoint, string? host, MessageClientOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new MessageClientOptions();
         Socket socket = Endpoints.CreateSocket(endPoint);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
+        NetworkStream? networkStream = null;
+        SslStream? tls = null;
         try
         {
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            networkStream = new NetworkStream(socket, ownsSocket: false);
+            if (options.Tls is { } tlsOptions)
+            {
+                tls = new SslStream(networkStream, leaveInnerStreamOpen: true);
+                await tls.AuthenticateAsClientAsync(CreateAuthenticationOptions(tlsOptions, host, endPoint), timeout.Token).ConfigureAwait(false);
+            }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (networkStream is not null)
+            {
+                await networkStream.DisposeAsync().ConfigureAwait(false);
+            }
+
             socket.Dispose();
-            throw new TimeoutException($"Connecting to {Endpoints.Format(endPoint)} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
-        }
-        catch
-        {
-            socket.Dispose();
+            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Connecting to {Endpoints.Format(endPoint)} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
+            }
+
             throw;
         }
 
-        return new MessageClient(socket, options);
+        return new MessageClient(socket, networkStream, tls, options);
     }
 
     /// <summary>Sends a request built by <see cref="SeedRequest.Create"/> or <see cref="SeedRequest.Json"/>.</summary>
@@ -107,9 +136,9 @@ public sealed class MessageClient : IAsyncDisposable
             try
             {
                 // Not cancellable: a frame cut off halfway would leave the stream out of step for every later request.
-                await _socket.SendAsync(_sendBuffer.WrittenMemory, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
+                await _stream.WriteAsync(_sendBuffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
                 Fail(new IOException($"Sending to {Endpoints.Format(RemoteEndPoint)} failed: {e.Message}", e));
             }
@@ -146,7 +175,39 @@ public sealed class MessageClient : IAsyncDisposable
         _socket.Dispose();
         await _receiveLoop.ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        await _networkStream.DisposeAsync().ConfigureAwait(false);
         _sendLock.Dispose();
+    }
+
+    private static SslClientAuthenticationOptions CreateAuthenticationOptions(TlsClientOptions tls, string? host, EndPoint endPoint)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = tls.TargetHost ?? host ?? (endPoint as IPEndPoint)?.Address.ToString() ?? "localhost",
+            EnabledSslProtocols = SslProtocols.None,
+            AllowRenegotiation = false,
+        };
+
+        if (tls.ClientCertificate is not null)
+        {
+            options.ClientCertificates = [tls.ClientCertificate];
+        }
+
+        if (tls.CertificateAuthorities.Count > 0)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+
+                // A private CA has no revocation service; an online check would only fail or stall the handshake.
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(tls.CertificateAuthorities);
+            options.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+            options.CertificateChainPolicy = policy;
+        }
+
+        return options;
     }
 
     private static Exception Failed(Exception failure) => failure switch

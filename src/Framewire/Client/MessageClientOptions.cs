@@ -13,4 +13,7 @@ public sealed class MessageClientOptions
 
     /// <summary>Limits applied to response frames.</summary>
     public FrameLimits Limits { get; set; } = FrameLimits.Default;
+
+    /// <summary>TLS to the server; null (the default) for plain TCP.</summary>
+    public TlsClientOptions? Tls { get; set; }
 }

@@ -23,6 +23,7 @@ public sealed class MessageServer : IAsyncDisposable
     private int _state;
 
     /// <summary>Creates a server for the frame protocol.</summary>
+    /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
     public MessageServer(IMessageHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -32,6 +33,7 @@ public sealed class MessageServer : IAsyncDisposable
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
+    /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
     public MessageServer(IStreamHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -105,6 +107,7 @@ public sealed class MessageServer : IAsyncDisposable
     private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
+        ServerTls.EnsureSupported(resolved);
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Framewire.Server");
         return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength));
     }

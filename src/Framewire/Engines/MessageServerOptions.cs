@@ -49,4 +49,21 @@ public sealed class MessageServerOptions
     /// connection holds no receive buffer (as Kestrel does). Costs one more receive call per read.
     /// </summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
+
+    /// <summary>
+    /// Networks of the load balancers that put a PROXY protocol header (v1 or v2) before each connection's bytes;
+    /// empty by default. A connection from an address in one of them must start with a valid header, or it is
+    /// closed; its <see cref="Apps.ConnectionInfo.RemoteEndPoint"/> is then the client the header names. From any
+    /// other address a header is never looked for: it is just bad input. IPv4-mapped IPv6 peers count as IPv4.
+    /// </summary>
+    public IList<IPNetwork> TrustedProxies { get; } = [];
+
+    /// <summary>TLS on every connection; null (the default) for plain TCP. The async engine only.</summary>
+    public TlsServerOptions? Tls { get; set; }
+
+    /// <summary>
+    /// How long a new connection has to deliver its PROXY header and complete its TLS handshake, when either is
+    /// required; it is closed after that. 10 s, as a peer that takes longer is broken or holding a slot on purpose.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -134,7 +134,7 @@ public class CommandTests
         using var listener = Listen();
         var stderr = new StringWriter();
 
-        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", TimeSpan.FromSeconds(0.5), false, new StringWriter(), stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", TimeSpan.FromSeconds(0.5), false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Equal("Error: No response within 0.5 s.", stderr.ToString().Trim());
@@ -157,7 +157,7 @@ public class CommandTests
         });
         var stderr = new StringWriter();
 
-        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", Timeout, false, new StringWriter(), stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Equal(error, stderr.ToString().Trim());
@@ -218,11 +218,106 @@ public class CommandTests
         Assert.Contains("cannot listen", stderr.ToString(), StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> AppClientAsync(int port, string action, string value)
+    [Fact]
+    public async Task AppServer_Tls_AppClientNeedsTlsAndTheCa()
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        var security = new ServerSecurity([], certificates.ServerCertPath, certificates.ServerKeyPath, null);
+        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+            new AppServerCommand.Settings("127.0.0.1", 0) { Security = security }, stdout, stderr, ct));
+
+        var trusting = new ClientTls(true, certificates.CaPath, null, null);
+        Assert.Equal("Got result: Follow the white rabbit. \U0001f430", (await AppClientAsync(server.Port, "search", "morpheus", trusting)).Stdout.Trim());
+        Assert.Equal(1, (await AppClientAsync(server.Port, "search", "morpheus")).Code);
+        Assert.Equal(1, (await AppClientAsync(server.Port, "search", "morpheus", new ClientTls(true, certificates.OtherClientCertPath, null, null))).Code);
+    }
+
+    [Fact]
+    public async Task AppServer_MutualTls_AppClientWithCertificateAnswered()
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        var security = new ServerSecurity([], certificates.ServerCertPath, certificates.ServerKeyPath, certificates.CaPath);
+        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+            new AppServerCommand.Settings("127.0.0.1", 0) { Security = security }, stdout, stderr, ct));
+
+        var withCertificate = new ClientTls(true, certificates.CaPath, certificates.ClientCertPath, certificates.ClientKeyPath);
+        Assert.Equal("Got result: No match for 'neo'.", (await AppClientAsync(server.Port, "search", "neo", withCertificate)).Stdout.Trim());
+        Assert.Equal(1, (await AppClientAsync(server.Port, "search", "neo", new ClientTls(true, certificates.CaPath, null, null))).Code);
+    }
+
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    public async Task AppServer_IncompleteTlsOptions_ExitsWithUsageError(bool cert, bool key, bool clientCa)
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        var security = new ServerSecurity([], cert ? certificates.ServerCertPath : null, key ? certificates.ServerKeyPath : null, clientCa ? certificates.CaPath : null);
+        var stderr = new StringWriter();
+
+        int code = await AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0) { Security = security }, new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("Error: --tls-", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnServer_MismatchedKey_ExitsWithUsageError()
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        var stderr = new StringWriter();
+
+        int code = await MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("127.0.0.1", 0) with { Security = new ServerSecurity([], certificates.ServerCertPath, certificates.ClientKeyPath, null) }, new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.Contains("cannot load the TLS files", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppClient_ClientCertificateWithoutKey_ExitsWithUsageError()
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+
+        (int code, _, string stderr) = await AppClientAsync(FreePort(), "search", "x", new ClientTls(true, null, certificates.ClientCertPath, null));
+
+        Assert.Equal(2, code);
+        Assert.Contains("--tls-client-key", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("app-server --trusted-proxy 10.0.0.0/8 --trusted-proxy 127.0.0.1/32 --tls-cert c.pem --tls-key k.pem --tls-client-ca ca.pem", true)]
+    [InlineData("multiconn-server --trusted-proxy fd00::/8", true)]
+    [InlineData("app-server --trusted-proxy 10.0.0.1/8", false)]
+    [InlineData("app-server --trusted-proxy nonsense", false)]
+    [InlineData("app-server --trusted-proxy 10.0.0.1", false)]
+    [InlineData("app-client 127.0.0.1 1 search x --tls --tls-ca ca.pem --tls-client-cert c.pem --tls-client-key k.pem", true)]
+    public void Parse_SecurityOptions_AcceptedOrRefused(string commandLine, bool valid)
+    {
+        System.CommandLine.ParseResult result = Framewire.Cli.FramewireCommand.Create(CancellationToken.None).Parse(commandLine);
+
+        Assert.Equal(valid, result.Errors.Count == 0);
+    }
+
+    [Fact]
+    public void Parse_RepeatedTrustedProxy_KeepsEveryNetwork()
+    {
+        (System.CommandLine.Option[] options, Func<System.CommandLine.ParseResult, ServerSecurity> read) = ServerSecurity.CreateOptions();
+        var command = new System.CommandLine.RootCommand();
+        foreach (System.CommandLine.Option option in options)
+        {
+            command.Options.Add(option);
+        }
+
+        ServerSecurity security = read(command.Parse("--trusted-proxy 10.0.0.0/8 --trusted-proxy ::1/128"));
+
+        Assert.Equal(["10.0.0.0/8", "::1/128"], security.TrustedProxies.Select(n => n.ToString()));
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> AppClientAsync(int port, string action, string value, ClientTls? tls = null)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, stdout, stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, tls ?? ClientTls.None, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Framewire.Apps;
 using Microsoft.Extensions.Logging;
@@ -10,6 +11,7 @@ namespace Framewire.Engines.Internal;
 internal sealed class AsyncEngine : Engine
 {
     private readonly ConcurrentDictionary<long, (SocketConnection Connection, Task Running)> _connections = new();
+    private readonly SslServerAuthenticationOptions? _tls;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _stopping;
@@ -17,6 +19,7 @@ internal sealed class AsyncEngine : Engine
     public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
         : base(options, protocolFactory, logger)
     {
+        _tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
     }
 
     public override int ConnectionCount => _connections.Count;
@@ -114,7 +117,7 @@ internal sealed class AsyncEngine : Engine
         }
 
         ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
-        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, Logger);
+        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, _tls, Logger);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

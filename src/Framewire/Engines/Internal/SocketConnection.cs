@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Framewire.Apps;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +11,8 @@ namespace Framewire.Engines.Internal;
 /// <summary>
 /// One accepted socket on the async engine: a receive loop fills an input <see cref="Pipe"/>; the process loop
 /// decodes, handles and writes responses to a <see cref="PipeWriter"/> over the socket, flushing once per batch of
-/// received bytes so pipelined requests share a send.
+/// received bytes so pipelined requests share a send. Before that, a connection from a trusted proxy must deliver
+/// its PROXY header, and a TLS server completes the handshake, both within the handshake timeout.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
 internal sealed class SocketConnection
@@ -20,18 +23,22 @@ internal sealed class SocketConnection
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly Pipe _input;
-    private readonly PipeWriter _output;
-    private readonly ConnectionProtocol _protocol;
+    private readonly Func<ConnectionInfo, ConnectionProtocol> _protocolFactory;
+    private readonly SslServerAuthenticationOptions? _tlsOptions;
+    private readonly bool _proxyRequired;
     private readonly MessageServerOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _receiveCancellation = new();
     private volatile bool _shuttingDown;
     private bool _peerClosed;
 
-    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, ILogger logger)
+    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
     {
         _socket = socket;
         Info = info;
+        _protocolFactory = protocolFactory;
+        _tlsOptions = tlsOptions;
+        _proxyRequired = ProxyTrust.IsTrusted(options.TrustedProxies, info.RemoteEndPoint);
         _options = options;
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: false);
@@ -47,20 +54,35 @@ internal sealed class SocketConnection
             resumeWriterThreshold: pause / 2,
             minimumSegmentSize: MinimumReceiveSize,
             useSynchronizationContext: false));
-        _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
-        _protocol = protocolFactory(info);
     }
 
-    public ConnectionInfo Info { get; }
+    /// <summary>The connection as handlers see it: after a PROXY header, with the client's addresses it gave.</summary>
+    public ConnectionInfo Info { get; private set; }
 
     public async Task RunAsync()
     {
-        Task receiving = ReceiveLoopAsync();
+        (SslStream? tls, string? refusal) = await EstablishAsync().ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+            _socket.Dispose();
+            _receiveCancellation.Dispose();
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.HandshakeRefused(_logger, Info.Id, Endpoints.Format(Info.RemoteEndPoint), refusal);
+            }
+
+            return;
+        }
+
+        ConnectionProtocol protocol = _protocolFactory(Info);
+        PipeWriter output = PipeWriter.Create(tls ?? (Stream)_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+        Task receiving = ReceiveLoopAsync(tls);
         string reason;
         bool closedByUs;
         try
         {
-            (reason, closedByUs) = await ProcessLoopAsync().ConfigureAwait(false);
+            (reason, closedByUs) = await ProcessLoopAsync(protocol, output).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
@@ -75,12 +97,17 @@ internal sealed class SocketConnection
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
-        _protocol.ReleaseBuffers();
+        await output.CompleteAsync().ConfigureAwait(false);
+        protocol.ReleaseBuffers();
 
         if (closedByUs && !_peerClosed)
         {
-            await LingerAsync().ConfigureAwait(false);
+            await LingerAsync(tls).ConfigureAwait(false);
+        }
+
+        if (tls is not null)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);
@@ -125,7 +152,81 @@ internal sealed class SocketConnection
         _socket.Dispose();
     }
 
-    private async Task<(string Reason, bool ClosedByUs)> ProcessLoopAsync()
+    private async Task<(SslStream? Tls, string? Refusal)> EstablishAsync()
+    {
+        if (!_proxyRequired && _tlsOptions is null)
+        {
+            return (null, null);
+        }
+
+        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout);
+        SslStream? tls = null;
+        try
+        {
+            byte[] following = [];
+            if (_proxyRequired)
+            {
+                ProxyHeaderRead read = await ProxyHeaderReader.ReadAsync(_socket, _options.WaitForDataBeforeAllocatingBuffer, timeout.Token).ConfigureAwait(false);
+                if (read.Error is not null)
+                {
+                    return (null, "PROXY header required from a trusted proxy: " + read.Error);
+                }
+
+                UseProxiedAddresses(read.Header);
+                following = read.FollowingBytes;
+            }
+
+            if (_tlsOptions is null)
+            {
+                if (following.Length > 0)
+                {
+                    // Well under the pipe's pause threshold, so the flush completes without a reader.
+                    await _input.Writer.WriteAsync(following).ConfigureAwait(false);
+                }
+
+                return (null, null);
+            }
+
+            tls = new SslStream(following.Length > 0 ? new PrefixedStream(following, _stream) : _stream, leaveInnerStreamOpen: true);
+            await tls.AuthenticateAsServerAsync(_tlsOptions, timeout.Token).ConfigureAwait(false);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.TlsEstablished(_logger, Info.Id, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+            }
+
+            return (tls, null);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or AuthenticationException or SocketException or ObjectDisposedException)
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            string step = _tlsOptions is null ? "PROXY header" : "handshake";
+            return (null, timeout.IsCancellationRequested
+                ? $"no {step} within {_options.HandshakeTimeout.TotalSeconds:0.###} s"
+                : $"{step} failed: {e.Message}");
+        }
+    }
+
+    private void UseProxiedAddresses(Proxy.ProxyHeader header)
+    {
+        if (header.Source is null)
+        {
+            return;
+        }
+
+        ConnectionInfo proxied = Info.WithEndPoints(header.Source, header.Destination ?? Info.LocalEndPoint);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.Proxied(_logger, Info.Id, Endpoints.Format(Info.RemoteEndPoint), Endpoints.Format(proxied.RemoteEndPoint));
+        }
+
+        Info = proxied;
+    }
+
+    private async Task<(string Reason, bool ClosedByUs)> ProcessLoopAsync(ConnectionProtocol protocol, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
         while (true)
@@ -133,10 +234,10 @@ internal sealed class SocketConnection
             ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
-            while ((status = _protocol.Process(ref buffer, _output)) == ProcessStatus.Pending)
+            while ((status = protocol.Process(ref buffer, output)) == ProcessStatus.Pending)
             {
-                await _protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                _protocol.CompletePending();
+                await protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                protocol.CompletePending();
             }
 
             bool unconsumed = !buffer.IsEmpty;
@@ -144,35 +245,35 @@ internal sealed class SocketConnection
 
             if (status == ProcessStatus.Close)
             {
-                await _output.FlushAsync().ConfigureAwait(false);
-                return (_protocol.CloseReason.ToString(), true);
+                await output.FlushAsync().ConfigureAwait(false);
+                return (protocol.CloseReason.ToString(), true);
             }
 
             if (result.IsCompleted || result.IsCanceled)
             {
                 bool shuttingDown = _shuttingDown;
-                _protocol.OnEndOfInput(unconsumed, shuttingDown, _output);
-                await _output.FlushAsync().ConfigureAwait(false);
+                protocol.OnEndOfInput(unconsumed, shuttingDown, output);
+                await output.FlushAsync().ConfigureAwait(false);
                 return shuttingDown ? ("server shutdown", true) : ("closed by peer", false);
             }
 
-            if (_output.UnflushedBytes > 0)
+            if (output.UnflushedBytes > 0)
             {
-                FlushResult flushed = await _output.FlushAsync().ConfigureAwait(false);
+                FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
                 {
                     return ("output closed", true);
                 }
             }
 
-            if (!unconsumed && !_protocol.HasPartialMessage)
+            if (!unconsumed && !protocol.HasPartialMessage)
             {
-                _protocol.ReleaseBuffers();
+                protocol.ReleaseBuffers();
             }
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    private async Task ReceiveLoopAsync(SslStream? tls)
     {
         PipeWriter writer = _input.Writer;
         CancellationToken cancellation = _receiveCancellation.Token;
@@ -182,11 +283,16 @@ internal sealed class SocketConnection
             {
                 if (_options.WaitForDataBeforeAllocatingBuffer)
                 {
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellation).ConfigureAwait(false);
+                    // SslStream passes a zero-byte read down to the socket when it has no decrypted bytes left.
+                    _ = tls is null
+                        ? await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellation).ConfigureAwait(false)
+                        : await tls.ReadAsync(Memory<byte>.Empty, cancellation).ConfigureAwait(false);
                 }
 
                 Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
-                int received = await _socket.ReceiveAsync(memory, SocketFlags.None, cancellation).ConfigureAwait(false);
+                int received = tls is null
+                    ? await _socket.ReceiveAsync(memory, SocketFlags.None, cancellation).ConfigureAwait(false)
+                    : await tls.ReadAsync(memory, cancellation).ConfigureAwait(false);
                 if (received == 0)
                 {
                     _peerClosed = !_shuttingDown;
@@ -209,6 +315,11 @@ internal sealed class SocketConnection
         {
             _peerClosed = true;
         }
+        catch (Exception e) when (e is IOException or AuthenticationException)
+        {
+            // TLS: the peer reset, broke the record layer, or tried to renegotiate; nothing it sends can be trusted.
+            _peerClosed = true;
+        }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The socket failed or was aborted; the process loop sees the end of input and closes.
@@ -223,10 +334,16 @@ internal sealed class SocketConnection
     /// Sends FIN and discards what the peer still sends for a short while. Closing with unread bytes in the
     /// receive queue would make the kernel send a reset, and the peer could lose the error frame we just sent.
     /// </summary>
-    private async Task LingerAsync()
+    private async Task LingerAsync(SslStream? tls)
     {
         try
         {
+            if (tls is not null)
+            {
+                // close_notify first, so the peer can tell our close from a truncation attack.
+                await tls.ShutdownAsync().ConfigureAwait(false);
+            }
+
             _socket.Shutdown(SocketShutdown.Send);
             using var timeout = new CancellationTokenSource(_options.LingerTimeout);
             byte[] sink = ArrayPool<byte>.Shared.Rent(MinimumReceiveSize);
@@ -241,7 +358,7 @@ internal sealed class SocketConnection
                 ArrayPool<byte>.Shared.Return(sink);
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer reset, stopped sending, or took too long: close either way.
         }

@@ -1,0 +1,63 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>Turns <see cref="TlsServerOptions"/> into what <see cref="SslStream"/> takes, once per server.</summary>
+internal static class ServerTls
+{
+    // id-kp-clientAuth (RFC 5280 4.2.1.12): a client certificate issued for servers only is refused.
+    private const string ClientAuthenticationOid = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>Refuses TLS on engines that do not run it, rather than silently serving plain TCP.</summary>
+    /// <exception cref="InvalidOperationException">TLS was asked for on an engine other than the async one.</exception>
+    public static void EnsureSupported(MessageServerOptions options)
+    {
+        if (options.Tls is not null && options.Engine != ServerEngine.Async)
+        {
+            throw new InvalidOperationException($"TLS is available on the {ServerEngine.Async} engine only, not on the {options.Engine} engine.");
+        }
+
+        if (options.TrustedProxies.Count > 0 && options.Engine != ServerEngine.Async)
+        {
+            // Without this, a trusted proxy's header would be taken for a broken frame on every connection.
+            throw new InvalidOperationException($"PROXY protocol (trusted proxies) is available on the {ServerEngine.Async} engine only, not on the {options.Engine} engine.");
+        }
+    }
+
+    public static SslServerAuthenticationOptions CreateAuthenticationOptions(TlsServerOptions tls)
+    {
+        var options = new SslServerAuthenticationOptions
+        {
+            // offline: the chain is built from what we were given, without fetching intermediates at start.
+            ServerCertificateContext = SslStreamCertificateContext.Create(tls.Certificate, tls.Intermediates, offline: true),
+
+            // None lets the operating system choose, so TLS versions it deprecates stop being offered without a release of ours.
+            EnabledSslProtocols = SslProtocols.None,
+
+            // A client that renegotiates can make the server do handshake work over and over on one connection.
+            AllowRenegotiation = false,
+        };
+
+        if (tls.ClientCertificateAuthorities.Count > 0)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+
+                // A private CA has no revocation service; an online check would only fail or stall the handshake.
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(tls.ClientCertificateAuthorities);
+            policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));
+            options.ClientCertificateRequired = true;
+            options.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+            options.CertificateChainPolicy = policy;
+            options.RemoteCertificateValidationCallback = static (_, certificate, _, errors) => certificate is not null && errors == SslPolicyErrors.None;
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using Framewire.Client;
+using Framewire.Engines;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Engines;
+
+public sealed class TlsTests : IDisposable
+{
+    private readonly TestCertificates _certificates = TestCertificates.Create();
+
+    public void Dispose() => _certificates.Dispose();
+
+    [Fact]
+    public async Task Search_OverTls_Answered()
+    {
+        await using RunningServer server = await StartAsync(mutual: false);
+        await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, ClientOptions(withCertificate: false));
+
+        Response response = await client.SearchAsync("morpheus");
+
+        Assert.Equal("Follow the white rabbit. \U0001f430", response.GetResultText());
+    }
+
+    [Fact]
+    public async Task Connect_ServerCertificateFromAnotherCa_Refused()
+    {
+        await using RunningServer server = await StartAsync(mutual: false);
+        var options = new MessageClientOptions { Tls = TlsClientOptions.FromPemFiles(_certificates.OtherClientCertPath) };
+
+        await Assert.ThrowsAsync<AuthenticationException>(() => MessageClient.ConnectAsync("localhost", server.Port, options));
+    }
+
+    [Fact]
+    public async Task PlainClient_OnTlsPort_ClosedAndOthersStillServed()
+    {
+        await using RunningServer server = await StartAsync(mutual: false);
+        await using (RawClient plain = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            await plain.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
+            Assert.True(await plain.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, ClientOptions(withCertificate: false));
+        Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
+    }
+
+    [Fact]
+    public async Task MutualTls_ClientWithCertificate_Answered()
+    {
+        await using RunningServer server = await StartAsync(mutual: true);
+        await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, ClientOptions(withCertificate: true));
+
+        Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
+    }
+
+    [Fact]
+    public async Task MutualTls_ClientWithoutCertificate_Refused()
+    {
+        await using RunningServer server = await StartAsync(mutual: true);
+
+        await AssertRefusedAsync(server, ClientOptions(withCertificate: false));
+    }
+
+    [Fact]
+    public async Task MutualTls_ClientCertificateFromAnotherCa_Refused()
+    {
+        await using RunningServer server = await StartAsync(mutual: true);
+        var options = new MessageClientOptions
+        {
+            Tls = TlsClientOptions.FromPemFiles(_certificates.CaPath, _certificates.OtherClientCertPath, _certificates.OtherClientKeyPath),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+        };
+
+        await AssertRefusedAsync(server, options);
+    }
+
+    [Fact]
+    public async Task Handshake_ClientSendsNothing_ClosedAfterTimeout()
+    {
+        await using RunningServer server = await StartAsync(mutual: false, options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using RawClient silent = await RawClient.ConnectAsync(server.EndPoint);
+
+        Assert.True(await silent.StaysOpenAsync(TimeSpan.FromMilliseconds(100)));
+        Assert.True(await silent.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+
+        // The server forgets the connection just after closing it.
+        for (int i = 0; i < 100 && server.Server.ConnectionCount > 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, server.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public void Create_TlsOnSelectorEngine_Refused()
+    {
+        var options = new MessageServerOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            Engine = ServerEngine.Selector,
+            Tls = TlsServerOptions.FromPemFiles(_certificates.ServerCertPath, _certificates.ServerKeyPath),
+        };
+
+        var e = Assert.Throws<InvalidOperationException>(() => new MessageServer(new Framewire.Apps.SearchHandler(), options));
+
+        Assert.Contains("TLS", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromPemFiles_KeyOfAnotherCertificate_Throws()
+    {
+        Assert.ThrowsAny<ArgumentException>(
+            () => TlsServerOptions.FromPemFiles(_certificates.ServerCertPath, _certificates.ClientKeyPath));
+    }
+
+    private static async Task AssertRefusedAsync(RunningServer server, MessageClientOptions options)
+    {
+        // With TLS 1.3 the client's handshake completes before the server has checked its certificate, so the
+        // refusal shows either at connect or as the connection closing on the first request.
+        Exception? e = await Record.ExceptionAsync(async () =>
+        {
+            await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, options);
+            await client.SearchAsync("morpheus");
+        });
+
+        Assert.True(e is AuthenticationException or IOException, e?.ToString() ?? "the request was answered");
+    }
+
+    private Task<RunningServer> StartAsync(bool mutual, Action<MessageServerOptions>? configure = null) =>
+        RunningServer.StartAsync(configure: options =>
+        {
+            options.Tls = TlsServerOptions.FromPemFiles(_certificates.ServerCertPath, _certificates.ServerKeyPath, mutual ? _certificates.CaPath : null);
+            configure?.Invoke(options);
+        });
+
+    private MessageClientOptions ClientOptions(bool withCertificate) => new()
+    {
+        Tls = withCertificate
+            ? TlsClientOptions.FromPemFiles(_certificates.CaPath, _certificates.ClientCertPath, _certificates.ClientKeyPath)
+            : TlsClientOptions.FromPemFiles(_certificates.CaPath),
+        RequestTimeout = TimeSpan.FromSeconds(5),
+    };
+}
