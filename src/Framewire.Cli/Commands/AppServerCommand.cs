@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
-using Framewire.Protocol;
+using Framewire.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
@@ -9,13 +9,16 @@ namespace Framewire.Cli.Commands;
 /// <summary><c>framewire app-server [host] [port]</c>: the seed's application server (the search app).</summary>
 internal static class AppServerCommand
 {
+    // The generic host's options type holds the defaults, so the command line and configuration cannot drift apart.
+    private static readonly FramewireServerOptions Defaults = new();
+
     public static Command Create(CancellationToken shutdown)
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the seed's table" };
-        Option<long> maxHeader = CommonArguments.Size("--max-header-length", FrameLimits.DefaultMaxHeaderLength, "Largest accepted JSON header (at most 65535)");
-        Option<long> maxContent = CommonArguments.Size("--max-content-length", FrameLimits.DefaultMaxContentLength, "Largest accepted content");
+        Option<long> maxHeader = CommonArguments.Size("--max-header-length", Defaults.MaxHeaderLength, "Largest accepted JSON header (at most 65535)");
+        Option<long> maxContent = CommonArguments.Size("--max-content-length", Defaults.MaxContentLength, "Largest accepted content");
         Option<bool> verbose = CommonArguments.Verbose();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
@@ -43,15 +46,13 @@ internal static class AppServerCommand
         SearchHandler handler;
         try
         {
-            options = new MessageServerOptions
+            options = new FramewireServerOptions
             {
-                EndPoint = Endpoints.Parse(settings.Host, settings.Port),
-                Limits = new FrameLimits
-                {
-                    MaxHeaderLength = checked((int)settings.MaxHeaderLength),
-                    MaxContentLength = checked((int)settings.MaxContentLength),
-                },
-            };
+                Host = settings.Host,
+                Port = settings.Port,
+                MaxHeaderLength = checked((int)settings.MaxHeaderLength),
+                MaxContentLength = checked((int)settings.MaxContentLength),
+            }.ToMessageServerOptions();
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
@@ -69,7 +70,7 @@ internal static class AppServerCommand
     internal sealed record Settings(string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, bool Verbose)
     {
         public Settings(string host, int port)
-            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, false)
+            : this(host, port, null, Defaults.MaxHeaderLength, Defaults.MaxContentLength, false)
         {
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
+using Framewire.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
@@ -30,7 +31,7 @@ internal static class MulticonnServerCommand
         MessageServerOptions options;
         try
         {
-            options = new MessageServerOptions { EndPoint = Endpoints.Parse(host, port) };
+            options = new FramewireServerOptions { Host = host, Port = port }.ToMessageServerOptions();
         }
         catch (ArgumentException e)
         {
