@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
+using Framewire.Hosting;
 using Framewire.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -9,13 +10,16 @@ namespace Framewire.Cli.Commands;
 /// <summary><c>framewire app-server [host] [port]</c>: the seed's application server (the search app).</summary>
 internal static class AppServerCommand
 {
+    // The generic host's options type holds the defaults, so the command line and configuration cannot drift apart.
+    private static readonly FramewireServerOptions Defaults = new();
+
     public static Command Create(CancellationToken shutdown)
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the seed's table" };
-        Option<long> maxHeader = CommonArguments.Size("--max-header-length", FrameLimits.DefaultMaxHeaderLength, "Largest accepted JSON header (at most 65535)");
-        Option<long> maxContent = CommonArguments.Size("--max-content-length", FrameLimits.DefaultMaxContentLength, "Largest accepted content");
+        Option<long> maxHeader = CommonArguments.Size("--max-header-length", Defaults.MaxHeaderLength, "Largest accepted JSON header (at most 65535)");
+        Option<long> maxContent = CommonArguments.Size("--max-content-length", Defaults.MaxContentLength, "Largest accepted content");
         Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
@@ -56,17 +60,15 @@ internal static class AppServerCommand
         SearchHandler handler;
         try
         {
-            options = new MessageServerOptions
+            options = new FramewireServerOptions
             {
-                EndPoint = Endpoints.Parse(settings.Host, settings.Port),
+                Host = settings.Host,
+                Port = settings.Port,
+                MaxHeaderLength = checked((int)settings.MaxHeaderLength),
+                MaxContentLength = checked((int)settings.MaxContentLength),
                 Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
-                Limits = new FrameLimits
-                {
-                    MaxHeaderLength = checked((int)settings.MaxHeaderLength),
-                    MaxContentLength = checked((int)settings.MaxContentLength),
-                },
-            };
+            }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
         }
@@ -97,7 +99,7 @@ internal static class AppServerCommand
         string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength, ServerEngine? Engine, int Loops, bool Verbose)
     {
         public Settings(string host, int port)
-            : this(host, port, null, FrameLimits.DefaultMaxHeaderLength, FrameLimits.DefaultMaxContentLength, null, 0, false)
+            : this(host, port, null, Defaults.MaxHeaderLength, Defaults.MaxContentLength, null, 0, false)
         {
         }
 

@@ -27,6 +27,8 @@ internal static class CommonArguments
 
     public static Argument<int> RequiredPort() => new("port") { Description = "Server port", CustomParser = ParsePort };
 
+    public static Option<bool> Udp() => new("--udp") { Description = "Datagrams over UDP instead of a TCP connection" };
+
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
 
     public static Option<ServerEngine?> Engine() => new("--engine")

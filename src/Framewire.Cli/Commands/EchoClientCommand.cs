@@ -14,14 +14,18 @@ internal static class EchoClientCommand
         Argument<int> port = CommonArguments.Port();
         Option<string> message = new("--message", "-m") { Description = "What to send", DefaultValueFactory = _ => "Hello, world" };
         Option<double> timeout = new("--timeout") { Description = "Seconds to wait for the connection and for the echo", DefaultValueFactory = _ => 10 };
+        Option<bool> udp = CommonArguments.Udp();
         var command = new Command("echo-client", "The seed's echo client: send a message, print the echo")
         {
-            host, port, message, timeout,
+            host, port, message, timeout, udp,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(message)!, TimeSpan.FromSeconds(result.GetValue(timeout)), Console.Out, Console.Error, linked.Token);
+            TimeSpan wait = TimeSpan.FromSeconds(result.GetValue(timeout));
+            return result.GetValue(udp)
+                ? await UdpEchoClient.RunAsync(result.GetValue(host)!, result.GetValue(port), Encoding.UTF8.GetBytes(result.GetValue(message)!), wait, Console.Out, Console.Error, linked.Token)
+                : await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(message)!, wait, Console.Out, Console.Error, linked.Token);
         });
         return command;
     }

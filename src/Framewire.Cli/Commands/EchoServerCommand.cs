@@ -18,14 +18,17 @@ internal static class EchoServerCommand
         Argument<int> port = CommonArguments.Port();
         Option<bool> once = new("--once") { Description = "Exit after the first client has disconnected, as the seed's server does" };
         Option<bool> verbose = CommonArguments.Verbose();
-        var command = new Command("echo-server", "The seed's blocking echo server: one client at a time")
+        Option<bool> udp = CommonArguments.Udp();
+        var command = new Command("echo-server", "The seed's blocking echo server: one client at a time (--udp: every datagram echoed)")
         {
-            host, port, once, verbose,
+            host, port, once, verbose, udp,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            return await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
+            return result.GetValue(udp)
+                ? await UdpEchoServer.RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token)
+                : await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
+using Framewire.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
@@ -41,7 +42,13 @@ internal static class MulticonnServerCommand
         MessageServerOptions options;
         try
         {
-            options = new MessageServerOptions { EndPoint = Endpoints.Parse(settings.Host, settings.Port), Engine = settings.Security.ChooseEngine(settings.Engine), Loops = settings.Loops };
+            options = new FramewireServerOptions
+            {
+                Host = settings.Host,
+                Port = settings.Port,
+                Engine = settings.Security.ChooseEngine(settings.Engine),
+                Loops = settings.Loops,
+            }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
         }
         catch (ArgumentException e)

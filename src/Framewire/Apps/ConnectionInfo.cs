@@ -5,8 +5,8 @@ namespace Framewire.Apps;
 /// <summary>What a handler may know about the connection a request came on.</summary>
 public sealed class ConnectionInfo
 {
-    /// <summary>Creates the description of one connection.</summary>
-    public ConnectionInfo(long id, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
+    // Engines describe their connections; handlers only read them.
+    internal ConnectionInfo(long id, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
     {
         Id = id;
         RemoteEndPoint = remoteEndPoint;

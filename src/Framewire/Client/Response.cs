@@ -1,14 +1,15 @@
 using System.Text;
 using System.Text.Json;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 
 namespace Framewire.Client;
 
 /// <summary>A response frame received by <see cref="MessageClient"/>, its content copied out of the receive buffer.</summary>
 public sealed class Response
 {
-    /// <summary>Creates a response.</summary>
-    public Response(FrameHeader header, ReadOnlyMemory<byte> content)
+    // Only the client reads responses off the wire.
+    internal Response(FrameHeader header, ReadOnlyMemory<byte> content)
     {
         Header = header;
         Content = content;

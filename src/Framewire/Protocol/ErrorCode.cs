@@ -2,7 +2,7 @@ namespace Framewire.Protocol;
 
 /// <summary>
 /// Why a frame or a request was refused. Each value has a stable wire string
-/// (<see cref="ErrorCodes.ToWireString"/>) that appears in error frames as <c>error.code</c>.
+/// (<see cref="ProtocolError.WireCode"/>) that appears in error frames as <c>error.code</c>.
 /// </summary>
 public enum ErrorCode
 {

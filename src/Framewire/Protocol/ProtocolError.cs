@@ -1,3 +1,5 @@
+using Framewire.Protocol.Internal;
+
 namespace Framewire.Protocol;
 
 /// <summary>A refused frame or request: a stable <see cref="ErrorCode"/> and a message for people.</summary>

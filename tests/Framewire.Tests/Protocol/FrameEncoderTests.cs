@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Protocol;

@@ -67,7 +67,7 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     public static ChildProcess StartPython(string script, params string[] args) =>
         Start("python3", [Path.Combine(RepoPaths.Interop, script), .. args]);
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> args)
+    public static ChildProcess Start(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -84,6 +84,11 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
         info.Environment["PYTHONIOENCODING"] = "utf-8";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {fileName}."));
     }
 

@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Framewire.Tests.Support;
 
 /// <summary>Folders of the repository the tests read from, found by walking up from the test binaries.</summary>
@@ -8,6 +10,10 @@ internal static class RepoPaths
     public static string Interop => Path.Combine(Root, "tests", "interop");
 
     public static string Vectors => Path.Combine(Root, "tests", "vectors");
+
+    /// <summary>The build configuration the tests were built in (Debug, Release), which the projects they run share.</summary>
+    public static string Configuration { get; } =
+        typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     private static string FindRoot()
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using Framewire.Apps;
 using Framewire.Internal;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;

@@ -1,7 +1,7 @@
-namespace Framewire.Protocol;
+namespace Framewire.Protocol.Internal;
 
 /// <summary>Maps <see cref="ErrorCode"/> values to and from their stable wire strings.</summary>
-public static class ErrorCodes
+internal static class ErrorCodes
 {
     /// <summary>The wire string of <paramref name="code"/>, for example <c>header_too_large</c>.</summary>
     public static string ToWireString(ErrorCode code) => code switch

@@ -2,14 +2,14 @@ using System.Buffers;
 using System.Text.Json;
 using Framewire.Internal;
 
-namespace Framewire.Protocol;
+namespace Framewire.Protocol.Internal;
 
 /// <summary>
 /// The frame a server answers refused input with: <c>text/json</c>, UTF-8, content
 /// <c>{"result": "Error: …", "error": {"code": "…", "message": "…"}}</c>. The <c>result</c> text is what the seed's
 /// client prints; <c>error</c> is for programs.
 /// </summary>
-public static class ErrorFrame
+internal static class ErrorFrame
 {
     /// <summary>Writes the error frame for <paramref name="error"/> to <paramref name="output"/>.</summary>
     public static void Write(IBufferWriter<byte> output, ProtocolError error)

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using Framewire.Apps;
+using Framewire.Client;
+using Framewire.Engines;
+using Framewire.Hosting;
+using Framewire.Protocol;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Framewire.Tests.Hosting;
+
+/// <summary>A generic host that runs a server with its options bound from configuration.</summary>
+public class FramewireServerHostTests
+{
+    [Fact]
+    public async Task Host_ConfiguredFromMemory_ServesSearchAndStopsGracefully()
+    {
+        using IHost host = Build(new()
+        {
+            ["Framewire:Host"] = "127.0.0.1",
+            ["Framewire:Port"] = "0",
+            ["Framewire:MaxContentLength"] = "100",
+            ["Framewire:ShutdownTimeout"] = "00:00:05",
+        });
+        await host.StartAsync();
+        MessageServer server = host.Services.GetRequiredService<MessageServer>();
+        var endPoint = Assert.IsType<IPEndPoint>(server.LocalEndPoint);
+        Assert.Equal(IPAddress.Loopback, endPoint.Address);
+        Assert.NotEqual(Endpoints.DefaultPort, endPoint.Port);
+
+        await using (MessageClient client = await MessageClient.ConnectAsync(endPoint))
+        {
+            Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
+
+            // The bound content limit is the one in force: 101 bytes are refused.
+            Response refused = await client.SendAsync(ContentTypes.ClientBinary, ContentTypes.Binary, new byte[101]);
+            Assert.True(refused.TryGetError(out ProtocolError error));
+            Assert.Equal(ErrorCode.ContentTooLarge, error.Code);
+        }
+
+        await host.StopAsync();
+
+        Assert.Equal(0, server.ConnectionCount);
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        SocketException refusedConnect = await Assert.ThrowsAsync<SocketException>(async () => await probe.ConnectAsync(endPoint));
+        Assert.Equal(SocketError.ConnectionRefused, refusedConnect.SocketErrorCode);
+    }
+
+    [Fact]
+    public void Options_UnsetValues_KeepTheEnginesDefaults()
+    {
+        using IHost host = Build(new() { ["Framewire:Port"] = "7000", ["Framewire:WorkerThreads"] = "3" });
+
+        FramewireServerOptions bound = host.Services.GetRequiredService<IOptions<FramewireServerOptions>>().Value;
+        MessageServerOptions options = bound.ToMessageServerOptions();
+
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 7000), options.EndPoint);
+        Assert.Equal(3, options.WorkerThreads);
+        Assert.Equal(new MessageServerOptions().Backlog, options.Backlog);
+        Assert.Equal(FrameLimits.Default, options.Limits);
+    }
+
+    [Fact]
+    public async Task Host_BadPort_FailsToStartNamingTheSection()
+    {
+        using IHost host = Build(new() { ["Framewire:Port"] = "70000" });
+
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Framewire section", e.Message, StringComparison.Ordinal);
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings)
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddFramewireServer<SearchHandler>();
+        return builder.Build();
+    }
+}
