@@ -10,7 +10,8 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly ConcurrentDictionary<string, double> _sums = new();
     private readonly ConcurrentDictionary<string, long> _counts = new();
 
-    public MetricsRecorder()
+    /// <param name="ignoreMeasurements">Listen (so instruments are enabled) but keep nothing, for allocation tests.</param>
+    public MetricsRecorder(bool ignoreMeasurements = false)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -19,8 +20,17 @@ internal sealed class MetricsRecorder : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        if (ignoreMeasurements)
+        {
+            _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+            _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        }
+        else
+        {
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        }
+
         _listener.Start();
     }
 
