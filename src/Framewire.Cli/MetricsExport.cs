@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Runtime.ExceptionServices;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
@@ -35,19 +36,30 @@ internal static class MetricsExport
             throw new ArgumentException($"--metrics-port must be from 1 to 65535, not {value}.");
         }
 
-        MeterProvider provider = Sdk.CreateMeterProviderBuilder()
-            .AddMeter(FramewireMetrics.MeterName)
-            .AddView("framewire.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = DurationBuckets })
-            .AddPrometheusHttpListener(options =>
-            {
-                options.Host = "127.0.0.1";
-                options.Port = value;
-                options.ScrapeEndpointPath = "/metrics";
+        MeterProvider provider;
+        try
+        {
+            provider = Sdk.CreateMeterProviderBuilder()
+                .AddMeter(FramewireMetrics.MeterName)
+                .AddView("framewire.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = DurationBuckets })
+                .AddPrometheusHttpListener(options =>
+                {
+                    options.Host = "127.0.0.1";
+                    options.Port = value;
+                    options.ScrapeEndpointPath = "/metrics";
 
-                // Every scrape reads the counters afresh; Prometheus scrapes seconds apart anyway.
-                options.ScrapeResponseCacheDurationMilliseconds = 0;
-            })
-            .Build();
+                    // Every scrape reads the counters afresh; Prometheus scrapes seconds apart anyway.
+                    options.ScrapeResponseCacheDurationMilliseconds = 0;
+                })
+                .Build();
+        }
+        catch (InvalidOperationException e) when (e.InnerException is HttpListenerException listen)
+        {
+            // The exporter wraps the listener's failure (such as the port being taken).
+            ExceptionDispatchInfo.Throw(listen);
+            throw;
+        }
+
         stdout.WriteLine($"Metrics on http://127.0.0.1:{value}/metrics");
         return provider;
     }

@@ -104,6 +104,22 @@ public sealed class MetricsPortTests
         Assert.Contains("--metrics-port", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task MetricsPortInUse_ExitsWithFailure()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int metricsPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var stderr = new StringWriter();
+
+        int code = await AppServerCommand.RunAsync(
+            new AppServerCommand.Settings("127.0.0.1", 0) with { MetricsPort = metricsPort }, new StringWriter(), stderr, CancellationToken.None)
+            .WaitAsync(Timeout);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: cannot serve metrics:", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Scrapes until the text contains <paramref name="expected"/> (connections close asynchronously).</summary>
     private static async Task<string> ScrapeUntilAsync(int port, string expected)
     {
