@@ -1,3 +1,4 @@
+using System.Net;
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
@@ -23,10 +24,11 @@ internal static class AppServerCommand
         Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        Option<int?> metricsPort = MetricsExport.CreateOption();
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
-            host, port, data, maxHeader, maxContent, engine, loops, verbose,
+            host, port, data, maxHeader, maxContent, engine, loops, verbose, metricsPort,
         };
         foreach (Option option in securityOptions)
         {
@@ -47,6 +49,7 @@ internal static class AppServerCommand
                 result.GetValue(verbose))
             {
                 Security = readSecurity(result),
+                MetricsPort = result.GetValue(metricsPort),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -79,6 +82,23 @@ internal static class AppServerCommand
         }
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
+        IDisposable? metrics;
+        try
+        {
+            metrics = MetricsExport.Start(settings.MetricsPort, stdout);
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+        catch (HttpListenerException e)
+        {
+            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Failure;
+        }
+
+        using IDisposable? exporter = metrics;
         using ILoggerFactory logging = Logging.Create(settings.Verbose);
         MessageServer server;
         try
@@ -104,5 +124,8 @@ internal static class AppServerCommand
         }
 
         public ServerSecurity Security { get; init; } = ServerSecurity.None;
+
+        /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
+        public int? MetricsPort { get; init; }
     }
 }

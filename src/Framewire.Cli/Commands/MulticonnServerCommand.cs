@@ -1,3 +1,4 @@
+using System.Net;
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
@@ -16,10 +17,11 @@ internal static class MulticonnServerCommand
         Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        Option<int?> metricsPort = MetricsExport.CreateOption();
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, engine, loops, verbose,
+            host, port, engine, loops, verbose, metricsPort,
         };
         foreach (Option option in securityOptions)
         {
@@ -30,7 +32,10 @@ internal static class MulticonnServerCommand
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             var settings = new Settings(
-                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result));
+                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result))
+            {
+                MetricsPort = result.GetValue(metricsPort),
+            };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -58,6 +63,23 @@ internal static class MulticonnServerCommand
         }
 
         ServerHost.WarnIfExposed(options.EndPoint, stderr);
+        IDisposable? metrics;
+        try
+        {
+            metrics = MetricsExport.Start(settings.MetricsPort, stdout);
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+        catch (HttpListenerException e)
+        {
+            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Failure;
+        }
+
+        using IDisposable? exporter = metrics;
         using ILoggerFactory logging = Logging.Create(settings.Verbose);
         MessageServer server;
         try
@@ -80,5 +102,8 @@ internal static class MulticonnServerCommand
             : this(host, port, null, 0, false, ServerSecurity.None)
         {
         }
+
+        /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
+        public int? MetricsPort { get; init; }
     }
 }

@@ -33,6 +33,9 @@ public sealed class MessageContext
     /// <summary>True once a response has been written for the current request.</summary>
     public bool HasResponded { get; private set; }
 
+    /// <summary>The code of the error frame that answered the current request; <see cref="ErrorCode.None"/> otherwise.</summary>
+    internal ErrorCode ErrorResponded { get; private set; }
+
     /// <summary>
     /// A buffer for the response content when its size is not known up front: write the content here, then call
     /// <see cref="Respond(string, string, IReadOnlyList{HeaderField})"/>.
@@ -125,6 +128,7 @@ public sealed class MessageContext
     {
         IBufferWriter<byte> output = BeginResponse();
         ErrorFrame.Write(output, error);
+        ErrorResponded = error.Code;
     }
 
     internal void Begin(in Frame request, IBufferWriter<byte> output)
@@ -132,6 +136,7 @@ public sealed class MessageContext
         Request = request;
         _output = output;
         HasResponded = false;
+        ErrorResponded = ErrorCode.None;
         _contentStarted = false;
     }
 

@@ -29,7 +29,7 @@ public sealed class MessageServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
-        _engine = CreateEngine(info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping));
+        _engine = CreateEngine(info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine)));
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>

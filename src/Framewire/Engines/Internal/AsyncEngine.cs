@@ -140,6 +140,7 @@ internal sealed class AsyncEngine : Engine
         finally
         {
             _connections.TryRemove(connection.Info.Id, out _);
+            ConnectionEnded();
         }
     }
 }

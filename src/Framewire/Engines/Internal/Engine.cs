@@ -18,6 +18,7 @@ internal abstract class Engine
         Options = options;
         ProtocolFactory = protocolFactory;
         Logger = logger;
+        Metrics = ServerMetrics.For(options.Engine);
     }
 
     public abstract int ConnectionCount { get; }
@@ -30,6 +31,9 @@ internal abstract class Engine
 
     protected ILogger Logger { get; }
 
+    /// <summary>The engine's instruments: <see cref="NewConnection"/> and <see cref="ConnectionEnded"/> count connections.</summary>
+    protected ServerMetrics Metrics { get; }
+
     /// <summary>Binds and starts accepting; returns the address actually bound.</summary>
     public abstract EndPoint Start();
 
@@ -39,6 +43,7 @@ internal abstract class Engine
     protected ConnectionInfo NewConnection(EndPoint? remote, EndPoint? local)
     {
         Interlocked.Increment(ref _acceptedTotal);
+        Metrics.ConnectionOpened();
         var info = new ConnectionInfo(Interlocked.Increment(ref _nextConnectionId), remote, local);
         if (Logger.IsEnabled(LogLevel.Debug))
         {
@@ -47,4 +52,7 @@ internal abstract class Engine
 
         return info;
     }
+
+    /// <summary>Called once for every connection <see cref="NewConnection"/> made, when it has closed.</summary>
+    protected void ConnectionEnded() => Metrics.ConnectionClosed();
 }

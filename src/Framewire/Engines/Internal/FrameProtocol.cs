@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Framewire.Apps;
 using Framewire.Internal;
 using Framewire.Protocol;
@@ -19,10 +20,13 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly MessageContext _context;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly ServerMetrics _metrics;
     private Task? _pending;
+    private long _requestStart;
 
-    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping)
+    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null)
     {
+        _metrics = metrics ?? ServerMetrics.Async;
         _decoder = new FrameDecoder(limits);
         _handler = handler;
         _context = new MessageContext(connection, workers);
@@ -33,6 +37,14 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public override bool HasPartialMessage => _decoder.IsAwaitingContent;
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    {
+        long available = input.Length;
+        ProcessStatus result = ProcessFrames(ref input, output);
+        _metrics.BytesReceived(available - input.Length);
+        return result;
+    }
+
+    private ProcessStatus ProcessFrames(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
         while (true)
         {
@@ -46,6 +58,9 @@ internal sealed class FrameProtocol : ConnectionProtocol
             {
                 return Refuse(error, output);
             }
+
+            _metrics.FrameReceived();
+            _requestStart = ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0;
 
             if (_logger.IsEnabled(LogLevel.Debug))
             {
@@ -108,6 +123,8 @@ internal sealed class FrameProtocol : ConnectionProtocol
 
         CloseReason = error;
         ErrorFrame.Write(output, error);
+        _metrics.FrameSent();
+        _metrics.Error(error.Code);
         return ProcessStatus.Close;
     }
 
@@ -137,6 +154,17 @@ internal sealed class FrameProtocol : ConnectionProtocol
         }
         finally
         {
+            if (_context.HasResponded)
+            {
+                _metrics.FrameSent();
+                if (_context.ErrorResponded != ErrorCode.None)
+                {
+                    _metrics.Error(_context.ErrorResponded);
+                }
+            }
+
+            _metrics.RequestFinished(_requestStart);
+            _requestStart = 0;
             _context.End();
         }
     }

@@ -142,7 +142,11 @@ internal sealed class SelectorEngine : Engine
         }
     }
 
-    public void OnClosed() => Interlocked.Decrement(ref _connectionCount);
+    public void OnClosed()
+    {
+        Interlocked.Decrement(ref _connectionCount);
+        ConnectionEnded();
+    }
 
     private EndPoint Listen()
     {

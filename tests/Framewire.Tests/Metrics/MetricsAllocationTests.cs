@@ -1,0 +1,62 @@
+using System.Buffers;
+using System.Net;
+using Framewire.Apps;
+using Framewire.Engines.Internal;
+using Framewire.Internal;
+using Framewire.Protocol;
+using Framewire.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Framewire.Tests.Metrics;
+
+/// <summary>Recording the meter's measurements must not make the per-message path allocate, listened to or not.</summary>
+[Collection(MetricsCollection.Name)]
+public sealed class MetricsAllocationTests
+{
+    private static readonly byte[] Answer = Frames.Json("{\"result\": \"ok\"}");
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Processing_a_frame_allocates_nothing(bool listening)
+    {
+        using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
+        using var workers = new WorkerPool(threadCount: 1, queueLength: 1);
+        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
+        var protocol = new FrameProtocol(new FixedAnswer(), FrameLimits.Default, connection, workers, NullLogger.Instance, CancellationToken.None, ServerMetrics.Selector);
+        var request = new ReadOnlySequence<byte>(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+
+        for (int i = 0; i < 100; i++)
+        {
+            Process(protocol, request, output);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Process(protocol, request, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static void Process(FrameProtocol protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    {
+        output.ResetWrittenCount();
+        ReadOnlySequence<byte> input = request;
+        if (protocol.Process(ref input, output) != ProcessStatus.NeedMoreData || output.WrittenCount != Answer.Length)
+        {
+            throw new InvalidOperationException("The request was not answered.");
+        }
+    }
+
+    private sealed class FixedAnswer : IMessageHandler
+    {
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
+        {
+            context.RespondEncoded(Answer);
+            return default;
+        }
+    }
+}

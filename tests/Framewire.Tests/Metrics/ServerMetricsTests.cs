@@ -1,0 +1,79 @@
+using Framewire.Client;
+using Framewire.Engines;
+using Framewire.Protocol;
+using Framewire.Tests.Support;
+
+namespace Framewire.Tests.Metrics;
+
+[Collection(MetricsCollection.Name)]
+public sealed class ServerMetricsTests
+{
+    public static TheoryData<ServerEngine> Engines()
+    {
+        var engines = new TheoryData<ServerEngine> { ServerEngine.Async };
+        if (OperatingSystem.IsLinux())
+        {
+            engines.Add(ServerEngine.Selector);
+        }
+
+        return engines;
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Counts_frames_and_connections_of_search_requests(ServerEngine engine)
+    {
+        const int Requests = 25;
+        string tag = "engine=" + (engine == ServerEngine.Async ? "async" : "selector");
+        using var recorder = new MetricsRecorder();
+        await using (RunningServer server = await RunningServer.StartAsync(engine: engine))
+        {
+            await using (MessageClient client = await MessageClient.ConnectAsync(server.EndPoint))
+            {
+                for (int i = 0; i < Requests; i++)
+                {
+                    Response response = await client.SearchAsync("morpheus");
+                    Assert.False(response.TryGetError(out _));
+                }
+
+                Assert.Equal(1, recorder.Sum("framewire.connections.active", tag));
+                Assert.Equal(1, recorder.Sum("framewire.connections.total", tag));
+            }
+
+            await WaitUntil(() => recorder.Sum("framewire.connections.active", tag) == 0);
+        }
+
+        Assert.Equal(Requests, recorder.Sum("framewire.frames.received", tag));
+        Assert.Equal(Requests, recorder.Sum("framewire.frames.sent", tag));
+        Assert.Equal(0, recorder.Sum("framewire.connections.active", tag));
+        Assert.Equal(1, recorder.Sum("framewire.connections.total", tag));
+        Assert.True(recorder.Sum("framewire.bytes.received", tag) > Requests * 2);
+        Assert.Equal(Requests, recorder.Count("framewire.request.duration", tag));
+        Assert.Equal(0, recorder.Count("framewire.errors", tag));
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Counts_error_frames_by_code(ServerEngine engine)
+    {
+        using var recorder = new MetricsRecorder();
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
+        await using MessageClient client = await MessageClient.ConnectAsync(server.EndPoint);
+
+        Response refused = await client.SendAsync(ContentTypes.Json, ContentTypes.Utf8, "[1, 2]"u8.ToArray());
+        Assert.True(refused.TryGetError(out ProtocolError error));
+        Assert.Equal(ErrorCode.InvalidRequest, error.Code);
+
+        Assert.Equal(1, recorder.Count("framewire.errors", "code=" + error.WireCode));
+        Assert.Equal(1, recorder.Sum("framewire.frames.sent", "engine=" + (engine == ServerEngine.Async ? "async" : "selector")));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+    }
+}
