@@ -23,10 +23,13 @@ internal static class AppServerCommand
         Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        Option<int?> maxConnections = CommonArguments.MaxConnections();
+        Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
+        Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
-            host, port, data, maxHeader, maxContent, engine, loops, verbose,
+            host, port, data, maxHeader, maxContent, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout,
         };
         foreach (Option option in securityOptions)
         {
@@ -47,6 +50,9 @@ internal static class AppServerCommand
                 result.GetValue(verbose))
             {
                 Security = readSecurity(result),
+                MaxConnections = result.GetValue(maxConnections),
+                IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
+                FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -68,6 +74,9 @@ internal static class AppServerCommand
                 MaxContentLength = checked((int)settings.MaxContentLength),
                 Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
+                MaxConnections = settings.MaxConnections,
+                IdleTimeout = settings.IdleTimeout,
+                FrameTimeout = settings.FrameTimeout,
             }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
@@ -104,5 +113,14 @@ internal static class AppServerCommand
         }
 
         public ServerSecurity Security { get; init; } = ServerSecurity.None;
+
+        /// <summary>--max-connections; null keeps the server's default.</summary>
+        public int? MaxConnections { get; init; }
+
+        /// <summary>--idle-timeout; null keeps the server's default.</summary>
+        public TimeSpan? IdleTimeout { get; init; }
+
+        /// <summary>--frame-timeout; null keeps the server's default.</summary>
+        public TimeSpan? FrameTimeout { get; init; }
     }
 }

@@ -16,10 +16,13 @@ internal static class MulticonnServerCommand
         Option<ServerEngine?> engine = CommonArguments.Engine();
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
+        Option<int?> maxConnections = CommonArguments.MaxConnections();
+        Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
+        Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, engine, loops, verbose,
+            host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout,
         };
         foreach (Option option in securityOptions)
         {
@@ -30,7 +33,12 @@ internal static class MulticonnServerCommand
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             var settings = new Settings(
-                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result));
+                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result))
+            {
+                MaxConnections = result.GetValue(maxConnections),
+                IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
+                FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
+            };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -48,6 +56,9 @@ internal static class MulticonnServerCommand
                 Port = settings.Port,
                 Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
+                MaxConnections = settings.MaxConnections,
+                IdleTimeout = settings.IdleTimeout,
+                FrameTimeout = settings.FrameTimeout,
             }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
         }
@@ -80,5 +91,14 @@ internal static class MulticonnServerCommand
             : this(host, port, null, 0, false, ServerSecurity.None)
         {
         }
+
+        /// <summary>--max-connections; null keeps the server's default.</summary>
+        public int? MaxConnections { get; init; }
+
+        /// <summary>--idle-timeout; null keeps the server's default.</summary>
+        public TimeSpan? IdleTimeout { get; init; }
+
+        /// <summary>--frame-timeout; null keeps the server's default.</summary>
+        public TimeSpan? FrameTimeout { get; init; }
     }
 }
