@@ -84,6 +84,8 @@ internal sealed class SocketConnection
             return;
         }
 
+        // A slow handshake is the handshake timeout's business; idleness counts from here.
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
         ConnectionProtocol protocol = _protocolFactory(Info);
         PipeWriter output = PipeWriter.Create(tls ?? (Stream)_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
@@ -172,7 +174,7 @@ internal sealed class SocketConnection
             return;
         }
 
-        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) || _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now))
+        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) || (_limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting()))
         {
             try
             {
@@ -182,6 +184,22 @@ internal sealed class SocketConnection
             {
                 // The connection is ending.
             }
+        }
+    }
+
+    /// <summary>
+    /// True when the kernel holds bytes the receive loop has not taken yet: the peer is not idle, the thread pool is
+    /// just late to run the receive. Asked only of connections that look idle.
+    /// </summary>
+    private bool HasBytesWaiting()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -304,7 +322,7 @@ internal sealed class SocketConnection
                     return ("frame timeout", true);
                 }
 
-                if (output.UnflushedBytes == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now))
+                if (output.UnflushedBytes == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting())
                 {
                     return ("idle timeout", true);
                 }
