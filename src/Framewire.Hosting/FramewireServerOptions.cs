@@ -46,6 +46,15 @@ public sealed class FramewireServerOptions
     /// <summary>CPU-bound work items that may wait for a worker (<see cref="MessageServerOptions.WorkerQueueLength"/>).</summary>
     public int? WorkerQueueLength { get; set; }
 
+    /// <summary>Most connections open at once (<see cref="MessageServerOptions.MaxConnections"/>).</summary>
+    public int? MaxConnections { get; set; }
+
+    /// <summary>How long a connection may idle before it is closed (<see cref="MessageServerOptions.IdleTimeout"/>); zero never.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>How long a frame header may take once begun (<see cref="MessageServerOptions.FrameTimeout"/>); zero never.</summary>
+    public TimeSpan? FrameTimeout { get; set; }
+
     /// <summary>The engine's options for these settings.</summary>
     /// <exception cref="ArgumentException">The host is not an address, a host name or a Unix socket path, or a limit is out of range.</exception>
     public MessageServerOptions ToMessageServerOptions()
@@ -61,6 +70,19 @@ public sealed class FramewireServerOptions
         options.ShutdownTimeout = ShutdownTimeout ?? options.ShutdownTimeout;
         options.WorkerThreads = WorkerThreads ?? options.WorkerThreads;
         options.WorkerQueueLength = WorkerQueueLength ?? options.WorkerQueueLength;
+        if (MaxConnections <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "At least one connection must be allowed.");
+        }
+
+        if (IdleTimeout < TimeSpan.Zero || FrameTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(IdleTimeout < TimeSpan.Zero ? nameof(IdleTimeout) : nameof(FrameTimeout), "A timeout cannot be negative; zero disables it.");
+        }
+
+        options.MaxConnections = MaxConnections ?? options.MaxConnections;
+        options.IdleTimeout = IdleTimeout ?? options.IdleTimeout;
+        options.FrameTimeout = FrameTimeout ?? options.FrameTimeout;
         return options;
     }
 }

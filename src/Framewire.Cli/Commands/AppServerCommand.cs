@@ -25,10 +25,13 @@ internal static class AppServerCommand
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
         Option<int?> metricsPort = MetricsExport.CreateOption();
+        Option<int?> maxConnections = CommonArguments.MaxConnections();
+        Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
+        Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
-            host, port, data, maxHeader, maxContent, engine, loops, verbose, metricsPort,
+            host, port, data, maxHeader, maxContent, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, metricsPort,
         };
         foreach (Option option in securityOptions)
         {
@@ -50,6 +53,9 @@ internal static class AppServerCommand
             {
                 Security = readSecurity(result),
                 MetricsPort = result.GetValue(metricsPort),
+                MaxConnections = result.GetValue(maxConnections),
+                IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
+                FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -71,6 +77,9 @@ internal static class AppServerCommand
                 MaxContentLength = checked((int)settings.MaxContentLength),
                 Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
+                MaxConnections = settings.MaxConnections,
+                IdleTimeout = settings.IdleTimeout,
+                FrameTimeout = settings.FrameTimeout,
             }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
@@ -127,5 +136,14 @@ internal static class AppServerCommand
 
         /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
         public int? MetricsPort { get; init; }
+
+        /// <summary>--max-connections; null keeps the server's default.</summary>
+        public int? MaxConnections { get; init; }
+
+        /// <summary>--idle-timeout; null keeps the server's default.</summary>
+        public TimeSpan? IdleTimeout { get; init; }
+
+        /// <summary>--frame-timeout; null keeps the server's default.</summary>
+        public TimeSpan? FrameTimeout { get; init; }
     }
 }

@@ -57,6 +57,48 @@ internal static class CommonArguments
         CustomParser = ParseSize,
     };
 
+    public static Option<int?> MaxConnections() => new("--max-connections")
+    {
+        Description = "Most connections open at once, at most the open-files limit; more get server_busy and are closed (default 10000)",
+        HelpName = "count",
+        CustomParser = ParseCount,
+    };
+
+    public static Option<double?> Seconds(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "seconds",
+        CustomParser = ParseSeconds,
+    };
+
+    /// <summary>Seconds as a command line gives them, null when not given.</summary>
+    public static TimeSpan? ToTimeSpan(double? seconds) => seconds is double value ? TimeSpan.FromSeconds(value) : null;
+
+    private static int? ParseCount(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count > 0)
+        {
+            return count;
+        }
+
+        result.AddError($"'{text}' is not a count (1 or more).");
+        return null;
+    }
+
+    private static double? ParseSeconds(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (double.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+            && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+        {
+            return seconds;
+        }
+
+        result.AddError($"'{text}' is not a number of seconds (examples: 120, 0.5; 0 disables).");
+        return null;
+    }
+
     private static string ParseHost(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : Endpoints.DefaultHost;

@@ -18,10 +18,13 @@ internal static class MulticonnServerCommand
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
         Option<int?> metricsPort = MetricsExport.CreateOption();
+        Option<int?> maxConnections = CommonArguments.MaxConnections();
+        Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
+        Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, engine, loops, verbose, metricsPort,
+            host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, metricsPort,
         };
         foreach (Option option in securityOptions)
         {
@@ -35,6 +38,9 @@ internal static class MulticonnServerCommand
                 result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result))
             {
                 MetricsPort = result.GetValue(metricsPort),
+                MaxConnections = result.GetValue(maxConnections),
+                IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
+                FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -53,6 +59,9 @@ internal static class MulticonnServerCommand
                 Port = settings.Port,
                 Engine = settings.Security.ChooseEngine(settings.Engine),
                 Loops = settings.Loops,
+                MaxConnections = settings.MaxConnections,
+                IdleTimeout = settings.IdleTimeout,
+                FrameTimeout = settings.FrameTimeout,
             }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
         }
@@ -105,5 +114,14 @@ internal static class MulticonnServerCommand
 
         /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
         public int? MetricsPort { get; init; }
+
+        /// <summary>--max-connections; null keeps the server's default.</summary>
+        public int? MaxConnections { get; init; }
+
+        /// <summary>--idle-timeout; null keeps the server's default.</summary>
+        public TimeSpan? IdleTimeout { get; init; }
+
+        /// <summary>--frame-timeout; null keeps the server's default.</summary>
+        public TimeSpan? FrameTimeout { get; init; }
     }
 }

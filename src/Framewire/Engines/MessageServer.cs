@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
+using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,7 +31,7 @@ public sealed class MessageServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
-        _engine = CreateEngine(info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine)));
+        _engine = CreateEngine(info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine)), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
@@ -38,7 +40,7 @@ public sealed class MessageServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
-        _engine = CreateEngine(info => new StreamProtocol(handler, info, _logger));
+        _engine = CreateEngine(info => new StreamProtocol(handler, info, _logger), busyFrame: null);
     }
 
     /// <summary>The address the server listens on, with the real port when port 0 was asked for; null before start.</summary>
@@ -112,12 +114,20 @@ public sealed class MessageServer : IAsyncDisposable
         return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength));
     }
 
-    private Engine CreateEngine(Func<ConnectionInfo, ConnectionProtocol> protocolFactory)
+    /// <summary>The <c>server_busy</c> frame for connections over the limit, encoded once.</summary>
+    private static byte[] BusyFrame()
+    {
+        var frame = new System.Buffers.ArrayBufferWriter<byte>(256);
+        ErrorFrame.Write(frame, new ProtocolError(ErrorCode.ServerBusy, "The server has no room for another connection; try again later."));
+        return frame.WrittenSpan.ToArray();
+    }
+
+    private Engine CreateEngine(Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame)
     {
         Engine engine = _options.Engine switch
         {
-            ServerEngine.Async => new AsyncEngine(_options, protocolFactory, _logger),
-            ServerEngine.Selector => new SelectorEngine(_options, protocolFactory, _logger),
+            ServerEngine.Async => new AsyncEngine(_options, protocolFactory, busyFrame, _logger),
+            ServerEngine.Selector => new SelectorEngine(_options, protocolFactory, busyFrame, _logger),
             _ => throw new ArgumentOutOfRangeException(nameof(protocolFactory), _options.Engine, "Unknown engine."),
         };
         return engine;

@@ -35,6 +35,27 @@ public sealed class MessageServerOptions
     /// </summary>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Open connections the server takes at most: 10000 by default, and never more than the process's open-files
+    /// soft limit minus a reserve for listeners, logs and the runtime. Beyond it a new frame-protocol connection is
+    /// answered with a <c>server_busy</c> error frame and closed; a stream connection is closed at once. Connections
+    /// already open are not affected.
+    /// </summary>
+    public int MaxConnections { get; set; } = 10000;
+
+    /// <summary>
+    /// How long a connection with nothing in flight (no handler running, nothing left to send) may go without
+    /// receiving a byte before it is closed: 120 s by default. <see cref="Timeout.InfiniteTimeSpan"/> or zero disables it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// Once the first byte of a frame has arrived, how long the rest of its header may take: 10 s by default. A peer
+    /// that dribbles a header (slowloris) is answered with a <c>frame_timeout</c> error frame and closed.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> or zero disables it. Raw stream connections have no frames.
+    /// </summary>
+    public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Threads for CPU-bound work that handlers offload: one per processor by default.</summary>
     public int WorkerThreads { get; set; } = Environment.ProcessorCount;
 

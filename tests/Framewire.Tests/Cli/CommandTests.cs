@@ -298,6 +298,35 @@ public class CommandTests
         Assert.Equal(valid, result.Errors.Count == 0);
     }
 
+    [Theory]
+    [InlineData("app-server --max-connections 5 --idle-timeout 0.25 --frame-timeout 1.5", true)]
+    [InlineData("multiconn-server --max-connections 1 --idle-timeout 0 --frame-timeout 10", true)]
+    [InlineData("app-server --max-connections 0", false)]
+    [InlineData("app-server --max-connections many", false)]
+    [InlineData("app-server --idle-timeout -1", false)]
+    [InlineData("multiconn-server --frame-timeout 2s", false)]
+    public void Parse_LimitOptions_AcceptedOrRefused(string commandLine, bool valid)
+    {
+        System.CommandLine.ParseResult result = Framewire.Cli.FramewireCommand.Create(CancellationToken.None).Parse(commandLine);
+
+        Assert.Equal(valid, result.Errors.Count == 0);
+    }
+
+    [Fact]
+    public async Task MulticonnServer_LimitSettings_ReachTheServer()
+    {
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
+            new MulticonnServerCommand.Settings("127.0.0.1", 0) { MaxConnections = 1, IdleTimeout = TimeSpan.FromSeconds(2) }, stdout, stderr, ct));
+        var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
+        await using RawClient first = await RawClient.ConnectAsync(endPoint);
+        await first.SendAsync("x"u8.ToArray());
+        Assert.Equal(1, await first.Socket.ReceiveAsync(new byte[1], SocketFlags.None));
+
+        await using RawClient second = await RawClient.ConnectAsync(endPoint);
+        Assert.True(await second.IsClosedByServerAsync(TimeSpan.FromSeconds(1)), "over --max-connections");
+        Assert.True(await first.IsClosedByServerAsync(TimeSpan.FromSeconds(5)), "past --idle-timeout");
+    }
+
     [Fact]
     public void Parse_RepeatedTrustedProxy_KeepsEveryNetwork()
     {

@@ -331,6 +331,187 @@ public abstract class MessageServerTests
         Assert.Equal(payload, back);
     }
 
+    [Fact]
+    public async Task IdleTimeout_IdleConnectionClosed_ActiveOneKept()
+    {
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(500), engine: Engine);
+        await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
+        using Socket active = Endpoints.CreateSocket(server.EndPoint);
+        await active.ConnectAsync(server.EndPoint);
+        Task<bool> idleClosed = idle.IsClosedByServerAsync(TimeSpan.FromSeconds(5));
+
+        // Busy for three idle timeouts, a request every 50 ms, on a thread of its own with blocking calls, so that
+        // a busy thread pool cannot make the active client look idle.
+        byte[] request = Frames.Binary("x"u8);
+        var expected = new System.Buffers.ArrayBufferWriter<byte>();
+        FrameEncoder.Write(expected, ContentTypes.ServerBinary, "binary", "First 10 bytes of request: x"u8);
+        int exchanges = 0;
+        Exception? failure = null;
+        var client = new Thread(() =>
+        {
+            try
+            {
+                active.Blocking = true;
+                active.ReceiveTimeout = 5000;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                byte[] response = new byte[expected.WrittenCount];
+                while (watch.Elapsed < TimeSpan.FromMilliseconds(1500))
+                {
+                    active.Send(request);
+                    int total = 0;
+                    while (total < response.Length)
+                    {
+                        int n = active.Receive(response, total, response.Length - total, SocketFlags.None);
+                        Assert.NotEqual(0, n);
+                        total += n;
+                    }
+
+                    Assert.Equal(expected.WrittenSpan.ToArray(), response);
+                    exchanges++;
+                    Thread.Sleep(50);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        client.Start();
+        await Task.Run(client.Join);
+
+        Assert.Null(failure);
+        // Not a count: on a small machine a starved thread pool can hold the async engine's answers for a while.
+        Assert.True(exchanges > 0, "the active client was answered");
+        Assert.True(await idleClosed, "the idle connection is closed");
+        active.Send(request);
+        Assert.True(active.Receive(new byte[1]) == 1, "the active connection is still served");
+
+        // The server lingers for our FIN before it lets go of the closed one.
+        await idle.DisposeAsync();
+        await WaitForAsync(() => server.Server.ConnectionCount == 1);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_NotBeforeItsTime()
+    {
+        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.IdleTimeout = TimeSpan.FromMilliseconds(500), engine: Engine);
+        await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.True(await idle.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        // The server's clock starts at its accept, a little before ours: some slack below, a sweep's worth above.
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task FrameTimeout_SlowlorisHeader_AnsweredWithFrameTimeoutThenClosed()
+    {
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.FrameTimeout = TimeSpan.FromMilliseconds(300), engine: Engine);
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+        byte[] frame = Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}");
+
+        // A whole frame in time is served, then the next header is dribbled a byte every 50 ms: never idle, always late.
+        await client.SendAsync(frame);
+        Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
+        using var stop = new CancellationTokenSource();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Task dribble = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (byte b in frame)
+                {
+                    await client.Socket.SendAsync(new[] { b }, SocketFlags.None, stop.Token);
+                    await Task.Delay(50, stop.Token);
+                }
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                // The server closed, as it should.
+            }
+        });
+
+        string error = await client.ReadJsonAsync();
+        await stop.CancelAsync();
+        await dribble;
+
+        Assert.Contains("\"code\": \"frame_timeout\"", error, StringComparison.Ordinal);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3));
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task MaxConnections_FloodAnsweredWithServerBusy_FirstTwoStillServed()
+    {
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.MaxConnections = 2, engine: Engine);
+        await using RawClient first = await RawClient.ConnectAsync(server.EndPoint);
+        await using RawClient second = await RawClient.ConnectAsync(server.EndPoint);
+        foreach (RawClient client in new[] { first, second })
+        {
+            await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
+            Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            await using RawClient flood = await RawClient.ConnectAsync(server.EndPoint);
+            string busy = await flood.ReadJsonAsync();
+            Assert.Contains("\"code\": \"server_busy\"", busy, StringComparison.Ordinal);
+            Assert.True(await flood.IsClosedByServerAsync());
+        }
+
+        Assert.Equal(2, server.Server.ConnectionCount);
+        foreach (RawClient client in new[] { first, second })
+        {
+            await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
+            Assert.Contains("white rabbit", await client.ReadJsonAsync(), StringComparison.Ordinal);
+        }
+
+        // A slot that frees up is taken again.
+        await first.DisposeAsync();
+        await WaitForAsync(() => server.Server.ConnectionCount == 1);
+        await using RawClient third = await RawClient.ConnectAsync(server.EndPoint);
+        await third.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
+        Assert.Contains("Misty Mountains", await third.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MaxConnections_Echo_ExtraConnectionClosedAtOnce()
+    {
+        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.MaxConnections = 2, engine: Engine);
+        await using RawClient first = await RawClient.ConnectAsync(server.EndPoint);
+        await using RawClient second = await RawClient.ConnectAsync(server.EndPoint);
+        await WaitForAsync(() => server.Server.ConnectionCount == 2);
+
+        await using RawClient extra = await RawClient.ConnectAsync(server.EndPoint);
+        Assert.True(await extra.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+
+        foreach (RawClient client in new[] { first, second })
+        {
+            await client.SendAsync("ping"u8.ToArray());
+            byte[] back = new byte[4];
+            int total = 0;
+            while (total < 4)
+            {
+                int n = await client.Socket.ReceiveAsync(back.AsMemory(total), SocketFlags.None);
+                Assert.NotEqual(0, n);
+                total += n;
+            }
+
+            Assert.Equal("ping"u8.ToArray(), back);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the condition did not become true in time");
+            await Task.Delay(10);
+        }
+    }
+
     private sealed class DelegateHandler(Func<MessageContext, ValueTask> handle) : IMessageHandler
     {
         public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context);

@@ -64,6 +64,33 @@ public class FramewireServerHostTests
     }
 
     [Fact]
+    public void Options_Limits_BoundAndMapped()
+    {
+        using IHost host = Build(new() { ["Framewire:MaxConnections"] = "50", ["Framewire:IdleTimeout"] = "00:00:30", ["Framewire:FrameTimeout"] = "00:00:02.5" });
+
+        MessageServerOptions options = host.Services.GetRequiredService<IOptions<FramewireServerOptions>>().Value.ToMessageServerOptions();
+        MessageServerOptions defaults = new FramewireServerOptions().ToMessageServerOptions();
+
+        Assert.Equal(50, options.MaxConnections);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), options.FrameTimeout);
+        Assert.Equal(10000, defaults.MaxConnections);
+        Assert.Equal(TimeSpan.FromSeconds(120), defaults.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), defaults.FrameTimeout);
+    }
+
+    [Theory]
+    [InlineData("Framewire:MaxConnections", "0")]
+    [InlineData("Framewire:IdleTimeout", "-00:00:01")]
+    [InlineData("Framewire:FrameTimeout", "-00:00:01")]
+    public async Task Host_BadLimit_FailsToStart(string key, string value)
+    {
+        using IHost host = Build(new() { [key] = value });
+
+        await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+    }
+
+    [Fact]
     public async Task Host_BadPort_FailsToStartNamingTheSection()
     {
         using IHost host = Build(new() { ["Framewire:Port"] = "70000" });

@@ -8,16 +8,19 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal;
 
 /// <summary>The async engine: an accept loop on <see cref="Socket.AcceptAsync(CancellationToken)"/> and one <see cref="SocketConnection"/> per client.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "StopAsync disposes the sweep timer.")]
 internal sealed class AsyncEngine : Engine
 {
     private readonly ConcurrentDictionary<long, (SocketConnection Connection, Task Running)> _connections = new();
     private readonly SslServerAuthenticationOptions? _tls;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private Timer? _sweep;
+    private int _open;
     private volatile bool _stopping;
 
-    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
-        : base(options, protocolFactory, logger)
+    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
+        : base(options, protocolFactory, busyFrame, logger)
     {
         _tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
     }
@@ -28,6 +31,12 @@ internal sealed class AsyncEngine : Engine
     {
         _listener = Listeners.Listen(Options.EndPoint, Options.Backlog);
         _acceptLoop = AcceptLoopAsync(_listener);
+        if (Limits.SweepInterval is TimeSpan interval)
+        {
+            // One timer for all connections: a message costs a timestamp, never a timer.
+            _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, interval, interval);
+        }
+
         return _listener.LocalEndPoint!;
     }
 
@@ -36,6 +45,10 @@ internal sealed class AsyncEngine : Engine
         _stopping = true;
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
+        if (_sweep is not null)
+        {
+            await _sweep.DisposeAsync().ConfigureAwait(false);
+        }
 
         ServerLog.Stopping(Logger, _connections.Count);
         foreach ((SocketConnection connection, _) in _connections.Values)
@@ -109,15 +122,61 @@ internal sealed class AsyncEngine : Engine
         }
     }
 
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        foreach (KeyValuePair<long, (SocketConnection Connection, Task Running)> entry in _connections)
+        {
+            entry.Value.Connection.CheckTimeouts(now);
+        }
+    }
+
+    /// <summary>
+    /// A connection over the limit: the busy frame (not under TLS, where it could not be read), FIN, then close.
+    /// What the peer already sent is read first, so the close is not a reset that could destroy the frame.
+    /// </summary>
+    private void Refuse(Socket accepted)
+    {
+        LogRefused(accepted.RemoteEndPoint);
+        try
+        {
+            if (BusyFrame is not null && Options.Tls is null)
+            {
+                accepted.Blocking = false;
+                _ = accepted.Send(BusyFrame, SocketFlags.None, out _);
+                accepted.Shutdown(SocketShutdown.Send);
+                Span<byte> sink = stackalloc byte[1024];
+                while (accepted.Available > 0 && accepted.Receive(sink, SocketFlags.None, out _) > 0)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The peer is gone already.
+        }
+        finally
+        {
+            accepted.Dispose();
+        }
+    }
+
     private void StartConnection(Socket accepted)
     {
+        if (Interlocked.Increment(ref _open) > Limits.MaxConnections)
+        {
+            Interlocked.Decrement(ref _open);
+            Refuse(accepted);
+            return;
+        }
+
         if (accepted.ProtocolType == ProtocolType.Tcp)
         {
             accepted.NoDelay = true;
         }
 
         ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
-        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, _tls, Logger);
+        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, Limits, _tls, Logger);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -140,6 +199,7 @@ internal sealed class AsyncEngine : Engine
         finally
         {
             _connections.TryRemove(connection.Info.Id, out _);
+            Interlocked.Decrement(ref _open);
             ConnectionEnded();
         }
     }

@@ -38,6 +38,17 @@ internal abstract class ConnectionProtocol
     {
     }
 
+    /// <summary>
+    /// True when <paramref name="hasUnconsumedInput"/> is the start of a frame whose header is not complete yet:
+    /// the time the frame timeout guards. Raw streams have no frames.
+    /// </summary>
+    public virtual bool IsAwaitingHeader(bool hasUnconsumedInput) => false;
+
+    /// <summary>Called once when a frame header took longer than the frame timeout; writes the error frame, if any.</summary>
+    public virtual void OnFrameTimeout(IBufferWriter<byte> output)
+    {
+    }
+
     /// <summary>Returns pooled buffers while the connection is idle or closed.</summary>
     public virtual void ReleaseBuffers()
     {

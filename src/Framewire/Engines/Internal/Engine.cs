@@ -13,9 +13,11 @@ internal abstract class Engine
     private long _nextConnectionId;
     private long _acceptedTotal;
 
-    protected Engine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
+    protected Engine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
     {
         Options = options;
+        Limits = new ConnectionLimits(options);
+        BusyFrame = busyFrame;
         ProtocolFactory = protocolFactory;
         Logger = logger;
         Metrics = ServerMetrics.For(options.Engine);
@@ -33,6 +35,12 @@ internal abstract class Engine
 
     /// <summary>The engine's instruments: <see cref="NewConnection"/> and <see cref="ConnectionEnded"/> count connections.</summary>
     protected ServerMetrics Metrics { get; }
+
+    /// <summary>The limits and timeouts in force.</summary>
+    public ConnectionLimits Limits { get; }
+
+    /// <summary>The <c>server_busy</c> error frame a connection over the limit gets; null for raw streams, which are just closed.</summary>
+    protected byte[]? BusyFrame { get; }
 
     /// <summary>Binds and starts accepting; returns the address actually bound.</summary>
     public abstract EndPoint Start();
@@ -55,4 +63,12 @@ internal abstract class Engine
 
     /// <summary>Called once for every connection <see cref="NewConnection"/> made, when it has closed.</summary>
     protected void ConnectionEnded() => Metrics.ConnectionClosed();
+
+    protected void LogRefused(EndPoint? remote)
+    {
+        if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.ConnectionRefused(Logger, Endpoints.Format(remote), Limits.MaxConnections);
+        }
+    }
 }

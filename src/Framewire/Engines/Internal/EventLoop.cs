@@ -20,6 +20,9 @@ internal sealed class EventLoop : IDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
+    private readonly List<LoopConnection> _expired = [];
+    private Action? _sweep;
+    private TimeSpan _sweepInterval;
     private int _wakeRequested;
     private bool _exitWhenIdle;
     private bool _exit;
@@ -75,6 +78,17 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Runs <paramref name="action"/> on the loop thread after <paramref name="delay"/>. Loop thread only.</summary>
     public void Schedule(TimeSpan delay, Action action) =>
         _timers.Enqueue(action, Environment.TickCount64 + (long)Math.Ceiling(delay.TotalMilliseconds));
+
+    /// <summary>
+    /// Checks this loop's connections against the idle and frame timeouts every <paramref name="interval"/>: one
+    /// timer per loop, none per connection or message. Before <see cref="Start"/>, or on the loop thread.
+    /// </summary>
+    public void StartSweeping(TimeSpan interval)
+    {
+        _sweepInterval = interval;
+        _sweep ??= Sweep;
+        Schedule(interval, _sweep);
+    }
 
     public void Add(LoopConnection connection)
     {
@@ -165,6 +179,27 @@ internal sealed class EventLoop : IDisposable
             _timers.Dequeue();
             action();
         }
+    }
+
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        foreach (LoopConnection connection in _connections)
+        {
+            if (connection.IsExpired(now))
+            {
+                _expired.Add(connection);
+            }
+        }
+
+        // Closing removes from the set, so not while walking it.
+        foreach (LoopConnection connection in _expired)
+        {
+            connection.OnExpired(now);
+        }
+
+        _expired.Clear();
+        Schedule(_sweepInterval, _sweep!);
     }
 
     private void RunPosted()

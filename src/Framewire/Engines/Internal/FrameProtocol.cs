@@ -112,6 +112,11 @@ internal sealed class FrameProtocol : ConnectionProtocol
         Refuse(error, output);
     }
 
+    public override bool IsAwaitingHeader(bool hasUnconsumedInput) => hasUnconsumedInput && !_decoder.IsAwaitingContent;
+
+    public override void OnFrameTimeout(IBufferWriter<byte> output) =>
+        Refuse(new ProtocolError(ErrorCode.FrameTimeout, "The frame header did not arrive in time."), output);
+
     public override void ReleaseBuffers() => _context.ReleaseBuffers();
 
     private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)

@@ -34,6 +34,11 @@ internal sealed class LoopConnection : LoopItem
     private bool _peerClosed;
     private string _closeReason = "closed";
 
+    // Environment.TickCount64 of the last received bytes (or of a handler's completion), and of the first byte of a
+    // frame header still incomplete (0: none): what the loop's sweep checks the timeouts against.
+    private long _lastActivity;
+    private long _headerSince;
+
     public LoopConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
     {
         _fd = fd;
@@ -57,8 +62,41 @@ internal sealed class LoopConnection : LoopItem
 
     public void Start()
     {
+        _lastActivity = Environment.TickCount64;
         _loop.Add(this);
         SetInterest(SelectorEvents.Read);
+    }
+
+    /// <summary>True when the connection is past the frame timeout, or idle past the idle timeout. Loop thread only.</summary>
+    public bool IsExpired(long now)
+    {
+        ConnectionLimits limits = _engine.Limits;
+        return _state == State.Open &&
+            (limits.IsFrameExpired(_headerSince, now) || (PendingOutput == 0 && limits.IsIdleExpired(_lastActivity, now)));
+    }
+
+    /// <summary>Closes a connection <see cref="IsExpired"/> found overdue; a late frame header is answered first.</summary>
+    public void OnExpired(long now)
+    {
+        if (_state != State.Open)
+        {
+            return;
+        }
+
+        if (_engine.Limits.IsFrameExpired(_headerSince, now))
+        {
+            _headerSince = 0;
+            _protocol.OnFrameTimeout(_output);
+            _inputStart = _inputEnd;
+            ReleaseInputIfEmpty();
+            _closeReason = "frame timeout";
+        }
+        else
+        {
+            _closeReason = "idle timeout";
+        }
+
+        BeginClosing();
     }
 
     public override void OnReady(SelectorEvents events)
@@ -129,6 +167,7 @@ internal sealed class LoopConnection : LoopItem
         int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
         if (received > 0)
         {
+            _lastActivity = Environment.TickCount64;
             _inputEnd += received;
             Process();
             return;
@@ -179,8 +218,18 @@ internal sealed class LoopConnection : LoopItem
 
         if (status == ProcessStatus.Pending)
         {
+            _headerSince = 0;
             Freeze();
             return;
+        }
+
+        if (!_protocol.IsAwaitingHeader(_inputEnd > _inputStart))
+        {
+            _headerSince = 0;
+        }
+        else if (_headerSince == 0)
+        {
+            _headerSince = Environment.TickCount64;
         }
 
         ReleaseInputIfEmpty();
@@ -211,6 +260,7 @@ internal sealed class LoopConnection : LoopItem
         }
 
         _state = State.Open;
+        _lastActivity = Environment.TickCount64;
         _protocol.CompletePending();
 
         // Watching resumes with the flush; a shutdown that came meanwhile shows as the end of the stream.

@@ -19,8 +19,8 @@ internal sealed class SelectorEngine : Engine
     private int _connectionCount;
     private volatile bool _stopping;
 
-    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, ILogger logger)
-        : base(options, protocolFactory, logger)
+    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
+        : base(options, protocolFactory, busyFrame, logger)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -72,6 +72,11 @@ internal sealed class SelectorEngine : Engine
 
         foreach (EventLoop loop in _loops)
         {
+            if (Limits.SweepInterval is TimeSpan interval)
+            {
+                loop.StartSweeping(interval);
+            }
+
             loop.Start();
         }
 
@@ -133,7 +138,13 @@ internal sealed class SelectorEngine : Engine
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
     public void OnAccepted(EventLoop loop, int fd, EndPoint? remote, EndPoint local)
     {
-        Interlocked.Increment(ref _connectionCount);
+        if (Interlocked.Increment(ref _connectionCount) > Limits.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connectionCount);
+            Refuse(fd, remote);
+            return;
+        }
+
         var connection = new LoopConnection(fd, NewConnection(remote, local), loop, this);
         connection.Start();
         if (_stopping)
@@ -146,6 +157,26 @@ internal sealed class SelectorEngine : Engine
     {
         Interlocked.Decrement(ref _connectionCount);
         ConnectionEnded();
+    }
+
+    /// <summary>
+    /// A connection over the limit: the busy frame (it fits any fresh socket's send buffer), FIN, then close. What
+    /// the peer already sent is read first, so the close is not a reset that could destroy the frame.
+    /// </summary>
+    private void Refuse(int fd, EndPoint? remote)
+    {
+        LogRefused(remote);
+        if (BusyFrame is not null)
+        {
+            _ = SocketCalls.Send(fd, BusyFrame);
+            _ = SocketCalls.ShutdownSend(fd);
+            Span<byte> sink = stackalloc byte[1024];
+            while (SocketCalls.Read(fd, sink) > 0)
+            {
+            }
+        }
+
+        _ = SocketCalls.Close(fd);
     }
 
     private EndPoint Listen()

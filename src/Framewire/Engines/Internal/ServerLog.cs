@@ -45,5 +45,8 @@ internal static partial class ServerLog
     [LoggerMessage(13, LogLevel.Critical, "Event loop {Loop} failed; its connections are no longer served")]
     public static partial void LoopFailed(ILogger logger, string loop, Exception exception);
 
+    [LoggerMessage(14, LogLevel.Debug, "Connection from {RemoteEndPoint} refused: {MaxConnections} connection(s) open")]
+    public static partial void ConnectionRefused(ILogger logger, string remoteEndPoint, int maxConnections);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

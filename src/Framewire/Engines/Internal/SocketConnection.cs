@@ -29,11 +29,20 @@ internal sealed class SocketConnection
     private readonly MessageServerOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _receiveCancellation = new();
+    private readonly ConnectionLimits _limits;
     private volatile bool _shuttingDown;
+
+    // Environment.TickCount64 of the last received bytes, and of the first byte of a frame header still incomplete
+    // (0: none); 1 while the process loop works on input (a handler or a send in flight). The engine's sweep reads them.
+    private long _lastActivity;
+    private long _headerSince;
+    private int _busy;
     private bool _peerClosed;
 
-    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
+    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, ConnectionLimits limits, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
     {
+        _limits = limits;
+        _lastActivity = Environment.TickCount64;
         _socket = socket;
         Info = info;
         _protocolFactory = protocolFactory;
@@ -75,6 +84,8 @@ internal sealed class SocketConnection
             return;
         }
 
+        // A slow handshake is the handshake timeout's business; idleness counts from here.
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
         ConnectionProtocol protocol = _protocolFactory(Info);
         PipeWriter output = PipeWriter.Create(tls ?? (Stream)_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
@@ -150,6 +161,46 @@ internal sealed class SocketConnection
         }
 
         _socket.Dispose();
+    }
+
+    /// <summary>
+    /// From the engine's sweep: wakes the process loop of a connection that looks idle or late with a frame header,
+    /// and the loop, which owns the connection, decides. Any thread.
+    /// </summary>
+    public void CheckTimeouts(long now)
+    {
+        if (Volatile.Read(ref _busy) != 0)
+        {
+            return;
+        }
+
+        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) || (_limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting()))
+        {
+            try
+            {
+                _input.Reader.CancelPendingRead();
+            }
+            catch (InvalidOperationException)
+            {
+                // The connection is ending.
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the kernel holds bytes the receive loop has not taken yet: the peer is not idle, the thread pool is
+    /// just late to run the receive. Asked only of connections that look idle.
+    /// </summary>
+    private bool HasBytesWaiting()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     private async Task<(SslStream? Tls, string? Refusal)> EstablishAsync()
@@ -231,7 +282,9 @@ internal sealed class SocketConnection
         PipeReader reader = _input.Reader;
         while (true)
         {
+            Volatile.Write(ref _busy, 0);
             ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+            Volatile.Write(ref _busy, 1);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
             while ((status = protocol.Process(ref buffer, output)) == ProcessStatus.Pending)
@@ -249,7 +302,33 @@ internal sealed class SocketConnection
                 return (protocol.CloseReason.ToString(), true);
             }
 
-            if (result.IsCompleted || result.IsCanceled)
+            if (!protocol.IsAwaitingHeader(unconsumed))
+            {
+                _headerSince = 0;
+            }
+            else if (_headerSince == 0)
+            {
+                Volatile.Write(ref _headerSince, Environment.TickCount64);
+            }
+
+            if (result.IsCanceled && !result.IsCompleted)
+            {
+                // The sweep woke us: check for ourselves, as bytes may have come in meanwhile.
+                long now = Environment.TickCount64;
+                if (_limits.IsFrameExpired(_headerSince, now))
+                {
+                    protocol.OnFrameTimeout(output);
+                    await output.FlushAsync().ConfigureAwait(false);
+                    return ("frame timeout", true);
+                }
+
+                if (output.UnflushedBytes == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting())
+                {
+                    return ("idle timeout", true);
+                }
+            }
+
+            if (result.IsCompleted)
             {
                 bool shuttingDown = _shuttingDown;
                 protocol.OnEndOfInput(unconsumed, shuttingDown, output);
@@ -299,6 +378,7 @@ internal sealed class SocketConnection
                     break;
                 }
 
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
