@@ -14,6 +14,7 @@ public sealed class MessageContext
 {
     private readonly PooledBufferWriter _content = new();
     private readonly PooledBufferWriter _transcoded = new();
+    private readonly PooledBufferWriter _scratch = new();
     private readonly WorkerPool _workers;
     private IBufferWriter<byte>? _output;
     private bool _contentStarted;
@@ -99,6 +100,19 @@ public sealed class MessageContext
         return new ValueTask(done.Task);
     }
 
+    /// <summary>
+    /// An empty buffer for a handler to build text in before it writes the response, kept with the connection so
+    /// that building an answer rents nothing per message.
+    /// </summary>
+    internal PooledBufferWriter Scratch
+    {
+        get
+        {
+            _scratch.Clear();
+            return _scratch;
+        }
+    }
+
     /// <summary>Answers with the content written to <see cref="ResponseContent"/>.</summary>
     public void Respond(string contentType, string contentEncoding, IReadOnlyList<HeaderField>? customHeaders = null)
     {
@@ -151,6 +165,7 @@ public sealed class MessageContext
     {
         _content.Release();
         _transcoded.Release();
+        _scratch.Release();
     }
 
     private IBufferWriter<byte> BeginResponse()

@@ -276,24 +276,17 @@ public sealed class SearchHandler : IMessageHandler
     /// <summary>Answers <c>{"result": prefix + str(value) + suffix}</c>, rendering the value as Python's str() would.</summary>
     private static void RespondText(MessageContext context, ReadOnlySpan<byte> prefix, ref Utf8JsonReader value, bool hasValue, ReadOnlySpan<byte> suffix)
     {
-        var text = new PooledBufferWriter();
-        try
-        {
-            text.Write(prefix);
-            PythonText.WriteStr(text, ref value, hasValue);
-            text.Write(suffix);
+        PooledBufferWriter text = context.Scratch;
+        text.Write(prefix);
+        PythonText.WriteStr(text, ref value, hasValue);
+        text.Write(suffix);
 
-            var json = new PythonJsonWriter(context.ResponseContent);
-            json.WriteStartObject();
-            json.WritePropertyName("result");
-            json.WriteStringValue(text.WrittenSpan);
-            json.WriteEndObject();
-            context.Respond(ContentTypes.Json, ContentTypes.Utf8);
-        }
-        finally
-        {
-            text.Release();
-        }
+        var json = new PythonJsonWriter(context.ResponseContent);
+        json.WriteStartObject();
+        json.WritePropertyName("result");
+        json.WriteStringValue(text.WrittenSpan);
+        json.WriteEndObject();
+        context.Respond(ContentTypes.Json, ContentTypes.Utf8);
     }
 
     private static byte[] EncodeResult(ReadOnlySpan<byte> utf8Answer)
