@@ -289,6 +289,75 @@ public abstract class MessageServerTests
     }
 
     [Fact]
+    public async Task Stop_UnderLoad_EverySentRequestAnswered()
+    {
+        int handled = 0;
+        var handler = new DelegateHandler(context =>
+        {
+            // A slow handler keeps requests waiting in the sockets' receive queues when the stop comes.
+            Thread.Sleep(1);
+            Interlocked.Increment(ref handled);
+            context.Respond("binary/x", "binary", "ok"u8);
+            return ValueTask.CompletedTask;
+        });
+        RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        byte[] batch = [.. Enumerable.Range(0, 8).SelectMany(i => Frames.Binary("request"u8))];
+        int stopRequested = 0;
+
+        async Task<(int Sent, int Answered)> ClientAsync()
+        {
+            await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+            int sentBeforeStop = 0;
+            int answered = 0;
+            try
+            {
+                while (true)
+                {
+                    // Batches keep going until the server closes: the stop lands in the middle of the traffic.
+                    await client.SendAsync(batch);
+                    if (Volatile.Read(ref stopRequested) == 0)
+                    {
+                        sentBeforeStop += 8;
+                    }
+
+                    for (int i = 0; i < 8; i++)
+                    {
+                        (FrameHeader header, _) = await client.ReadFrameAsync(TimeSpan.FromSeconds(10));
+                        if (header.ContentType != "binary/x")
+                        {
+                            // A request cut short by the stop is refused with an error frame; it was never handled.
+                            return (sentBeforeStop, answered);
+                        }
+
+                        answered++;
+                    }
+                }
+            }
+            catch (Exception e) when (e is EndOfStreamException or SocketException or IOException)
+            {
+                return (sentBeforeStop, answered);
+            }
+        }
+
+        Task<(int Sent, int Answered)>[] clients = [.. Enumerable.Range(0, 16).Select(_ => Task.Run(ClientAsync))];
+        await Task.Delay(300);
+
+        // On loopback a completed send has reached the server's receive queue: what was sent before this is owed an answer.
+        Volatile.Write(ref stopRequested, 1);
+        await server.Server.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        (int Sent, int Answered)[] results = await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(results.Sum(r => r.Answered) > 0, "the clients were served before the stop");
+        foreach ((int sent, int answered) in results)
+        {
+            Assert.True(answered >= sent, $"{sent} request(s) sent before the stop, {answered} answered");
+        }
+
+        Assert.Equal(Volatile.Read(ref handled), results.Sum(r => r.Answered));
+        Assert.Equal(0, server.Server.ConnectionCount);
+    }
+
+    [Fact]
     public async Task Stop_ConnectionsPastTimeout_Aborted()
     {
         var handler = new DelegateHandler(async context =>
