@@ -21,10 +21,11 @@ internal static class MulticonnServerCommand
         Option<int?> maxConnections = CommonArguments.MaxConnections();
         Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
         Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
+        Option<double?> shutdownTimeout = CommonArguments.Seconds("--shutdown-timeout", "On Ctrl-C or SIGTERM, let connections finish what they have received for this long, then abort them (default 30)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, metricsPort,
+            host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort,
         };
         foreach (Option option in securityOptions)
         {
@@ -41,6 +42,7 @@ internal static class MulticonnServerCommand
                 MaxConnections = result.GetValue(maxConnections),
                 IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
                 FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
+                ShutdownTimeout = CommonArguments.ToTimeSpan(result.GetValue(shutdownTimeout)),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -62,6 +64,7 @@ internal static class MulticonnServerCommand
                 MaxConnections = settings.MaxConnections,
                 IdleTimeout = settings.IdleTimeout,
                 FrameTimeout = settings.FrameTimeout,
+                ShutdownTimeout = settings.ShutdownTimeout,
             }.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
         }
@@ -123,5 +126,8 @@ internal static class MulticonnServerCommand
 
         /// <summary>--frame-timeout; null keeps the server's default.</summary>
         public TimeSpan? FrameTimeout { get; init; }
+
+        /// <summary>--shutdown-timeout; null keeps the server's default.</summary>
+        public TimeSpan? ShutdownTimeout { get; init; }
     }
 }

@@ -305,6 +305,8 @@ public class CommandTests
     [InlineData("app-server --max-connections many", false)]
     [InlineData("app-server --idle-timeout -1", false)]
     [InlineData("multiconn-server --frame-timeout 2s", false)]
+    [InlineData("app-server --shutdown-timeout 2.5", true)]
+    [InlineData("multiconn-server --shutdown-timeout soon", false)]
     public void Parse_LimitOptions_AcceptedOrRefused(string commandLine, bool valid)
     {
         System.CommandLine.ParseResult result = Framewire.Cli.FramewireCommand.Create(CancellationToken.None).Parse(commandLine);
