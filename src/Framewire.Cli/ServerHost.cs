@@ -1,5 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
 using Framewire.Engines;
+using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli;
 
@@ -8,6 +10,53 @@ internal static class ServerHost
 {
     /// <summary>The engine servers run on unless told otherwise; the README's benchmarks say why.</summary>
     public const ServerEngine DefaultEngine = ServerEngine.Selector;
+
+    /// <summary>
+    /// What every server command does once its options are set: warn about exposure, start the metrics endpoint,
+    /// create the server (options that do not go together, such as TLS on an engine without it, are usage errors),
+    /// and run it until cancelled.
+    /// </summary>
+    public static async Task<int> ServeAsync(
+        MessageServerOptions options,
+        int? metricsPort,
+        bool verbose,
+        Func<ILoggerFactory, MessageServer> createServer,
+        TextWriter stdout,
+        TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        WarnIfExposed(options.EndPoint, stderr);
+        IDisposable? metrics;
+        try
+        {
+            metrics = MetricsExport.Start(metricsPort, stdout);
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+        catch (HttpListenerException e)
+        {
+            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Failure;
+        }
+
+        using IDisposable? exporter = metrics;
+        using ILoggerFactory logging = Logging.Create(verbose);
+        MessageServer server;
+        try
+        {
+            server = createServer(logging);
+        }
+        catch (InvalidOperationException e)
+        {
+            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return (int)ExitCode.Usage;
+        }
+
+        return await RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
+    }
 
     public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {

@@ -1,10 +1,8 @@
-using System.Net;
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
 using Framewire.Hosting;
 using Framewire.Protocol;
-using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
 
@@ -93,38 +91,8 @@ internal static class AppServerCommand
             return (int)ExitCode.Usage;
         }
 
-        ServerHost.WarnIfExposed(options.EndPoint, stderr);
-        IDisposable? metrics;
-        try
-        {
-            metrics = MetricsExport.Start(settings.MetricsPort, stdout);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
-        }
-        catch (HttpListenerException e)
-        {
-            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
-        }
-
-        using IDisposable? exporter = metrics;
-        using ILoggerFactory logging = Logging.Create(settings.Verbose);
-        MessageServer server;
-        try
-        {
-            server = new MessageServer(handler, options, logging);
-        }
-        catch (InvalidOperationException e)
-        {
-            // Options that do not go together, such as TLS on an engine without it.
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
-        }
-
-        return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        return await ServerHost.ServeAsync(
+            options, settings.MetricsPort, settings.Verbose, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record Settings(

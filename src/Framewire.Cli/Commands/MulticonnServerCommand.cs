@@ -1,9 +1,7 @@
-using System.Net;
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
 using Framewire.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
 
@@ -74,38 +72,8 @@ internal static class MulticonnServerCommand
             return (int)ExitCode.Usage;
         }
 
-        ServerHost.WarnIfExposed(options.EndPoint, stderr);
-        IDisposable? metrics;
-        try
-        {
-            metrics = MetricsExport.Start(settings.MetricsPort, stdout);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
-        }
-        catch (HttpListenerException e)
-        {
-            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
-        }
-
-        using IDisposable? exporter = metrics;
-        using ILoggerFactory logging = Logging.Create(settings.Verbose);
-        MessageServer server;
-        try
-        {
-            server = new MessageServer(EchoHandler.Instance, options, logging);
-        }
-        catch (InvalidOperationException e)
-        {
-            // Options that do not go together, such as TLS on an engine without it.
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
-        }
-
-        return await ServerHost.RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        return await ServerHost.ServeAsync(
+            options, settings.MetricsPort, settings.Verbose, logging => new MessageServer(EchoHandler.Instance, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record Settings(string Host, int Port, ServerEngine? Engine, int Loops, bool Verbose, ServerSecurity Security)
