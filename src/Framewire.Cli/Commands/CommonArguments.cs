@@ -34,7 +34,7 @@ internal static class CommonArguments
     public static Option<ServerEngine?> Engine() => new("--engine")
     {
         Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines "
-            + "(default: selector, or async when TLS or PROXY headers are asked for, which only it serves)",
+            + "(default: selector, or async when TLS is asked for, which only it serves)",
     };
 
     public static Option<int> Loops()

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Framewire.Apps;
 using Framewire.Internal;
+using Framewire.Proxy;
 using Framewire.Selectors;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,8 @@ namespace Framewire.Engines.Internal;
 /// One connection on an event loop, the seed's per-socket <c>data</c> grown up: non-blocking reads straight into a
 /// buffer taken only while bytes are pending, responses written straight to the socket, and write interest only
 /// while output is left over (the seed's <c>_set_selector_events_mask</c>). Everything here runs on the loop
-/// thread, except a pending handler, which owns the output until it completes and posts back.
+/// thread, except a pending handler, which owns the output until it completes and posts back. A connection from a
+/// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
 /// </summary>
 internal sealed class LoopConnection : LoopItem
 {
@@ -21,7 +23,7 @@ internal sealed class LoopConnection : LoopItem
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly SelectorEngine _engine;
-    private readonly ConnectionProtocol _protocol;
+    private ConnectionProtocol _protocol;
     private readonly PooledBufferWriter _output = new();
     private readonly Action _resumeAfterPending;
     private byte[]? _input;
@@ -32,6 +34,7 @@ internal sealed class LoopConnection : LoopItem
     private State _state;
     private bool _shuttingDown;
     private bool _peerClosed;
+    private bool _awaitingProxyHeader;
     private string _closeReason = "closed";
 
     // Environment.TickCount64 of the last received bytes (or of a handler's completion), and of the first byte of a
@@ -45,7 +48,8 @@ internal sealed class LoopConnection : LoopItem
         Info = info;
         _loop = loop;
         _engine = engine;
-        _protocol = engine.CreateProtocol(info);
+        _awaitingProxyHeader = ProxyTrust.IsTrusted(engine.TrustedProxies, info.RemoteEndPoint);
+        _protocol = _awaitingProxyHeader ? AwaitingProxyHeader.Instance : engine.CreateProtocol(info);
         _resumeAfterPending = () => _loop.Post(ResumeAfterPending);
     }
 
@@ -58,13 +62,24 @@ internal sealed class LoopConnection : LoopItem
         Closed,
     }
 
-    public ConnectionInfo Info { get; }
+    /// <summary>The connection as handlers see it: after a PROXY header, with the client's addresses it gave.</summary>
+    public ConnectionInfo Info { get; private set; }
 
     public void Start()
     {
         _lastActivity = Environment.TickCount64;
         _loop.Add(this);
         SetInterest(SelectorEvents.Read);
+        if (_awaitingProxyHeader)
+        {
+            _loop.Schedule(_engine.HandshakeTimeout, () =>
+            {
+                if (_awaitingProxyHeader && _state == State.Open)
+                {
+                    RefuseProxy($"no PROXY header within {_engine.HandshakeTimeout.TotalSeconds:0.###} s");
+                }
+            });
+        }
     }
 
     /// <summary>True when the connection is past the frame timeout, or idle past the idle timeout. Loop thread only.</summary>
@@ -212,6 +227,11 @@ internal sealed class LoopConnection : LoopItem
 
     private void Process()
     {
+        if (_awaitingProxyHeader && !TakeProxyHeader())
+        {
+            return;
+        }
+
         var input = new ReadOnlySequence<byte>(_input!, _inputStart, _inputEnd - _inputStart);
         ProcessStatus status = _protocol.Process(ref input, _output);
         _inputStart = _inputEnd - (int)input.Length;
@@ -241,6 +261,52 @@ internal sealed class LoopConnection : LoopItem
         }
 
         Flush();
+    }
+
+    /// <summary>
+    /// Parses the PROXY header from what was received so far; true once it is taken and the real protocol made.
+    /// The parser decides by <see cref="ProxyHeaderParser.MaxLength"/> bytes at the latest, which bounds the buffer.
+    /// </summary>
+    private bool TakeProxyHeader()
+    {
+        var input = new ReadOnlySequence<byte>(_input!, _inputStart, _inputEnd - _inputStart);
+        ProxyParseStatus status = ProxyHeaderParser.Parse(input, out ProxyHeader header, out string? error);
+        if (status == ProxyParseStatus.NeedMoreData)
+        {
+            return false;
+        }
+
+        if (status == ProxyParseStatus.Invalid)
+        {
+            RefuseProxy(error!);
+            return false;
+        }
+
+        _inputStart += header.Length;
+        _awaitingProxyHeader = false;
+        if (header.Source is not null)
+        {
+            // LOCAL (a health check) and UNKNOWN carry no client: the proxy's own addresses stay.
+            ConnectionInfo proxied = Info.WithEndPoints(header.Source, header.Destination ?? Info.LocalEndPoint);
+            if (_engine.Log.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.Proxied(_engine.Log, Info.Id, Endpoints.Format(Info.RemoteEndPoint), Endpoints.Format(proxied.RemoteEndPoint));
+            }
+
+            Info = proxied;
+        }
+
+        _protocol = _engine.CreateProtocol(Info);
+        return true;
+    }
+
+    /// <summary>A trusted proxy's connection without a valid header: closed without an answer, as the async engine does.</summary>
+    private void RefuseProxy(string reason)
+    {
+        _inputStart = _inputEnd;
+        ReleaseInputIfEmpty();
+        _closeReason = "PROXY header required from a trusted proxy: " + reason;
+        BeginClosing();
     }
 
     private void Freeze()
