@@ -108,7 +108,15 @@ internal sealed class SocketConnection
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
-        await output.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // Completing flushes what a failed send left behind, and fails again on a peer that reset; the socket
+            // must still be closed below, not left to the finalizer.
+        }
         protocol.ReleaseBuffers();
 
         if (closedByUs && !_peerClosed)
