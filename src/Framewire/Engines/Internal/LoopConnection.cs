@@ -139,6 +139,7 @@ internal sealed class LoopConnection : LoopItem
         }
 
         // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
+        Info.Stats.SetState(ConnectionState.Draining);
         SocketCalls.ShutdownReceive(_fd);
     }
 
@@ -169,6 +170,7 @@ internal sealed class LoopConnection : LoopItem
         {
             _lastActivity = Environment.TickCount64;
             _inputEnd += received;
+            Info.Stats.AddBytesReceived(received);
             Process();
             return;
         }
@@ -248,6 +250,7 @@ internal sealed class LoopConnection : LoopItem
         // The handler now owns the output and the request bytes; stop watching the socket until it is done,
         // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
         _state = State.Frozen;
+        Info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
         _protocol.PendingTask!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
     }
@@ -279,6 +282,7 @@ internal sealed class LoopConnection : LoopItem
     private void BeginClosing()
     {
         _state = State.Closing;
+        Info.Stats.SetState(ConnectionState.Draining);
         Flush();
     }
 
@@ -290,6 +294,7 @@ internal sealed class LoopConnection : LoopItem
             if (sent > 0)
             {
                 _outputSent += sent;
+                Info.Stats.AddBytesSent(sent);
                 continue;
             }
 
@@ -303,6 +308,11 @@ internal sealed class LoopConnection : LoopItem
             {
                 // The socket buffer is full: wait for writability, and stop reading more from a client that does
                 // not read what it is sent.
+                if (_state == State.Open)
+                {
+                    Info.Stats.SetState(ConnectionState.Writing);
+                }
+
                 SetInterest(SelectorEvents.Write);
                 return;
             }
@@ -320,6 +330,8 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
+        Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining
+            : _inputEnd > _inputStart || _protocol.HasPartialMessage ? ConnectionState.Reading : ConnectionState.Idle);
         SetInterest(SelectorEvents.Read);
     }
 
@@ -405,7 +417,7 @@ internal sealed class LoopConnection : LoopItem
         _state = State.Closed;
         SocketCalls.Close(_fd);
         _loop.Remove(this);
-        _engine.OnClosed();
+        _engine.OnClosed(Info);
 
         // A frozen connection's buffers still belong to its handler; they are left to the garbage collector.
         if (!frozen)
