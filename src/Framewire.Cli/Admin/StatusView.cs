@@ -11,10 +11,16 @@ internal static class StatusView
     {
         var counters = new Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"{status.Server} ({status.Engine} engine) at {status.Time.ToLocalTime():HH:mm:ss}"))
-            .AddColumns("Active", "Accepted", "Frames in", "Frames out", "Bytes in", "Bytes out", "Errors");
+            .AddColumns("Active", "Accepted", "Frames in/out", "Bytes in", "Bytes out")
+            .AddColumn("Errors", column => column.NoWrap());
         StatusCounters c = status.Counters;
         counters.AddRow(
-            Number(c.Active), Number(c.Accepted), Number(c.FramesReceived), Number(c.FramesSent), Bytes(c.BytesReceived), Bytes(c.BytesSent), Markup.Escape(Errors(c.Errors)));
+            Number(c.Active),
+            Number(c.Accepted),
+            string.Create(CultureInfo.InvariantCulture, $"{c.FramesReceived:#,0}/{c.FramesSent:#,0}"),
+            Bytes(c.BytesReceived),
+            Bytes(c.BytesSent),
+            Markup.Escape(Errors(c.Errors)));
 
         var connections = new Table().Border(TableBorder.Rounded)
             .AddColumn("Id", column => column.RightAligned())
@@ -34,7 +40,7 @@ internal static class StatusView
                 connection.State,
                 Bytes(connection.BytesReceived),
                 Bytes(connection.BytesSent),
-                string.Create(CultureInfo.InvariantCulture, $"{connection.FramesReceived}/{connection.FramesSent}"),
+                string.Create(CultureInfo.InvariantCulture, $"{connection.FramesReceived:#,0}/{connection.FramesSent:#,0}"),
                 Number(connection.InFlight));
         }
 
@@ -74,9 +80,9 @@ internal static class StatusView
         var parts = new List<string>(errors.Count);
         foreach ((string code, long count) in errors)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{code}={count}"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{code} {count:#,0}"));
         }
 
-        return string.Join(", ", parts);
+        return string.Join('\n', parts);
     }
 }
