@@ -167,6 +167,27 @@ public sealed class ObservabilityProcessTests
         Assert.False(File.Exists(socketPath), "the admin socket file is removed at stop");
     }
 
+    [Fact]
+    public async Task Status_Watch_RefreshesUntilInterrupted()
+    {
+        await using ChildProcess server = ChildProcess.StartFramewire("multiconn-server", "127.0.0.1", "0", "--admin", "127.0.0.1:0");
+        int port = await server.WaitForListeningPortAsync();
+        string admin = await WaitForAdminAsync(server);
+        await using ChildProcess watch = ChildProcess.StartFramewire("status", "--admin", admin, "--watch", "0.2", "--json");
+        await watch.Stdout.WaitForLineAsync(line => line.Contains("\"connections\":[]", StringComparison.Ordinal), Timeout);
+
+        await using RawClient client = await RawClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        string peer = Endpoints.Format(client.Socket.LocalEndPoint);
+        string refreshed = await watch.Stdout.WaitForLineAsync(line => line.Contains(peer, StringComparison.Ordinal), Timeout);
+        using (JsonDocument document = JsonDocument.Parse(refreshed))
+        {
+            Assert.Equal(1, document.RootElement.GetProperty("counters").GetProperty("active").GetInt32());
+        }
+
+        watch.Interrupt();
+        Assert.Equal(0, await watch.WaitForExitAsync(Timeout));
+    }
+
     [Theory]
     [InlineData("app-server", "--admin", "0.0.0.0:9100")]
     [InlineData("multiconn-server", "--admin", "192.0.2.1:9100")]
