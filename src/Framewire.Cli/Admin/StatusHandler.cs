@@ -26,7 +26,7 @@ internal sealed class StatusHandler(MessageServer server) : IMessageHandler
         return default;
     }
 
-    public static StatusDocument Snapshot(MessageServer server)
+    private static StatusDocument Snapshot(MessageServer server)
     {
         ServerStatistics statistics = server.GetStatistics();
         IReadOnlyList<ConnectionSnapshot> snapshots = server.GetConnections();

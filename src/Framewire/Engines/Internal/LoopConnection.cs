@@ -138,8 +138,9 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
-        // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
         Info.Stats.SetState(ConnectionState.Draining);
+
+        // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
         SocketCalls.ShutdownReceive(_fd);
     }
 
