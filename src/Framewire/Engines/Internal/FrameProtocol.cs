@@ -21,12 +21,14 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
+    private readonly ConnectionStats _stats;
     private Task? _pending;
     private long _requestStart;
 
     public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null)
     {
         _metrics = metrics ?? ServerMetrics.Async;
+        _stats = connection.Stats;
         _decoder = new FrameDecoder(limits);
         _handler = handler;
         _context = new MessageContext(connection, workers);
@@ -37,14 +39,6 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public override bool HasPartialMessage => _decoder.IsAwaitingContent;
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
-    {
-        long available = input.Length;
-        ProcessStatus result = ProcessFrames(ref input, output);
-        _metrics.BytesReceived(available - input.Length);
-        return result;
-    }
-
-    private ProcessStatus ProcessFrames(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
         while (true)
         {
@@ -60,6 +54,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
             }
 
             _metrics.FrameReceived();
+            _stats.FrameReceived();
             _requestStart = ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0;
 
             if (_logger.IsEnabled(LogLevel.Debug))
@@ -130,6 +125,8 @@ internal sealed class FrameProtocol : ConnectionProtocol
         ErrorFrame.Write(output, error);
         _metrics.FrameSent();
         _metrics.Error(error.Code);
+        _stats.FrameSent();
+        _stats.Error(error.Code);
         return ProcessStatus.Close;
     }
 
@@ -162,11 +159,15 @@ internal sealed class FrameProtocol : ConnectionProtocol
             if (_context.HasResponded)
             {
                 _metrics.FrameSent();
+                _stats.FrameSent();
                 if (_context.ErrorResponded != ErrorCode.None)
                 {
                     _metrics.Error(_context.ErrorResponded);
+                    _stats.Error(_context.ErrorResponded);
                 }
             }
+
+            _stats.RequestEnded();
 
             _metrics.RequestFinished(_requestStart);
             _requestStart = 0;

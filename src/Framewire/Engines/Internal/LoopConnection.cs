@@ -72,6 +72,7 @@ internal sealed class LoopConnection : LoopItem
         SetInterest(SelectorEvents.Read);
         if (_awaitingProxyHeader)
         {
+            Info.Stats.SetState(ConnectionState.Handshake);
             _loop.Schedule(_engine.HandshakeTimeout, () =>
             {
                 if (_awaitingProxyHeader && _state == State.Open)
@@ -153,6 +154,8 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
+        Info.Stats.SetState(ConnectionState.Draining);
+
         // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
         SocketCalls.ShutdownReceive(_fd);
     }
@@ -184,6 +187,7 @@ internal sealed class LoopConnection : LoopItem
         {
             _lastActivity = Environment.TickCount64;
             _inputEnd += received;
+            Info.Stats.AddBytesReceived(received);
             Process();
             return;
         }
@@ -314,6 +318,7 @@ internal sealed class LoopConnection : LoopItem
         // The handler now owns the output and the request bytes; stop watching the socket until it is done,
         // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
         _state = State.Frozen;
+        Info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
         _protocol.PendingTask!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
     }
@@ -345,6 +350,7 @@ internal sealed class LoopConnection : LoopItem
     private void BeginClosing()
     {
         _state = State.Closing;
+        Info.Stats.SetState(ConnectionState.Draining);
         Flush();
     }
 
@@ -356,6 +362,7 @@ internal sealed class LoopConnection : LoopItem
             if (sent > 0)
             {
                 _outputSent += sent;
+                Info.Stats.AddBytesSent(sent);
                 continue;
             }
 
@@ -369,6 +376,11 @@ internal sealed class LoopConnection : LoopItem
             {
                 // The socket buffer is full: wait for writability, and stop reading more from a client that does
                 // not read what it is sent.
+                if (_state == State.Open)
+                {
+                    Info.Stats.SetState(ConnectionState.Writing);
+                }
+
                 SetInterest(SelectorEvents.Write);
                 return;
             }
@@ -386,6 +398,8 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
+        Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining
+            : _inputEnd > _inputStart || _protocol.HasPartialMessage ? ConnectionState.Reading : ConnectionState.Idle);
         SetInterest(SelectorEvents.Read);
     }
 
@@ -471,7 +485,7 @@ internal sealed class LoopConnection : LoopItem
         _state = State.Closed;
         SocketCalls.Close(_fd);
         _loop.Remove(this);
-        _engine.OnClosed();
+        _engine.OnClosed(Info);
 
         // A frozen connection's buffers still belong to its handler; they are left to the garbage collector.
         if (!frozen)

@@ -157,10 +157,10 @@ internal sealed class SelectorEngine : Engine
         }
     }
 
-    public void OnClosed()
+    public void OnClosed(ConnectionInfo info)
     {
         Interlocked.Decrement(ref _connectionCount);
-        ConnectionEnded();
+        ConnectionEnded(info);
     }
 
     /// <summary>

@@ -51,6 +51,10 @@ internal sealed class SocketConnection
         _options = options;
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        if (_proxyRequired || tlsOptions is not null)
+        {
+            info.Stats.SetState(ConnectionState.Handshake);
+        }
 
         // The pipe must be able to hold one whole frame, or a frame larger than the pause threshold could never
         // complete: the reader cannot consume a frame before all of it is there.
@@ -86,6 +90,7 @@ internal sealed class SocketConnection
 
         // A slow handshake is the handshake timeout's business; idleness counts from here.
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        Info.Stats.SetState(ConnectionState.Idle);
         ConnectionProtocol protocol = _protocolFactory(Info);
         PipeWriter output = PipeWriter.Create(tls ?? (Stream)_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
@@ -105,6 +110,7 @@ internal sealed class SocketConnection
             (reason, closedByUs) = ("failed: " + e.Message, true);
         }
 
+        Info.Stats.SetState(ConnectionState.Draining);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
@@ -297,6 +303,7 @@ internal sealed class SocketConnection
             ProcessStatus status;
             while ((status = protocol.Process(ref buffer, output)) == ProcessStatus.Pending)
             {
+                Info.Stats.SetState(ConnectionState.Processing);
                 await protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 protocol.CompletePending();
             }
@@ -306,7 +313,7 @@ internal sealed class SocketConnection
 
             if (status == ProcessStatus.Close)
             {
-                await output.FlushAsync().ConfigureAwait(false);
+                await SendAsync(output).ConfigureAwait(false);
                 return (protocol.CloseReason.ToString(), true);
             }
 
@@ -326,7 +333,7 @@ internal sealed class SocketConnection
                 if (_limits.IsFrameExpired(_headerSince, now))
                 {
                     protocol.OnFrameTimeout(output);
-                    await output.FlushAsync().ConfigureAwait(false);
+                    await SendAsync(output).ConfigureAwait(false);
                     return ("frame timeout", true);
                 }
 
@@ -340,24 +347,39 @@ internal sealed class SocketConnection
             {
                 bool shuttingDown = _shuttingDown;
                 protocol.OnEndOfInput(unconsumed, shuttingDown, output);
-                await output.FlushAsync().ConfigureAwait(false);
+                await SendAsync(output).ConfigureAwait(false);
                 return shuttingDown ? ("server shutdown", true) : ("closed by peer", false);
             }
 
             if (output.UnflushedBytes > 0)
             {
-                FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+                FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
                 if (flushed.IsCompleted)
                 {
                     return ("output closed", true);
                 }
             }
 
-            if (!unconsumed && !protocol.HasPartialMessage)
+            bool partial = unconsumed || protocol.HasPartialMessage;
+            Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining : partial ? ConnectionState.Reading : ConnectionState.Idle);
+            if (!partial)
             {
                 protocol.ReleaseBuffers();
             }
         }
+    }
+
+    /// <summary>Flushes the answers written so far, counting them as sent.</summary>
+    private ValueTask<FlushResult> SendAsync(PipeWriter output)
+    {
+        long count = output.UnflushedBytes;
+        if (count > 0)
+        {
+            Info.Stats.AddBytesSent(count);
+            Info.Stats.SetState(ConnectionState.Writing);
+        }
+
+        return output.FlushAsync();
     }
 
     private async Task ReceiveLoopAsync(SslStream? tls)
@@ -387,6 +409,7 @@ internal sealed class SocketConnection
                 }
 
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                Info.Stats.AddBytesReceived(received);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
