@@ -271,13 +271,13 @@ internal sealed class AsyncDriver : BenchDriver
                     try
                     {
                         ReadOnlyMemory<byte> due = connection.DueBatch(now);
-                        if (!due.IsEmpty && tls is null)
+                        if (!due.IsEmpty && tls is not null)
                         {
-                            await socket.SendAsync(due, SocketFlags.None).ConfigureAwait(false);
+                            await tls.WriteAsync(due).ConfigureAwait(false);
                         }
                         else if (!due.IsEmpty)
                         {
-                            await tls!.WriteAsync(due).ConfigureAwait(false);
+                            await socket.SendAsync(due, SocketFlags.None).ConfigureAwait(false);
                         }
                     }
                     finally
