@@ -57,11 +57,13 @@ public sealed partial class HaproxyTests : IAsyncLifetime
         Task running = load.RunAsync(timeUp);
 
         await load.WaitForAsync(RequestsPerPhase, timeUp);
+        await AssertServesClientsAsync(statsSocket, 0, timeUp);
         servers[0].Terminate();
         Assert.Equal(0, await servers[0].WaitForExitAsync(TimeSpan.FromSeconds(20)));
         await WaitForStatusAsync(statsSocket, haproxy, ["DOWN", "UP", "UP"], timeUp);
 
         await load.WaitForAsync(load.Completed + RequestsPerPhase, timeUp);
+        await AssertServesClientsAsync(statsSocket, 1, timeUp);
         servers[1].KillAbruptly();
         await WaitForStatusAsync(statsSocket, haproxy, ["DOWN", "DOWN", "UP"], timeUp);
 
@@ -131,6 +133,13 @@ public sealed partial class HaproxyTests : IAsyncLifetime
         return config;
     }
 
+    /// <summary>Makes sure that stopping the server drops live client connections, rather than none.</summary>
+    private static async Task AssertServesClientsAsync(string statsSocket, int server, CancellationToken timeUp)
+    {
+        string sessions = (await ReadServerStatsAsync(statsSocket, "scur", timeUp))[server];
+        Assert.True(int.Parse(sessions, System.Globalization.CultureInfo.InvariantCulture) > 0, $"fw{server + 1} has no client connections to drop.");
+    }
+
     private static string ReplaceOnce(string text, string old, string replacement)
     {
         int at = text.IndexOf(old, StringComparison.Ordinal);
@@ -146,7 +155,7 @@ public sealed partial class HaproxyTests : IAsyncLifetime
         {
             try
             {
-                seen = await ReadServerStatusAsync(statsSocket, timeUp);
+                seen = await ReadServerStatsAsync(statsSocket, "status", timeUp);
                 if (seen.SequenceEqual(expected))
                 {
                     return;
@@ -168,7 +177,8 @@ public sealed partial class HaproxyTests : IAsyncLifetime
         }
     }
 
-    private static async Task<string[]> ReadServerStatusAsync(string statsSocket, CancellationToken cancellationToken)
+    /// <summary>One column of HAProxy's statistics (status, scur: current sessions) for fw1..fw3.</summary>
+    private static async Task<string[]> ReadServerStatsAsync(string statsSocket, string column, CancellationToken cancellationToken)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(statsSocket), cancellationToken);
@@ -182,12 +192,12 @@ public sealed partial class HaproxyTests : IAsyncLifetime
         }
 
         string[] lines = csv.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        int status = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "status");
+        int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
         return [.. lines.Skip(1)
             .Select(line => line.Split(','))
             .Where(fields => fields[0] == "framewire_app" && fields[1].StartsWith("fw", StringComparison.Ordinal))
             .OrderBy(fields => fields[1], StringComparer.Ordinal)
-            .Select(fields => fields[status])];
+            .Select(fields => fields[index])];
     }
 
     private static int FreePort()
