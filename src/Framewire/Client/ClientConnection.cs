@@ -145,7 +145,9 @@ internal sealed class ClientConnection : IAsyncDisposable
         await _receiveLoop.ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         await _networkStream.DisposeAsync().ConfigureAwait(false);
-        _sendLock.Dispose();
+
+        // _sendLock stays usable: a request that picked this connection just before it was replaced may still call
+        // WriteAsync, which must find it failed rather than throw ObjectDisposedException.
     }
 
     private static SslClientAuthenticationOptions CreateAuthenticationOptions(TlsClientOptions tls, string? host, EndPoint endPoint)
