@@ -21,12 +21,18 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
+    private readonly CountingBufferWriter _output = new();
+    private readonly int _maxInFlight;
+    private readonly long _highWater;
     private Task? _pending;
     private long _requestStart;
+    private int _unsentResponses;
 
-    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null)
+    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
     {
         _metrics = metrics ?? ServerMetrics.Async;
+        _maxInFlight = Math.Max(1, maxInFlight);
+        _highWater = Math.Max(1, sendHighWater);
         _decoder = new FrameDecoder(limits);
         _handler = handler;
         _context = new MessageContext(connection, workers);
@@ -44,10 +50,25 @@ internal sealed class FrameProtocol : ConnectionProtocol
         return result;
     }
 
+    public override int UnsentResponses => _unsentResponses;
+
+    public override void OnOutputDrained()
+    {
+        _unsentResponses = 0;
+        _output.ResetCount();
+    }
+
     private ProcessStatus ProcessFrames(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
+        _output.Target = output;
         while (true)
         {
+            if (!input.IsEmpty && (_unsentResponses >= _maxInFlight || _output.Count >= _highWater))
+            {
+                // Far enough ahead of the client: what is left waits in the input, and reading stops with it.
+                return ProcessStatus.Paused;
+            }
+
             DecodeStatus status = _decoder.Decode(ref input, out Frame frame, out ProtocolError error);
             if (status == DecodeStatus.NeedMoreData)
             {
@@ -67,7 +88,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
                 ServerLog.RequestReceived(_logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
             }
 
-            _context.Begin(frame, output);
+            _context.Begin(frame, _output);
             ValueTask handled;
             try
             {
@@ -117,6 +138,9 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public override void OnFrameTimeout(IBufferWriter<byte> output) =>
         Refuse(new ProtocolError(ErrorCode.FrameTimeout, "The frame header did not arrive in time."), output);
 
+    public override void OnDataRateTooLow(IBufferWriter<byte> output) =>
+        Refuse(new ProtocolError(ErrorCode.DataRateTooLow, "The frame's content arrived slower than the minimum data rate."), output);
+
     public override void ReleaseBuffers() => _context.ReleaseBuffers();
 
     private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)
@@ -161,6 +185,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
         {
             if (_context.HasResponded)
             {
+                _unsentResponses++;
                 _metrics.FrameSent();
                 if (_context.ErrorResponded != ErrorCode.None)
                 {
