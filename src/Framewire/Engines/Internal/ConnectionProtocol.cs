@@ -57,6 +57,14 @@ internal abstract class ConnectionProtocol
     {
     }
 
+    /// <summary>
+    /// Called before <see cref="Process"/> by an engine that reads on while output is unsent, with how much still is:
+    /// what the read-ahead limit counts on from.
+    /// </summary>
+    public virtual void OnOutputUnsent(long unsent)
+    {
+    }
+
     /// <summary>Called once when a frame's content arrived slower than the minimum data rate; writes the error frame, if any.</summary>
     public virtual void OnDataRateTooLow(IBufferWriter<byte> output)
     {

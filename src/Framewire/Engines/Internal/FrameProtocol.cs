@@ -27,6 +27,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private Task? _pending;
     private long _requestStart;
     private int _unsentResponses;
+    private long _unsentBefore;
 
     public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
     {
@@ -55,6 +56,13 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public override void OnOutputDrained()
     {
         _unsentResponses = 0;
+        _unsentBefore = 0;
+        _output.ResetCount();
+    }
+
+    public override void OnOutputUnsent(long unsent)
+    {
+        _unsentBefore = unsent;
         _output.ResetCount();
     }
 
@@ -63,7 +71,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
         _output.Target = output;
         while (true)
         {
-            if (!input.IsEmpty && (_unsentResponses >= _maxInFlight || _output.Count >= _highWater))
+            if (!input.IsEmpty && (_unsentResponses >= _maxInFlight || _unsentBefore + _output.Count >= _highWater))
             {
                 // Far enough ahead of the client: what is left waits in the input, and reading stops with it.
                 return ProcessStatus.Paused;

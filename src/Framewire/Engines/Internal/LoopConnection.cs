@@ -246,6 +246,7 @@ internal sealed class LoopConnection : LoopItem
             if (_input is not null)
             {
                 var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
+                _protocol.OnOutputUnsent(PendingOutput);
                 status = _protocol.Process(ref input, _output);
                 _inputStart = _inputEnd - (int)input.Length;
             }
@@ -286,7 +287,16 @@ internal sealed class LoopConnection : LoopItem
             }
 
             _paused = status == ProcessStatus.Paused;
-            if (!Flush() || !_paused)
+            bool drained = Flush();
+            if (_state != State.Open || !_paused)
+            {
+                return;
+            }
+
+            // Held back by the read-ahead limit: go on when the client has taken everything, or when the socket took
+            // enough that the output is below the high water mark again; otherwise wait for writability.
+            ConnectionLimits limits = _engine.Limits;
+            if (!drained && (PendingOutput >= limits.SendHighWater || _protocol.UnsentResponses >= limits.MaxInFlight))
             {
                 return;
             }
@@ -364,9 +374,9 @@ internal sealed class LoopConnection : LoopItem
                     return false;
                 }
 
-                // The socket buffer is full: wait for writability, and stop reading more from a client that does
-                // not read what it is sent.
-                SetInterest(SelectorEvents.Write);
+                // The socket buffer is full: wait for writability, and read on only while the client is less than
+                // the high water mark behind (backpressure); requests held back by the read-ahead limit come first.
+                SetInterest(_paused || PendingOutput >= _engine.Limits.SendHighWater ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
                 return false;
             }
 
