@@ -177,7 +177,31 @@ internal sealed class LoopConnection : LoopItem
 
     private int PendingOutput => _output.WrittenCount - _outputSent;
 
-    private bool IsSlowConsumer(long now) => PendingOutput > 0 && _engine.Limits.IsTooSlow(_sendSince, _outputSent - _sentAtStall, now);
+    /// <summary>
+    /// True when the client took its output slower than the minimum rate over the last grace period. The window
+    /// moves on while the rate holds, so what the socket took at first cannot hide a client that stopped reading.
+    /// </summary>
+    private bool IsSlowConsumer(long now)
+    {
+        ConnectionLimits limits = _engine.Limits;
+        if (PendingOutput == 0 || _sendSince == 0)
+        {
+            return false;
+        }
+
+        if (limits.IsTooSlow(_sendSince, _outputSent - _sentAtStall, now))
+        {
+            return true;
+        }
+
+        if (limits.GracePeriodMs > 0 && now - _sendSince >= limits.GracePeriodMs)
+        {
+            _sendSince = now;
+            _sentAtStall = _outputSent;
+        }
+
+        return false;
+    }
 
     private void Receive()
     {

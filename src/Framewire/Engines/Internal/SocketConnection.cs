@@ -53,6 +53,10 @@ internal sealed class SocketConnection
     private int _sendResponses;
     private int _slowConsumer;
 
+    // The sweep's window on the flush under way: since when, and the sent count then. Sweep only.
+    private long _windowSince;
+    private long _windowBase;
+
     public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, Engine engine, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
     {
         _engine = engine;
@@ -107,12 +111,14 @@ internal sealed class SocketConnection
         Task receiving = ReceiveLoopAsync(tls);
         string reason;
         bool closedByUs;
+        Exception? sendFailure = null;
         try
         {
             (reason, closedByUs) = await ProcessLoopAsync(protocol, output).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
+            sendFailure = e;
             (reason, closedByUs) = (Volatile.Read(ref _slowConsumer) != 0 ? "slow consumer" : "send failed: " + e.Message, false);
         }
         catch (Exception e)
@@ -124,7 +130,8 @@ internal sealed class SocketConnection
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
-        await output.CompleteAsync().ConfigureAwait(false);
+        // After a failed send, completing with the failure drops what is left instead of trying to send it again.
+        await output.CompleteAsync(sendFailure).ConfigureAwait(false);
         protocol.ReleaseBuffers();
 
         if (closedByUs && !_peerClosed)
@@ -188,14 +195,27 @@ internal sealed class SocketConnection
         long sendSince = Volatile.Read(ref _sendSince);
         if (sendSince != 0 && _sendCounter is SendCounter counter)
         {
-            long sent = counter.Sent - Volatile.Read(ref _sendBase);
-            if (Volatile.Read(ref _sendBytes) - sent > _limits.SendLimit && Volatile.Read(ref _sendResponses) > 1)
+            long sentTotal = counter.Sent;
+            if (_windowSince < sendSince)
+            {
+                // A new flush: the rate is measured from its start.
+                _windowSince = sendSince;
+                _windowBase = Volatile.Read(ref _sendBase);
+            }
+
+            if (Volatile.Read(ref _sendBytes) - (sentTotal - Volatile.Read(ref _sendBase)) > _limits.SendLimit && Volatile.Read(ref _sendResponses) > 1)
             {
                 CloseSlowConsumer("unsent output passed the send limit");
             }
-            else if (_limits.IsTooSlow(sendSince, sent, now))
+            else if (_limits.IsTooSlow(_windowSince, sentTotal - _windowBase, now))
             {
                 CloseSlowConsumer("read slower than the minimum data rate");
+            }
+            else if (_limits.GracePeriodMs > 0 && now - _windowSince >= _limits.GracePeriodMs)
+            {
+                // The rate held over this window; the next one starts now, so an early burst cannot hide a stop.
+                _windowSince = now;
+                _windowBase = sentTotal;
             }
 
             return;
