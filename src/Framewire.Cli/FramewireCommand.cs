@@ -15,5 +15,6 @@ internal static class FramewireCommand
         AppServerCommand.Create(shutdown),
         AppClientCommand.Create(shutdown),
         BenchCommand.Create(shutdown),
+        StatusCommand.Create(shutdown),
     };
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Framewire.Cli.Admin;
 using Framewire.Engines;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,8 @@ internal static class ServerHost
         MessageServerOptions options,
         int? metricsPort,
         bool verbose,
+        LogFormat logFormat,
+        string? admin,
         Func<ILoggerFactory, MessageServer> createServer,
         TextWriter stdout,
         TextWriter stderr,
@@ -27,8 +30,10 @@ internal static class ServerHost
     {
         WarnIfExposed(options.EndPoint, stderr);
         IDisposable? metrics;
+        EndPoint? adminEndPoint;
         try
         {
+            adminEndPoint = admin is null ? null : AdminAddress.Parse(admin);
             metrics = MetricsExport.Start(metricsPort, stdout);
         }
         catch (ArgumentException e)
@@ -43,7 +48,7 @@ internal static class ServerHost
         }
 
         using IDisposable? exporter = metrics;
-        using ILoggerFactory logging = Logging.Create(verbose);
+        using ILoggerFactory logging = Logging.Create(verbose, logFormat);
         MessageServer server;
         try
         {
@@ -55,10 +60,10 @@ internal static class ServerHost
             return (int)ExitCode.Usage;
         }
 
-        return await RunAsync(server, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(server, stdout, stderr, cancellationToken, adminEndPoint).ConfigureAwait(false);
     }
 
-    public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, EndPoint? admin = null)
     {
         await using (server.ConfigureAwait(false))
         {
@@ -73,6 +78,22 @@ internal static class ServerHost
             }
 
             await stdout.WriteLineAsync($"Listening on {Endpoints.Format(server.LocalEndPoint)}").ConfigureAwait(false);
+            AdminEndpoint? adminEndpoint = null;
+            if (admin is not null)
+            {
+                try
+                {
+                    adminEndpoint = await AdminEndpoint.StartAsync(server, admin, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    await stderr.WriteLineAsync($"Error: cannot serve the admin endpoint on {Endpoints.Format(admin)}: {e.Message}").ConfigureAwait(false);
+                    return (int)ExitCode.Failure;
+                }
+
+                await stdout.WriteLineAsync($"Admin on {Endpoints.Format(adminEndpoint.LocalEndPoint)}").ConfigureAwait(false);
+            }
+
             await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
@@ -81,6 +102,11 @@ internal static class ServerHost
             catch (OperationCanceledException)
             {
                 // Ctrl-C or SIGTERM: stop gracefully below.
+            }
+
+            if (adminEndpoint is not null)
+            {
+                await adminEndpoint.DisposeAsync().ConfigureAwait(false);
             }
 
             await stdout.WriteLineAsync($"Stopping: finishing {server.ConnectionCount} open connection(s)").ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace Framewire.Cli.Bench;
@@ -43,6 +44,7 @@ internal sealed class BenchConnection : IDisposable
 
     private byte[] _receiveBuffer;
     private volatile Socket? _socket;
+    private volatile SslStream? _tls;
     private int _latencyCount;
     private long _sent;
     private long _done;
@@ -82,6 +84,13 @@ internal sealed class BenchConnection : IDisposable
     {
         get => _socket;
         set => _socket = value;
+    }
+
+    /// <summary>With TLS, the stream over <see cref="Socket"/> that the connection's bytes go through; null otherwise.</summary>
+    public SslStream? Tls
+    {
+        get => _tls;
+        set => _tls = value;
     }
 
     public Memory<byte> ReceiveBuffer => _receiveBuffer;
@@ -209,6 +218,8 @@ internal sealed class BenchConnection : IDisposable
 
         _socket?.Dispose();
         _socket = null;
+        _tls?.Dispose();
+        _tls = null;
         _timedOut = false;
         _connecting = false;
         _checker.Restart(sent);
@@ -254,6 +265,7 @@ internal sealed class BenchConnection : IDisposable
         _run.Latencies.Record(_latencies.AsSpan(0, _latencyCount));
         _latencyCount = 0;
         _socket?.Dispose();
+        _tls?.Dispose();
         _writer.Dispose();
         if (_receiveBuffer.Length > 0)
         {

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using Framewire.Client;
 
 namespace Framewire.Cli.Bench;
 
@@ -19,12 +21,14 @@ internal abstract class BenchDriver
 
     protected RunControl Run { get; }
 
-    public static BenchDriver Create(BenchSettings settings, EndPoint endPoint, RunControl run)
+    /// <param name="tls">TLS on every connection, or null for plain TCP; only the async driver speaks it.</param>
+    public static BenchDriver Create(BenchSettings settings, EndPoint endPoint, TlsClientOptions? tls, RunControl run)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return settings.Engine switch
         {
-            BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run),
+            BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run, tls, endPoint is UnixDomainSocketEndPoint ? null : settings.Host),
+            _ when tls is not null => throw new NotSupportedException($"The {settings.Engine} engine cannot speak TLS."),
             BenchEngine.Selector when OperatingSystem.IsLinux() => new SelectorDriver(settings.Mode, settings.Threads, endPoint, run),
             _ => throw new NotSupportedException($"The {settings.Engine} engine is not available."),
         };

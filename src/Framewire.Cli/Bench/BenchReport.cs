@@ -25,6 +25,13 @@ internal sealed record BenchReport
     [JsonPropertyName("engine")]
     public required string Engine { get; init; }
 
+    /// <summary>
+    /// Whether the connections spoke TLS. The handshakes are made while connecting, before the clock starts, except in
+    /// oneshot runs, where each request opens its connection and so includes a handshake.
+    /// </summary>
+    [JsonPropertyName("tls")]
+    public required bool Tls { get; init; }
+
     [JsonPropertyName("connections")]
     public required int Connections { get; init; }
 
@@ -157,6 +164,7 @@ internal sealed record BenchReport
             Workload = workload.Name,
             Target = target,
             Engine = settings.Engine.ToString().ToLowerInvariant(),
+            Tls = settings.Tls.Enabled,
             Connections = settings.Connections,
             Depth = settings.Depth,
             Threads = settings.Threads,

@@ -70,9 +70,15 @@ internal static class ResultTable
         string length = report.Requests is long requests
             ? string.Create(CultureInfo.InvariantCulture, $"{requests:#,0} requests")
             : string.Create(CultureInfo.InvariantCulture, $"{report.WarmupSeconds:0.###} s warm-up");
+        string tls = (report.Tls, report.Mode) switch
+        {
+            (false, _) => string.Empty,
+            (true, "oneshot") => ", TLS (a handshake in every request)",
+            (true, _) => ", TLS (handshakes before the clock starts)",
+        };
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"bench {report.Mode} → {report.Target}: {report.Workload}, {report.Connections} connection(s) × depth {report.Depth}, {load}, {length}, {report.Threads} thread(s), {report.Engine} engine");
+            $"bench {report.Mode} → {report.Target}: {report.Workload}, {report.Connections} connection(s) × depth {report.Depth}, {load}, {length}, {report.Threads} thread(s), {report.Engine} engine{tls}");
     }
 
     private static string Count(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);

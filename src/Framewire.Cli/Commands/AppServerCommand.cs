@@ -23,6 +23,8 @@ internal static class AppServerCommand
         Option<int> loops = CommonArguments.Loops();
         Option<bool> verbose = CommonArguments.Verbose();
         Option<int?> metricsPort = MetricsExport.CreateOption();
+        Option<LogFormat> logFormat = CommonArguments.LogFormat();
+        Option<string?> admin = CommonArguments.Admin();
         Option<int?> maxConnections = CommonArguments.MaxConnections();
         Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
         Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
@@ -31,7 +33,7 @@ internal static class AppServerCommand
         (Option[] flowOptions, Func<ParseResult, FlowControl> readFlow) = FlowControl.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
-            host, port, data, maxHeader, maxContent, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort,
+            host, port, data, maxHeader, maxContent, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort, logFormat, admin,
         };
         foreach (Option option in flowOptions.Concat(securityOptions))
         {
@@ -53,6 +55,8 @@ internal static class AppServerCommand
             {
                 Security = readSecurity(result),
                 MetricsPort = result.GetValue(metricsPort),
+                LogFormat = result.GetValue(logFormat),
+                Admin = result.GetValue(admin),
                 MaxConnections = result.GetValue(maxConnections),
                 IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
                 FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
@@ -96,7 +100,7 @@ internal static class AppServerCommand
         }
 
         return await ServerHost.ServeAsync(
-            options, settings.MetricsPort, settings.Verbose, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
+            options, settings.MetricsPort, settings.Verbose, settings.LogFormat, settings.Admin, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record Settings(
@@ -111,6 +115,12 @@ internal static class AppServerCommand
 
         /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
         public int? MetricsPort { get; init; }
+
+        /// <summary>--log-format.</summary>
+        public LogFormat LogFormat { get; init; }
+
+        /// <summary>--admin: where to serve the live connection view; null for nowhere.</summary>
+        public string? Admin { get; init; }
 
         /// <summary>--max-connections; null keeps the server's default.</summary>
         public int? MaxConnections { get; init; }

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Framewire.Cli.Bench;
+using Framewire.Client;
 
 namespace Framewire.Cli.Commands;
 
@@ -33,19 +34,27 @@ internal static class BenchCommand
         Option<long?> size = new("--size") { Description = "Echo message size (default 64)", HelpName = "bytes", CustomParser = ParseSize };
         Option<long?> binary = new("--binary") { Description = "Frame mode: binary requests with this much content instead of search requests", HelpName = "bytes", CustomParser = ParseSize };
         Option<int> threads = new("--threads", "-t") { Description = "Event-loop threads that run the connections", DefaultValueFactory = _ => 1 };
-        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: selector, event loops on Framewire's Selector (Linux, the default there); async, .NET's async sockets", HelpName = "selector|async" };
+        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: selector, event loops on Framewire's Selector (Linux, the default there without TLS); async, .NET's async sockets (the default with --tls, which only it speaks)", HelpName = "selector|async" };
         Option<double> timeout = Seconds("--timeout", "How long a connection may wait for an answer or a connect", 5);
         Option<bool> json = new("--json") { Description = "Print exactly one JSON line (snake_case figures) instead of the table" };
+        (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
         var command = new Command(
             "bench",
-            "Load generator: checks every answer and reports msgs/s, MiB/s (request plus answer bytes) and latency percentiles in µs")
+            "Load generator: checks every answer and reports msgs/s, MiB/s (request plus answer bytes) and latency percentiles in µs. "
+            + "With --tls the handshakes happen while connecting, before the clock starts, except in oneshot, where every request makes one")
         {
             mode, host, port, connections, depth, duration, warmup, requests, rate, size, binary, threads, engine, timeout, json,
         };
+        foreach (Option option in tlsOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             bool asJson = result.GetValue(json);
+            ClientTls tls = readTls(result);
             var settings = new BenchSettings(result.GetValue(mode), result.GetValue(host)!, result.GetValue(port))
             {
                 Connections = result.GetValue(connections),
@@ -57,7 +66,8 @@ internal static class BenchCommand
                 Size = ToInt(result.GetValue(size)),
                 BinarySize = ToInt(result.GetValue(binary)),
                 Threads = result.GetValue(threads),
-                Engine = result.GetValue(engine) ?? BenchSettings.DefaultEngine,
+                Engine = result.GetValue(engine) ?? BenchSettings.DefaultEngineFor(tls),
+                Tls = tls,
                 Timeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
                 Json = asJson,
                 ShowProgress = !asJson && !Console.IsOutputRedirected,
@@ -81,10 +91,12 @@ internal static class BenchCommand
         ArgumentNullException.ThrowIfNull(stderr);
         EndPoint endPoint;
         Workload workload;
+        TlsClientOptions? tls;
         try
         {
             string? problem = settings.Validate();
             endPoint = problem is null ? Endpoints.Parse(settings.Host, settings.Port) : throw new ArgumentException(problem);
+            tls = settings.Tls.Load();
             workload = Workload.Create(settings);
             problem = settings.Validate(workload);
             if (problem is not null)
@@ -111,7 +123,7 @@ internal static class BenchCommand
         ClientUsage usage;
         try
         {
-            BenchDriver driver = BenchDriver.Create(settings, endPoint, run);
+            BenchDriver driver = BenchDriver.Create(settings, endPoint, tls, run);
             if (settings.Mode != BenchMode.Oneshot)
             {
                 string? failure;

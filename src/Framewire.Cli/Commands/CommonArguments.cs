@@ -31,10 +31,22 @@ internal static class CommonArguments
 
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
 
+    public static Option<LogFormat> LogFormat() => new("--log-format")
+    {
+        Description = "Logs on stderr as console (readable lines, the default) or json (one JSON object per line)",
+        DefaultValueFactory = _ => Cli.LogFormat.Console,
+    };
+
+    public static Option<string?> Admin() => new("--admin")
+    {
+        Description = "Serve the live connection view for 'framewire status' on 127.0.0.1:PORT, [::1]:PORT or unix:/path (loopback only; off by default)",
+        HelpName = "address",
+    };
+
     public static Option<ServerEngine?> Engine() => new("--engine")
     {
         Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines "
-            + "(default: selector, or async when TLS or PROXY headers are asked for, which only it serves)",
+            + "(default: selector, or async when TLS is asked for, which only it serves)",
     };
 
     public static Option<int> Loops()

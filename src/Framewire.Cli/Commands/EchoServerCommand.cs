@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
 
@@ -19,21 +20,23 @@ internal static class EchoServerCommand
         Option<bool> once = new("--once") { Description = "Exit after the first client has disconnected, as the seed's server does" };
         Option<bool> verbose = CommonArguments.Verbose();
         Option<bool> udp = CommonArguments.Udp();
+        Option<LogFormat> logFormat = CommonArguments.LogFormat();
         var command = new Command("echo-server", "The seed's blocking echo server: one client at a time (--udp: every datagram echoed)")
         {
-            host, port, once, verbose, udp,
+            host, port, once, verbose, udp, logFormat,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             return result.GetValue(udp)
                 ? await UdpEchoServer.RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token)
-                : await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token);
+                : await RunAsync(result.GetValue(host)!, result.GetValue(port), result.GetValue(once), result.GetValue(verbose), Console.Out, Console.Error, linked.Token, result.GetValue(logFormat));
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string host, int port, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        string host, int port, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, LogFormat logFormat = LogFormat.Console)
     {
         EndPoint endPoint;
         try
@@ -47,6 +50,8 @@ internal static class EchoServerCommand
         }
 
         ServerHost.WarnIfExposed(endPoint, stderr);
+        using ILoggerFactory logging = Logging.Create(verbose, logFormat);
+        ILogger logger = logging.CreateLogger("Framewire.EchoServer");
         using Socket listener = Endpoints.CreateSocket(endPoint);
         try
         {
@@ -69,7 +74,7 @@ internal static class EchoServerCommand
 
         // Blocking calls on a thread of their own; cancellation closes the sockets, which unblocks them.
         var served = await Task.Factory.StartNew(
-            () => Serve(listener, once, verbose, stdout, stderr, cancellationToken),
+            () => Serve(listener, once, verbose, logger, stdout, stderr, cancellationToken),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
@@ -84,7 +89,7 @@ internal static class EchoServerCommand
         return (int)ExitCode.Success;
     }
 
-    private static (int Clients, long Bytes) Serve(Socket listener, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static (int Clients, long Bytes) Serve(Socket listener, bool once, bool verbose, ILogger logger, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         int clients = 0;
         long bytes = 0;
@@ -115,9 +120,11 @@ internal static class EchoServerCommand
 
             Volatile.Write(ref current, client);
             clients++;
+            long echoed = 0;
+            string peer = Endpoints.Format(client.RemoteEndPoint);
             if (verbose)
             {
-                stdout.WriteLine($"Connected by {Endpoints.Format(client.RemoteEndPoint)}");
+                stdout.WriteLine($"Connected by {peer}");
             }
 
             try
@@ -126,7 +133,7 @@ internal static class EchoServerCommand
                 while ((received = client.Receive(buffer)) > 0)
                 {
                     client.Send(buffer.AsSpan(0, received));
-                    bytes += received;
+                    echoed += received;
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -137,6 +144,8 @@ internal static class EchoServerCommand
             {
                 Volatile.Write(ref current, null);
                 client.Dispose();
+                bytes += echoed;
+                EchoLog.ClientDone(logger, peer, echoed);
             }
 
             if (once)

@@ -36,8 +36,8 @@ internal sealed record ServerSecurity(IReadOnlyList<IPNetwork> TrustedProxies, s
                 result.GetValue(clientCa)?.FullName));
     }
 
-    /// <summary>TLS and PROXY headers are served by the async engine only.</summary>
-    public bool NeedsAsyncEngine => TrustedProxies.Count > 0 || CertificatePath is not null;
+    /// <summary>TLS is served by the async engine only; PROXY headers by both.</summary>
+    public bool NeedsAsyncEngine => CertificatePath is not null;
 
     /// <summary>The engine asked for, or else the default engine that can serve these settings.</summary>
     public ServerEngine ChooseEngine(ServerEngine? requested) => requested ?? (NeedsAsyncEngine ? ServerEngine.Async : ServerHost.DefaultEngine);

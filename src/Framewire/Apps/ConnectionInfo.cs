@@ -1,4 +1,5 @@
 using System.Net;
+using Framewire.Engines.Internal;
 
 namespace Framewire.Apps;
 
@@ -12,6 +13,7 @@ public sealed class ConnectionInfo
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
         ConnectedAt = DateTimeOffset.UtcNow;
+        Stats = new ConnectionStats(id, remoteEndPoint, localEndPoint, ConnectedAt);
     }
 
     private ConnectionInfo(ConnectionInfo connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
@@ -20,6 +22,10 @@ public sealed class ConnectionInfo
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
         ConnectedAt = connection.ConnectedAt;
+
+        // The live view shows the client the proxy named, as handlers see it.
+        Stats = connection.Stats;
+        Stats.SetRemoteEndPoint(remoteEndPoint);
     }
 
     /// <summary>A number unique among the server's connections.</summary>
@@ -33,6 +39,9 @@ public sealed class ConnectionInfo
 
     /// <summary>When the connection was accepted.</summary>
     public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>The connection's live figures, which engines and protocols record and the server reports.</summary>
+    internal ConnectionStats Stats { get; }
 
     /// <summary>The same connection seen through a proxy: the addresses its PROXY header gave.</summary>
     internal ConnectionInfo WithEndPoints(EndPoint? remoteEndPoint, EndPoint? localEndPoint) => new(this, remoteEndPoint, localEndPoint);

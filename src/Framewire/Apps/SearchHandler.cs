@@ -6,6 +6,7 @@ using System.Text.Json;
 using Framewire.Apps.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 
 namespace Framewire.Apps;
 
@@ -35,25 +36,26 @@ public sealed class SearchHandler : IMessageHandler
     // A JSON request may carry keys in any order and, as Python's json.loads allows, more than once: the last wins.
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
 
-    // Matches are answered with frames encoded once, up front: a hit costs a lookup and a copy.
-    private readonly FrozenDictionary<string, byte[]> _answers;
-    private readonly FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    // Matches are answered with frames encoded once, up front: a hit costs a lookup and a copy. Keys are UTF-8, as
+    // the request's value is, so a lookup needs no transcoding.
+    private readonly FrozenDictionary<byte[], byte[]> _answers;
+    private readonly FrozenDictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
 
     /// <summary>Creates the handler with <paramref name="table"/>, or the seed's three entries when null.</summary>
     public SearchHandler(IReadOnlyDictionary<string, string>? table = null)
     {
-        var answers = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var answers = new Dictionary<byte[], byte[]>(Utf8KeyComparer.Instance);
         foreach (KeyValuePair<string, string> entry in table ?? DefaultTable)
         {
             // Python's `table.get(query) or f"No match…"` treats an empty answer as no match.
             if (!string.IsNullOrEmpty(entry.Value))
             {
-                answers[entry.Key] = EncodeResult(Encoding.UTF8.GetBytes(entry.Value));
+                answers[Encoding.UTF8.GetBytes(entry.Key)] = EncodeResult(Encoding.UTF8.GetBytes(entry.Value));
             }
         }
 
-        _answers = answers.ToFrozenDictionary(StringComparer.Ordinal);
-        _lookup = _answers.GetAlternateLookup<ReadOnlySpan<char>>();
+        _answers = answers.ToFrozenDictionary(Utf8KeyComparer.Instance);
+        _lookup = _answers.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
     /// <summary>The seed's table.</summary>
@@ -126,7 +128,13 @@ public sealed class SearchHandler : IMessageHandler
 
     private ValueTask AnswerJson(MessageContext context)
     {
-        var reader = new Utf8JsonReader(context.GetJsonUtf8(), ReaderOptions);
+        ReadOnlySequence<byte> utf8 = context.GetJsonUtf8();
+        if (utf8.IsSingleSegment && TryAnswerPythonSearch(context, utf8.FirstSpan))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
         Utf8JsonReader action = default;
         Utf8JsonReader value = default;
         Utf8JsonReader rounds = default;
@@ -235,6 +243,29 @@ public sealed class SearchHandler : IMessageHandler
         });
     }
 
+    /// <summary>
+    /// Answers a hit for the request exactly as the seed's client writes it, <c>{"action": "search", "value": "…"}</c>
+    /// with a value of printable ASCII and no escapes, without the JSON reader. Anything else — a miss included,
+    /// whose answer quotes the value — returns false and takes the general path, which reads it the same way.
+    /// </summary>
+    private bool TryAnswerPythonSearch(MessageContext context, ReadOnlySpan<byte> json)
+    {
+        ReadOnlySpan<byte> prefix = "{\"action\": \"search\", \"value\": \""u8;
+        if (!json.StartsWith(prefix) || !json.EndsWith("\"}"u8))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> value = json[prefix.Length..^2];
+        if (value.ContainsAnyExcept(PlainJsonString.Bytes) || !_lookup.TryGetValue(value, out byte[]? answer))
+        {
+            return false;
+        }
+
+        context.RespondEncoded(answer);
+        return true;
+    }
+
     private void Search(MessageContext context, ref Utf8JsonReader value, bool hasValue)
     {
         if (hasValue && value.TokenType == JsonTokenType.String && TryFind(ref value, out byte[]? answer))
@@ -248,27 +279,23 @@ public sealed class SearchHandler : IMessageHandler
 
     private bool TryFind(ref Utf8JsonReader value, out byte[]? answer)
     {
+        if (!value.ValueIsEscaped && !value.HasValueSequence)
+        {
+            return _lookup.TryGetValue(value.ValueSpan, out answer);
+        }
+
         int maxBytes = value.HasValueSequence ? checked((int)value.ValueSequence.Length) : value.ValueSpan.Length;
-        byte[]? rentedBytes = null;
-        char[]? rentedChars = null;
-        Span<byte> utf8 = maxBytes <= StackLimit ? stackalloc byte[StackLimit] : (rentedBytes = ArrayPool<byte>.Shared.Rent(maxBytes));
+        byte[]? rented = null;
+        Span<byte> utf8 = maxBytes <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
         try
         {
-            int length = value.CopyString(utf8);
-            Span<char> chars = length <= StackLimit ? stackalloc char[StackLimit] : (rentedChars = ArrayPool<char>.Shared.Rent(length));
-            int charCount = Encoding.UTF8.GetChars(utf8[..length], chars);
-            return _lookup.TryGetValue(chars[..charCount], out answer);
+            return _lookup.TryGetValue(utf8[..value.CopyString(utf8)], out answer);
         }
         finally
         {
-            if (rentedBytes is not null)
+            if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rentedBytes);
-            }
-
-            if (rentedChars is not null)
-            {
-                ArrayPool<char>.Shared.Return(rentedChars);
+                ArrayPool<byte>.Shared.Return(rented);
             }
         }
     }

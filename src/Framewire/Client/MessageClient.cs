@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Framewire.Protocol;
 
 namespace Framewire.Client;
@@ -73,7 +72,7 @@ public sealed class MessageClient : IAsyncDisposable
             if (options.Tls is { } tlsOptions)
             {
                 tls = new SslStream(networkStream, leaveInnerStreamOpen: true);
-                await tls.AuthenticateAsClientAsync(CreateAuthenticationOptions(tlsOptions, host, endPoint), timeout.Token).ConfigureAwait(false);
+                await tls.AuthenticateAsClientAsync(tlsOptions.CreateAuthenticationOptions(host, endPoint), timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e)
@@ -177,37 +176,6 @@ public sealed class MessageClient : IAsyncDisposable
         await _stream.DisposeAsync().ConfigureAwait(false);
         await _networkStream.DisposeAsync().ConfigureAwait(false);
         _sendLock.Dispose();
-    }
-
-    private static SslClientAuthenticationOptions CreateAuthenticationOptions(TlsClientOptions tls, string? host, EndPoint endPoint)
-    {
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = tls.TargetHost ?? host ?? (endPoint as IPEndPoint)?.Address.ToString() ?? "localhost",
-            EnabledSslProtocols = SslProtocols.None,
-            AllowRenegotiation = false,
-        };
-
-        if (tls.ClientCertificate is not null)
-        {
-            options.ClientCertificates = [tls.ClientCertificate];
-        }
-
-        if (tls.CertificateAuthorities.Count > 0)
-        {
-            var policy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-
-                // A private CA has no revocation service; an online check would only fail or stall the handshake.
-                RevocationMode = X509RevocationMode.NoCheck,
-            };
-            policy.CustomTrustStore.AddRange(tls.CertificateAuthorities);
-            options.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
-            options.CertificateChainPolicy = policy;
-        }
-
-        return options;
     }
 
     private static Exception Failed(Exception failure) => failure switch

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Framewire.Internal;
 
@@ -44,6 +47,41 @@ public sealed class TlsClientOptions
         if (clientCertificatePath is not null)
         {
             options.ClientCertificate = PemFiles.LoadCertificateWithKey(clientCertificatePath, clientKeyPath!);
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// The handshake's options for a connection to <paramref name="host"/> (null when connecting by address) at
+    /// <paramref name="endPoint"/>; a fresh instance each time, as a handshake may keep it.
+    /// </summary>
+    internal SslClientAuthenticationOptions CreateAuthenticationOptions(string? host, EndPoint endPoint)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = TargetHost ?? host ?? (endPoint as IPEndPoint)?.Address.ToString() ?? "localhost",
+            EnabledSslProtocols = SslProtocols.None,
+            AllowRenegotiation = false,
+        };
+
+        if (ClientCertificate is not null)
+        {
+            options.ClientCertificates = [ClientCertificate];
+        }
+
+        if (CertificateAuthorities.Count > 0)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+
+                // A private CA has no revocation service; an online check would only fail or stall the handshake.
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(CertificateAuthorities);
+            options.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+            options.CertificateChainPolicy = policy;
         }
 
         return options;

@@ -54,6 +54,15 @@ public sealed class MessageServer : IAsyncDisposable
     /// <summary>The number of connections accepted since start.</summary>
     public long AcceptedTotal => _engine.AcceptedTotal;
 
+    /// <summary>
+    /// The open connections, oldest first, each with its peer, state and counters: the live view that
+    /// <c>netstat</c> cannot give. Safe to call from any thread at any time; it costs the connections nothing.
+    /// </summary>
+    public IReadOnlyList<ConnectionSnapshot> GetConnections() => _engine.Connections.GetConnections();
+
+    /// <summary>This server's counters since it started. Safe to call from any thread at any time.</summary>
+    public ServerStatistics GetStatistics() => _engine.Connections.GetStatistics(_options.Engine, _engine.AcceptedTotal);
+
     /// <summary>Binds, listens and starts accepting connections.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)

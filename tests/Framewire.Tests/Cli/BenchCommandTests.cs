@@ -326,21 +326,6 @@ public class BenchCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The search app with a count of the answers it has given.</summary>
-    private sealed class CountingHandler : IMessageHandler
-    {
-        private readonly SearchHandler _inner = new();
-        private long _answered;
-
-        public long Answered => Interlocked.Read(ref _answered);
-
-        public async ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
-        {
-            await _inner.HandleAsync(context, cancellationToken);
-            Interlocked.Increment(ref _answered);
-        }
-    }
-
     /// <summary>A raw loopback server that answers what it reads, <paramref name="unit"/> bytes at a time, with whatever the test says.</summary>
     private sealed class RawServer : IAsyncDisposable
     {

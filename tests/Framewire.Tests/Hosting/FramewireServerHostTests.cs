@@ -50,6 +50,33 @@ public class FramewireServerHostTests
     }
 
     [Fact]
+    public async Task Host_TheServerSingleton_ShowsLiveConnectionsAndStatistics()
+    {
+        using IHost host = Build(new() { ["Framewire:Host"] = "127.0.0.1", ["Framewire:Port"] = "0" });
+        await host.StartAsync();
+        MessageServer server = host.Services.GetRequiredService<MessageServer>();
+        await using (MessageClient client = await MessageClient.ConnectAsync(server.LocalEndPoint!))
+        {
+            await client.SearchAsync("morpheus");
+            ConnectionSnapshot connection = Assert.Single(server.GetConnections());
+            Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
+            Assert.Equal(1, connection.FramesReceived);
+        }
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (server.GetConnections().Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        ServerStatistics statistics = server.GetStatistics();
+        Assert.Equal(0, statistics.ActiveConnections);
+        Assert.Equal(1, statistics.AcceptedConnections);
+        Assert.Equal(1, statistics.FramesSent);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public void Options_UnsetValues_KeepTheEnginesDefaults()
     {
         using IHost host = Build(new() { ["Framewire:Port"] = "7000", ["Framewire:WorkerThreads"] = "3" });

@@ -41,6 +41,43 @@ public sealed class MetricsAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Recording_connection_figures_allocates_nothing(bool listening)
+    {
+        using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
+        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
+        var registry = new ConnectionRegistry();
+        connection.Stats.Attach(registry, ServerMetrics.Async);
+        registry.Add(connection.Stats);
+
+        for (int i = 0; i < 100; i++)
+        {
+            Record(connection.Stats);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Record(connection.Stats);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1100 * 120, registry.GetStatistics(Framewire.Engines.ServerEngine.Async, 1).BytesSent);
+    }
+
+    private static void Record(ConnectionStats stats)
+    {
+        stats.AddBytesReceived(60);
+        stats.SetState(Framewire.Engines.ConnectionState.Processing);
+        stats.FrameReceived();
+        stats.FrameSent();
+        stats.RequestEnded();
+        stats.AddBytesSent(120);
+        stats.SetState(Framewire.Engines.ConnectionState.Idle);
+    }
+
     private static void Process(FrameProtocol protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
     {
         output.ResetWrittenCount();

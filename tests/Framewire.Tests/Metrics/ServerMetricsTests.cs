@@ -42,6 +42,9 @@ public sealed class ServerMetricsTests
             }
 
             await WaitUntil(() => recorder.Sum("framewire.connections.active", tag) == 0);
+            ServerStatistics statistics = server.Server.GetStatistics();
+            Assert.Equal(statistics.BytesReceived, recorder.Sum("framewire.bytes.received", tag));
+            Assert.Equal(statistics.BytesSent, recorder.Sum("framewire.bytes.sent", tag));
         }
 
         Assert.Equal(Requests, recorder.Sum("framewire.frames.received", tag));
@@ -49,6 +52,9 @@ public sealed class ServerMetricsTests
         Assert.Equal(0, recorder.Sum("framewire.connections.active", tag));
         Assert.Equal(1, recorder.Sum("framewire.connections.total", tag));
         Assert.True(recorder.Sum("framewire.bytes.received", tag) > Requests * 2);
+
+        // Every answer is a frame of at least a 2-byte prefix and a header naming its four keys.
+        Assert.True(recorder.Sum("framewire.bytes.sent", tag) > Requests * 80, $"{recorder.Sum("framewire.bytes.sent", tag)} bytes sent");
         Assert.Equal(Requests, recorder.Count("framewire.request.duration", tag));
         Assert.Equal(0, recorder.Count("framewire.errors", tag));
     }

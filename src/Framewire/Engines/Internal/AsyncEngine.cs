@@ -197,7 +197,7 @@ internal sealed class AsyncEngine : Engine
         {
             _connections.TryRemove(connection.Info.Id, out _);
             Interlocked.Decrement(ref _open);
-            ConnectionEnded();
+            ConnectionEnded(connection.Info);
         }
     }
 }

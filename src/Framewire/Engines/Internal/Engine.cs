@@ -27,6 +27,9 @@ internal abstract class Engine
 
     public long AcceptedTotal => Interlocked.Read(ref _acceptedTotal);
 
+    /// <summary>The open connections' live figures and the closed ones' totals.</summary>
+    public ConnectionRegistry Connections { get; } = new();
+
     protected MessageServerOptions Options { get; }
 
     protected Func<ConnectionInfo, ConnectionProtocol> ProtocolFactory { get; }
@@ -53,6 +56,8 @@ internal abstract class Engine
         Interlocked.Increment(ref _acceptedTotal);
         Metrics.ConnectionOpened();
         var info = new ConnectionInfo(Interlocked.Increment(ref _nextConnectionId), remote, local);
+        info.Stats.Attach(Connections, Metrics);
+        Connections.Add(info.Stats);
         if (Logger.IsEnabled(LogLevel.Debug))
         {
             ServerLog.ConnectionAccepted(Logger, info.Id, Endpoints.Format(remote));
@@ -62,7 +67,11 @@ internal abstract class Engine
     }
 
     /// <summary>Called once for every connection <see cref="NewConnection"/> made, when it has closed.</summary>
-    protected void ConnectionEnded() => Metrics.ConnectionClosed();
+    protected void ConnectionEnded(ConnectionInfo info)
+    {
+        Connections.Remove(info.Stats);
+        Metrics.ConnectionClosed();
+    }
 
     /// <summary>Counts and logs a client closed for not reading its output (<c>slow_consumer</c>). Any thread.</summary>
     public void OnSlowConsumer(long connectionId, string detail)

@@ -21,6 +21,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
+    private readonly ConnectionStats _stats;
     private readonly CountingBufferWriter _output = new();
     private readonly int _maxInFlight;
     private readonly long _highWater;
@@ -32,6 +33,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
     {
         _metrics = metrics ?? ServerMetrics.Async;
+        _stats = connection.Stats;
         _maxInFlight = Math.Max(1, maxInFlight);
         _highWater = Math.Max(1, sendHighWater);
         _decoder = new FrameDecoder(limits);
@@ -44,29 +46,6 @@ internal sealed class FrameProtocol : ConnectionProtocol
     public override bool HasPartialMessage => _decoder.IsAwaitingContent;
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
-    {
-        long available = input.Length;
-        ProcessStatus result = ProcessFrames(ref input, output);
-        _metrics.BytesReceived(available - input.Length);
-        return result;
-    }
-
-    public override int UnsentResponses => _unsentResponses;
-
-    public override void OnOutputDrained()
-    {
-        _unsentResponses = 0;
-        _unsentBefore = 0;
-        _output.ResetCount();
-    }
-
-    public override void OnOutputUnsent(long unsent)
-    {
-        _unsentBefore = unsent;
-        _output.ResetCount();
-    }
-
-    private ProcessStatus ProcessFrames(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
         _output.Target = output;
         while (true)
@@ -89,6 +68,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
             }
 
             _metrics.FrameReceived();
+            _stats.FrameReceived();
             _requestStart = ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0;
 
             if (_logger.IsEnabled(LogLevel.Debug))
@@ -119,6 +99,21 @@ internal sealed class FrameProtocol : ConnectionProtocol
     }
 
     public override Task? PendingTask => _pending;
+
+    public override int UnsentResponses => _unsentResponses;
+
+    public override void OnOutputDrained()
+    {
+        _unsentResponses = 0;
+        _unsentBefore = 0;
+        _output.ResetCount();
+    }
+
+    public override void OnOutputUnsent(long unsent)
+    {
+        _unsentBefore = unsent;
+        _output.ResetCount();
+    }
 
     public override void CompletePending()
     {
@@ -162,6 +157,8 @@ internal sealed class FrameProtocol : ConnectionProtocol
         ErrorFrame.Write(output, error);
         _metrics.FrameSent();
         _metrics.Error(error.Code);
+        _stats.FrameSent();
+        _stats.Error(error.Code);
         return ProcessStatus.Close;
     }
 
@@ -195,11 +192,15 @@ internal sealed class FrameProtocol : ConnectionProtocol
             {
                 _unsentResponses++;
                 _metrics.FrameSent();
+                _stats.FrameSent();
                 if (_context.ErrorResponded != ErrorCode.None)
                 {
                     _metrics.Error(_context.ErrorResponded);
+                    _stats.Error(_context.ErrorResponded);
                 }
             }
+
+            _stats.RequestEnded();
 
             _metrics.RequestFinished(_requestStart);
             _requestStart = 0;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Framewire.Apps;
 using Framewire.Internal;
+using Framewire.Proxy;
 using Framewire.Selectors;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,8 @@ namespace Framewire.Engines.Internal;
 /// One connection on an event loop, the seed's per-socket <c>data</c> grown up: non-blocking reads straight into a
 /// buffer taken only while bytes are pending, responses written straight to the socket, and write interest only
 /// while output is left over (the seed's <c>_set_selector_events_mask</c>). Everything here runs on the loop
-/// thread, except a pending handler, which owns the output until it completes and posts back.
+/// thread, except a pending handler, which owns the output until it completes and posts back. A connection from a
+/// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
 /// </summary>
 internal sealed class LoopConnection : LoopItem
 {
@@ -21,7 +23,7 @@ internal sealed class LoopConnection : LoopItem
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly SelectorEngine _engine;
-    private readonly ConnectionProtocol _protocol;
+    private ConnectionProtocol _protocol;
     private readonly PooledBufferWriter _output = new();
     private readonly Action _resumeAfterPending;
     private byte[]? _input;
@@ -32,6 +34,7 @@ internal sealed class LoopConnection : LoopItem
     private State _state;
     private bool _shuttingDown;
     private bool _peerClosed;
+    private bool _awaitingProxyHeader;
     private bool _paused;
     private string _closeReason = "closed";
 
@@ -54,7 +57,8 @@ internal sealed class LoopConnection : LoopItem
         Info = info;
         _loop = loop;
         _engine = engine;
-        _protocol = engine.CreateProtocol(info);
+        _awaitingProxyHeader = ProxyTrust.IsTrusted(engine.TrustedProxies, info.RemoteEndPoint);
+        _protocol = _awaitingProxyHeader ? AwaitingProxyHeader.Instance : engine.CreateProtocol(info);
         _resumeAfterPending = () => _loop.Post(ResumeAfterPending);
     }
 
@@ -67,13 +71,25 @@ internal sealed class LoopConnection : LoopItem
         Closed,
     }
 
-    public ConnectionInfo Info { get; }
+    /// <summary>The connection as handlers see it: after a PROXY header, with the client's addresses it gave.</summary>
+    public ConnectionInfo Info { get; private set; }
 
     public void Start()
     {
         _lastActivity = Environment.TickCount64;
         _loop.Add(this);
         SetInterest(SelectorEvents.Read);
+        if (_awaitingProxyHeader)
+        {
+            Info.Stats.SetState(ConnectionState.Handshake);
+            _loop.Schedule(_engine.HandshakeTimeout, () =>
+            {
+                if (_awaitingProxyHeader && _state == State.Open)
+                {
+                    RefuseProxy($"no PROXY header within {_engine.HandshakeTimeout.TotalSeconds:0.###} s");
+                }
+            });
+        }
     }
 
     /// <summary>True when the connection is past the frame timeout, or idle past the idle timeout. Loop thread only.</summary>
@@ -163,6 +179,8 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
+        Info.Stats.SetState(ConnectionState.Draining);
+
         // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
         SocketCalls.ShutdownReceive(_fd);
     }
@@ -220,6 +238,7 @@ internal sealed class LoopConnection : LoopItem
         {
             _lastActivity = Environment.TickCount64;
             _inputEnd += received;
+            Info.Stats.AddBytesReceived(received);
             _contentReceived += received;
             Process();
             return;
@@ -264,6 +283,11 @@ internal sealed class LoopConnection : LoopItem
 
     private void Process()
     {
+        if (_awaitingProxyHeader && !TakeProxyHeader())
+        {
+            return;
+        }
+
         while (true)
         {
             ProcessStatus status = ProcessStatus.NeedMoreData;
@@ -327,11 +351,58 @@ internal sealed class LoopConnection : LoopItem
         }
     }
 
+    /// <summary>
+    /// Parses the PROXY header from what was received so far; true once it is taken and the real protocol made.
+    /// The parser decides by <see cref="ProxyHeaderParser.MaxLength"/> bytes at the latest, which bounds the buffer.
+    /// </summary>
+    private bool TakeProxyHeader()
+    {
+        var input = new ReadOnlySequence<byte>(_input!, _inputStart, _inputEnd - _inputStart);
+        ProxyParseStatus status = ProxyHeaderParser.Parse(input, out ProxyHeader header, out string? error);
+        if (status == ProxyParseStatus.NeedMoreData)
+        {
+            return false;
+        }
+
+        if (status == ProxyParseStatus.Invalid)
+        {
+            RefuseProxy(error!);
+            return false;
+        }
+
+        _inputStart += header.Length;
+        _awaitingProxyHeader = false;
+        if (header.Source is not null)
+        {
+            // LOCAL (a health check) and UNKNOWN carry no client: the proxy's own addresses stay.
+            ConnectionInfo proxied = Info.WithEndPoints(header.Source, header.Destination ?? Info.LocalEndPoint);
+            if (_engine.Log.IsEnabled(LogLevel.Debug))
+            {
+                ServerLog.Proxied(_engine.Log, Info.Id, Endpoints.Format(Info.RemoteEndPoint), Endpoints.Format(proxied.RemoteEndPoint));
+            }
+
+            Info = proxied;
+        }
+
+        _protocol = _engine.CreateProtocol(Info);
+        return true;
+    }
+
+    /// <summary>A trusted proxy's connection without a valid header: closed without an answer, as the async engine does.</summary>
+    private void RefuseProxy(string reason)
+    {
+        _inputStart = _inputEnd;
+        ReleaseInputIfEmpty();
+        _closeReason = "PROXY header required from a trusted proxy: " + reason;
+        BeginClosing();
+    }
+
     private void Freeze()
     {
         // The handler now owns the output and the request bytes; stop watching the socket until it is done,
         // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
         _state = State.Frozen;
+        Info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
         _protocol.PendingTask!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
     }
@@ -363,6 +434,7 @@ internal sealed class LoopConnection : LoopItem
     private void BeginClosing()
     {
         _state = State.Closing;
+        Info.Stats.SetState(ConnectionState.Draining);
         Flush();
     }
 
@@ -375,6 +447,7 @@ internal sealed class LoopConnection : LoopItem
             if (sent > 0)
             {
                 _outputSent += sent;
+                Info.Stats.AddBytesSent(sent);
                 continue;
             }
 
@@ -398,6 +471,11 @@ internal sealed class LoopConnection : LoopItem
                     return false;
                 }
 
+                if (_state == State.Open)
+                {
+                    Info.Stats.SetState(ConnectionState.Writing);
+                }
+
                 // The socket buffer is full: wait for writability, and read on only while the client is less than
                 // the high water mark behind (backpressure); requests held back by the read-ahead limit come first.
                 SetInterest(_paused || PendingOutput >= _engine.Limits.SendHighWater ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
@@ -419,6 +497,8 @@ internal sealed class LoopConnection : LoopItem
             return false;
         }
 
+        Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining
+            : _inputEnd > _inputStart || _protocol.HasPartialMessage ? ConnectionState.Reading : ConnectionState.Idle);
         SetInterest(SelectorEvents.Read);
         return true;
     }
@@ -514,7 +594,7 @@ internal sealed class LoopConnection : LoopItem
         _state = State.Closed;
         SocketCalls.Close(_fd);
         _loop.Remove(this);
-        _engine.OnClosed();
+        _engine.OnClosed(Info);
 
         // A frozen connection's buffers still belong to its handler; they are left to the garbage collector.
         if (!frozen)

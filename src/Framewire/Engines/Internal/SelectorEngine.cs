@@ -36,6 +36,10 @@ internal sealed class SelectorEngine : Engine
 
     public TimeSpan LingerTimeout => Options.LingerTimeout;
 
+    public IList<IPNetwork> TrustedProxies => Options.TrustedProxies;
+
+    public TimeSpan HandshakeTimeout => Options.HandshakeTimeout;
+
     public override EndPoint Start()
     {
         int loopCount = Options.Loops > 0 ? Options.Loops : Environment.ProcessorCount;
@@ -149,10 +153,10 @@ internal sealed class SelectorEngine : Engine
         }
     }
 
-    public void OnClosed()
+    public void OnClosed(ConnectionInfo info)
     {
         Interlocked.Decrement(ref _connectionCount);
-        ConnectionEnded();
+        ConnectionEnded(info);
     }
 
     /// <summary>

@@ -26,7 +26,10 @@ internal sealed class ServerMetrics
         s_meter.CreateCounter<long>("framewire.frames.sent", "{frame}", "Response and error frames written.");
 
     private static readonly Counter<long> s_bytesReceived =
-        s_meter.CreateCounter<long>("framewire.bytes.received", "By", "Bytes consumed by the frame decoder.");
+        s_meter.CreateCounter<long>("framewire.bytes.received", "By", "Bytes read from connections.");
+
+    private static readonly Counter<long> s_bytesSent =
+        s_meter.CreateCounter<long>("framewire.bytes.sent", "By", "Bytes handed to connections' sockets.");
 
     private static readonly Counter<long> s_errors =
         s_meter.CreateCounter<long>("framewire.errors", "{error}", "Error frames written, tagged by error code.");
@@ -69,6 +72,14 @@ internal sealed class ServerMetrics
         if (count > 0)
         {
             s_bytesReceived.Add(count, in _tags);
+        }
+    }
+
+    public void BytesSent(long count)
+    {
+        if (count > 0)
+        {
+            s_bytesSent.Add(count, in _tags);
         }
     }
 

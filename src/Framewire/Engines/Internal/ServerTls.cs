@@ -19,12 +19,6 @@ internal static class ServerTls
         {
             throw new InvalidOperationException($"TLS is available on the {ServerEngine.Async} engine only, not on the {options.Engine} engine.");
         }
-
-        if (options.TrustedProxies.Count > 0 && options.Engine != ServerEngine.Async)
-        {
-            // Without this, a trusted proxy's header would be taken for a broken frame on every connection.
-            throw new InvalidOperationException($"PROXY protocol (trusted proxies) is available on the {ServerEngine.Async} engine only, not on the {options.Engine} engine.");
-        }
     }
 
     public static SslServerAuthenticationOptions CreateAuthenticationOptions(TlsServerOptions tls)

@@ -5,13 +5,12 @@ using Framewire.Selectors.Internal;
 namespace Framewire.Engines.Internal;
 
 /// <summary>
-/// The Linux socket calls the selector engine makes on raw descriptors. read, write and recv-side calls are
-/// non-blocking and return in well under a microsecond, so they skip the GC transition
-/// (<see cref="SuppressGCTransitionAttribute"/>): on this path the transition costs as much as the call.
+/// The Linux socket calls the selector engine makes on raw descriptors. The per-message ones, read and send, are
+/// <see cref="LibC"/>'s, shared with the selectors, which skip the GC transition on them.
 /// </summary>
 internal static unsafe partial class SocketCalls
 {
-    public const int EAGAIN = 11;
+    public const int EAGAIN = LibC.EAGAIN;
     public const int EINTR = 4;
     public const int EMFILE = 24;
     public const int ENFILE = 23;
@@ -32,7 +31,7 @@ internal static unsafe partial class SocketCalls
     {
         fixed (byte* p = buffer)
         {
-            return (int)SysRead(fd, p, (nuint)buffer.Length);
+            return (int)LibC.read(fd, p, (nuint)buffer.Length);
         }
     }
 
@@ -40,11 +39,10 @@ internal static unsafe partial class SocketCalls
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Send(int fd, ReadOnlySpan<byte> buffer)
     {
-        // MSG_NOSIGNAL: a peer that has gone away must give EPIPE, not kill the process with SIGPIPE.
-        const int MsgNoSignal = 0x4000;
+        // LibC.Send adds MSG_NOSIGNAL: a peer that has gone away must give EPIPE, not kill the process with SIGPIPE.
         fixed (byte* p = buffer)
         {
-            return (int)SysSend(fd, p, (nuint)buffer.Length, MsgNoSignal);
+            return (int)LibC.Send(fd, p, (nuint)buffer.Length);
         }
     }
 
@@ -90,21 +88,13 @@ internal static unsafe partial class SocketCalls
     public static void Drain(SafeFdHandle eventFd)
     {
         ulong count;
-        _ = SysRead(eventFd.Fd, &count, sizeof(ulong));
+        _ = LibC.read(eventFd.Fd, (byte*)&count, sizeof(ulong));
     }
 
     public static int LastError => Marshal.GetLastPInvokeError();
 
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    [SuppressGCTransition]
-    private static partial nint SysRead(int fd, void* buffer, nuint count);
-
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint SysWriteHandle(SafeFdHandle fd, void* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    [SuppressGCTransition]
-    private static partial nint SysSend(int fd, void* buffer, nuint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
     private static partial int SysAccept4(int fd, void* address, uint* addressLength, int flags);

@@ -70,6 +70,10 @@ internal sealed class SocketConnection
         _options = options;
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        if (_proxyRequired || tlsOptions is not null)
+        {
+            info.Stats.SetState(ConnectionState.Handshake);
+        }
 
         // The pipe must be able to hold one whole frame, or a frame larger than the pause threshold could never
         // complete: the reader cannot consume a frame before all of it is there.
@@ -105,6 +109,7 @@ internal sealed class SocketConnection
 
         // A slow handshake is the handshake timeout's business; idleness counts from here.
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        Info.Stats.SetState(ConnectionState.Idle);
         ConnectionProtocol protocol = _protocolFactory(Info);
         _sendCounter = new SendCounter(tls ?? (Stream)_stream);
         PipeWriter output = PipeWriter.Create(_sendCounter, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
@@ -127,11 +132,20 @@ internal sealed class SocketConnection
             (reason, closedByUs) = ("failed: " + e.Message, true);
         }
 
+        Info.Stats.SetState(ConnectionState.Draining);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
-        // After a failed send, completing with the failure drops what is left instead of trying to send it again.
-        await output.CompleteAsync(sendFailure).ConfigureAwait(false);
+        try
+        {
+            // After a failed send, completing with the failure drops what is left instead of trying to send it again.
+            await output.CompleteAsync(sendFailure).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // Completing flushes what a failed send left behind, and fails again on a peer that reset; the socket
+            // must still be closed below, not left to the finalizer.
+        }
         protocol.ReleaseBuffers();
 
         if (closedByUs && !_peerClosed)
@@ -357,7 +371,7 @@ internal sealed class SocketConnection
                 if (status == ProcessStatus.Paused)
                 {
                     // Far enough ahead of the client: no more decoding, and no more reading, until it takes the output.
-                    if (!await SendAsync(protocol, output).ConfigureAwait(false))
+                    if (!await SendWatchedAsync(protocol, output).ConfigureAwait(false))
                     {
                         return ("output closed", true);
                     }
@@ -365,6 +379,7 @@ internal sealed class SocketConnection
                     continue;
                 }
 
+                Info.Stats.SetState(ConnectionState.Processing);
                 await protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 protocol.CompletePending();
             }
@@ -374,7 +389,7 @@ internal sealed class SocketConnection
 
             if (status == ProcessStatus.Close)
             {
-                await output.FlushAsync().ConfigureAwait(false);
+                await SendAsync(output).ConfigureAwait(false);
                 return (protocol.CloseReason.ToString(), true);
             }
 
@@ -404,14 +419,14 @@ internal sealed class SocketConnection
                 if (_limits.IsFrameExpired(_headerSince, now))
                 {
                     protocol.OnFrameTimeout(output);
-                    await output.FlushAsync().ConfigureAwait(false);
+                    await SendAsync(output).ConfigureAwait(false);
                     return ("frame timeout", true);
                 }
 
                 if (_limits.IsTooSlow(_contentSince, Volatile.Read(ref _received) - _contentBase, now))
                 {
                     protocol.OnDataRateTooLow(output);
-                    await output.FlushAsync().ConfigureAwait(false);
+                    await SendAsync(output).ConfigureAwait(false);
                     return ("data rate too low", true);
                 }
 
@@ -425,34 +440,48 @@ internal sealed class SocketConnection
             {
                 bool shuttingDown = _shuttingDown;
                 protocol.OnEndOfInput(unconsumed, shuttingDown, output);
-                await output.FlushAsync().ConfigureAwait(false);
+                await SendAsync(output).ConfigureAwait(false);
                 return shuttingDown ? ("server shutdown", true) : ("closed by peer", false);
             }
 
-            if (output.UnflushedBytes > 0 && !await SendAsync(protocol, output).ConfigureAwait(false))
+            if (output.UnflushedBytes > 0 && !await SendWatchedAsync(protocol, output).ConfigureAwait(false))
             {
                 return ("output closed", true);
             }
 
-            if (!unconsumed && !protocol.HasPartialMessage)
+            bool partial = unconsumed || protocol.HasPartialMessage;
+            Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining : partial ? ConnectionState.Reading : ConnectionState.Idle);
+            if (!partial)
             {
                 protocol.ReleaseBuffers();
             }
         }
     }
 
-    /// <summary>Flushes the output, watched by the sweep for a client that does not take it; false when the output is closed.</summary>
-    private async ValueTask<bool> SendAsync(ConnectionProtocol protocol, PipeWriter output)
+    /// <summary>Flushes the answers, watched by the sweep for a client that does not take them; false when the output is closed.</summary>
+    private async ValueTask<bool> SendWatchedAsync(ConnectionProtocol protocol, PipeWriter output)
     {
-        long bytes = output.UnflushedBytes;
-        Volatile.Write(ref _sendBytes, bytes);
+        Volatile.Write(ref _sendBytes, output.UnflushedBytes);
         Volatile.Write(ref _sendResponses, protocol.UnsentResponses);
         Volatile.Write(ref _sendBase, _sendCounter!.Sent);
         Volatile.Write(ref _sendSince, Environment.TickCount64);
-        FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+        FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
         Volatile.Write(ref _sendSince, 0);
         protocol.OnOutputDrained();
         return !flushed.IsCompleted;
+    }
+
+    /// <summary>Flushes the answers written so far, counting them as sent.</summary>
+    private ValueTask<FlushResult> SendAsync(PipeWriter output)
+    {
+        long count = output.UnflushedBytes;
+        if (count > 0)
+        {
+            Info.Stats.AddBytesSent(count);
+            Info.Stats.SetState(ConnectionState.Writing);
+        }
+
+        return output.FlushAsync();
     }
 
     private async Task ReceiveLoopAsync(SslStream? tls)
@@ -482,6 +511,7 @@ internal sealed class SocketConnection
                 }
 
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                Info.Stats.AddBytesReceived(received);
                 Volatile.Write(ref _received, _received + received);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);

@@ -26,6 +26,18 @@ internal static class HeaderParser
 
     public static bool TryParse(ReadOnlySpan<byte> json, int maxContentLength, out FrameHeader header, out ProtocolError error)
     {
+        if (FlatHeaderScanner.TryScan(json, maxContentLength, out header))
+        {
+            error = default;
+            return true;
+        }
+
+        return TryParseAnyJson(json, maxContentLength, out header, out error);
+    }
+
+    /// <summary>The full parser, for any JSON text: what <see cref="FlatHeaderScanner"/> declines comes here.</summary>
+    public static bool TryParseAnyJson(ReadOnlySpan<byte> json, int maxContentLength, out FrameHeader header, out ProtocolError error)
+    {
         header = default;
         if (!Utf8.IsValid(json))
         {

@@ -136,6 +136,12 @@ internal static class TextContent
 
     private static Kind Classify(string name)
     {
+        // Decoded headers share one "utf-8" instance (KnownStrings), so the usual case is a reference check.
+        if (ReferenceEquals(name, ContentTypes.Utf8))
+        {
+            return Kind.Utf8;
+        }
+
         Span<char> normal = stackalloc char[24];
         if (name.Length > normal.Length)
         {

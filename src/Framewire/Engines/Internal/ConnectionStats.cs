@@ -1,0 +1,95 @@
+using System.Net;
+using Framewire.Protocol;
+
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// One connection's live figures for <see cref="MessageServer.GetConnections"/>. Each field has a single writer
+/// (the connection's loop thread, or on the async engine its receive loop for bytes in and its process loop for
+/// the rest), which adds without a lock or an interlocked operation; readers on other threads use volatile reads.
+/// Nothing here allocates, so recording stays off the per-message allocation budget.
+/// </summary>
+internal sealed class ConnectionStats
+{
+    private ServerMetrics? _metrics;
+    private ConnectionRegistry? _registry;
+    private EndPoint? _remoteEndPoint;
+    private int _state = (int)ConnectionState.Idle;
+    private int _inFlight;
+    private long _bytesReceived;
+    private long _bytesSent;
+    private long _framesReceived;
+    private long _framesSent;
+
+    public ConnectionStats(long id, EndPoint? remoteEndPoint, EndPoint? localEndPoint, DateTimeOffset connectedAt)
+    {
+        Id = id;
+        _remoteEndPoint = remoteEndPoint;
+        LocalEndPoint = localEndPoint;
+        ConnectedAt = connectedAt;
+    }
+
+    public long Id { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long FramesReceived => Volatile.Read(ref _framesReceived);
+
+    public long FramesSent => Volatile.Read(ref _framesSent);
+
+    /// <summary>Joins the server's registry and meter: errors are counted there, bytes recorded here too.</summary>
+    public void Attach(ConnectionRegistry registry, ServerMetrics metrics)
+    {
+        _registry = registry;
+        _metrics = metrics;
+    }
+
+    /// <summary>The client a trusted proxy named replaces the proxy's address.</summary>
+    public void SetRemoteEndPoint(EndPoint? remoteEndPoint) => Volatile.Write(ref _remoteEndPoint, remoteEndPoint);
+
+    public void SetState(ConnectionState state) => Volatile.Write(ref _state, (int)state);
+
+    public void AddBytesReceived(long count)
+    {
+        Volatile.Write(ref _bytesReceived, _bytesReceived + count);
+        _metrics?.BytesReceived(count);
+    }
+
+    public void AddBytesSent(long count)
+    {
+        Volatile.Write(ref _bytesSent, _bytesSent + count);
+        _metrics?.BytesSent(count);
+    }
+
+    public void FrameReceived()
+    {
+        Volatile.Write(ref _framesReceived, _framesReceived + 1);
+        Volatile.Write(ref _inFlight, 1);
+    }
+
+    public void FrameSent()
+    {
+        Volatile.Write(ref _framesSent, _framesSent + 1);
+    }
+
+    /// <summary>The request received last is answered (or failed): nothing is in flight.</summary>
+    public void RequestEnded() => Volatile.Write(ref _inFlight, 0);
+
+    /// <summary>Errors are rare and counted server-wide, with an interlocked add.</summary>
+    public void Error(ErrorCode code) => _registry?.Error(code);
+
+    public ConnectionSnapshot ToSnapshot() => new(Id, Volatile.Read(ref _remoteEndPoint), LocalEndPoint, ConnectedAt, (ConnectionState)Volatile.Read(ref _state))
+    {
+        BytesReceived = BytesReceived,
+        BytesSent = BytesSent,
+        FramesReceived = FramesReceived,
+        FramesSent = FramesSent,
+        RequestsInFlight = Volatile.Read(ref _inFlight),
+    };
+}
