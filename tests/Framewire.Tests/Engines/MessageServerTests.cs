@@ -368,7 +368,6 @@ public abstract class MessageServerTests
         const int PerHeld = 3;
         const int Backlogged = 2;
         const int PerBacklogged = 128;
-        byte[] large = new byte[64 * 1024];
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int held = 0;
         var handler = new DelegateHandler(async context =>
@@ -376,6 +375,8 @@ public abstract class MessageServerTests
             byte[] content = System.Buffers.BuffersExtensions.ToArray(context.Request.Content);
             if (content[0] == (byte)'L')
             {
+                // Connections are handled in parallel: each answer gets its own buffer.
+                byte[] large = new byte[64 * 1024];
                 content.CopyTo(large.AsSpan());
                 context.Respond("binary/x", "binary", large);
                 return;
