@@ -1,9 +1,4 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
 using Framewire.Protocol;
 
 namespace Framewire.Client;
@@ -12,47 +7,45 @@ namespace Framewire.Client;
 /// A client for the frame protocol. Requests may be pipelined: each <c>SendAsync</c> writes its frame at
 /// once and completes when its response arrives, responses being matched to requests in order. A dropped
 /// connection or a malformed response fails every request still waiting, with an exception that says which.
+/// With <see cref="MessageClientOptions.Retry"/> set, the client instead opens a fresh connection when the
+/// current one has dropped, and retries the requests marked idempotent (<see cref="SeedRequest.Idempotent"/>).
 /// </summary>
 public sealed class MessageClient : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _networkStream;
-
-    // The network stream, or TLS over it: every byte goes through this.
-    private readonly Stream _stream;
-    private readonly PipeReader _reader;
+    private readonly EndPoint _endPoint;
+    private readonly string? _host;
     private readonly MessageClientOptions _options;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Queue<TaskCompletionSource<Response>> _waiting = new();
-    private readonly Lock _waitingLock = new();
-    private readonly ArrayBufferWriter<byte> _sendBuffer = new();
-    private readonly Task _receiveLoop;
-    private Exception? _failure;
 
-    private MessageClient(Socket socket, NetworkStream networkStream, SslStream? tls, MessageClientOptions options)
+    // Held while a fresh connection is made, so that requests that all saw the same drop share one new connection.
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private volatile ClientConnection _connection;
+    private bool _disposed;
+
+    private MessageClient(EndPoint endPoint, string? host, MessageClientOptions options, ClientConnection connection)
     {
-        _socket = socket;
+        _endPoint = endPoint;
+        _host = host;
         _options = options;
-        _networkStream = networkStream;
-        _stream = tls ?? (Stream)networkStream;
-        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _connection = connection;
     }
 
     /// <summary>The server's address.</summary>
-    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
 
-    /// <summary>The client's own address.</summary>
-    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+    /// <summary>The client's own address, on the current connection.</summary>
+    public EndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
     /// <summary>Connects to <paramref name="host"/> and <paramref name="port"/> (see <see cref="Endpoints.Parse"/>).</summary>
     public static Task<MessageClient> ConnectAsync(string host, int port, MessageClientOptions? options = null, CancellationToken cancellationToken = default) =>
         ConnectAsync(Endpoints.Parse(host, port), host, options, cancellationToken);
 
-    /// <summary>Connects to <paramref name="endPoint"/>, and completes the TLS handshake when the options ask for TLS.</summary>
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/>, and completes the TLS handshake when the options ask for TLS. With a
+    /// retry policy, a refused or failed first connection is retried like a later one.
+    /// </summary>
     /// <exception cref="TimeoutException">The connection was not established within the connect timeout.</exception>
-    /// <exception cref="SocketException">The connection was refused or failed.</exception>
-    /// <exception cref="AuthenticationException">The TLS handshake failed: the server's certificate is not trusted, or the server refused ours.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The connection was refused or failed.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed: the server's certificate is not trusted, or the server refused ours.</exception>
     public static Task<MessageClient> ConnectAsync(EndPoint endPoint, MessageClientOptions? options = null, CancellationToken cancellationToken = default) =>
         ConnectAsync(endPoint, null, options, cancellationToken);
 
@@ -60,98 +53,149 @@ public sealed class MessageClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new MessageClientOptions();
-        Socket socket = Endpoints.CreateSocket(endPoint);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
-        NetworkStream? networkStream = null;
-        SslStream? tls = null;
-        try
+        RetryPolicy? retry = options.Retry;
+        for (int attempt = 0; ; attempt++)
         {
-            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            networkStream = new NetworkStream(socket, ownsSocket: false);
-            if (options.Tls is { } tlsOptions)
+            try
             {
-                tls = new SslStream(networkStream, leaveInnerStreamOpen: true);
-                await tls.AuthenticateAsClientAsync(tlsOptions.CreateAuthenticationOptions(host, endPoint), timeout.Token).ConfigureAwait(false);
+                ClientConnection connection = await ClientConnection.ConnectAsync(endPoint, host, options, cancellationToken).ConfigureAwait(false);
+                return new MessageClient(endPoint, host, options, connection);
+            }
+            catch (Exception e) when (retry is not null && IsConnectFailure(e, cancellationToken) && attempt < retry.MaxRetries)
+            {
+                await Task.Delay(retry.DelayBefore(attempt + 1), cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e)
-        {
-            if (tls is not null)
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (networkStream is not null)
-            {
-                await networkStream.DisposeAsync().ConfigureAwait(false);
-            }
-
-            socket.Dispose();
-            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Connecting to {Endpoints.Format(endPoint)} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
-            }
-
-            throw;
-        }
-
-        return new MessageClient(socket, networkStream, tls, options);
     }
 
-    /// <summary>Sends a request built by <see cref="SeedRequest.Create"/> or <see cref="SeedRequest.Json"/>.</summary>
+    /// <summary>
+    /// Sends a request built by <see cref="SeedRequest.Create"/> or <see cref="SeedRequest.Json"/>. With a retry
+    /// policy, a request marked <see cref="SeedRequest.Idempotent"/> whose connection drops before its answer is
+    /// sent again on a fresh connection.
+    /// </summary>
+    /// <exception cref="IOException">
+    /// The connection closed or failed before the response arrived: without a retry policy; or the request is not
+    /// idempotent (it may or may not have been processed); or every attempt the policy allows failed.
+    /// </exception>
+    /// <exception cref="ProtocolException">The server sent a frame that does not decode.</exception>
+    /// <exception cref="TimeoutException">No response within the request timeout.</exception>
     public Task<Response> SendAsync(SeedRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return SendAsync(request.ContentType, request.ContentEncoding, request.Content, null, cancellationToken);
+        return SendAsync(request.ContentType, request.ContentEncoding, request.Content, null, request.Idempotent, cancellationToken);
     }
 
-    /// <summary>Sends <c>{"action": "search", "value": value}</c>.</summary>
+    /// <summary>Sends <c>{"action": "search", "value": value}</c>. A search only reads, so it is idempotent: retried under a retry policy.</summary>
     public Task<Response> SearchAsync(string value, CancellationToken cancellationToken = default) =>
-        SendAsync(SeedRequest.Json("search", value), cancellationToken);
+        SendAsync(SeedRequest.Json("search", value) with { Idempotent = true }, cancellationToken);
 
-    /// <summary>Sends one request frame and waits for its response.</summary>
+    /// <summary>
+    /// Sends one request frame and waits for its response. The request is taken as not idempotent: under a retry
+    /// policy it is sent again only when the connection had dropped before a byte of it was written.
+    /// </summary>
     /// <exception cref="IOException">The connection closed or failed before the response arrived.</exception>
     /// <exception cref="ProtocolException">The server sent a frame that does not decode.</exception>
     /// <exception cref="TimeoutException">No response within the request timeout.</exception>
-    public async Task<Response> SendAsync(string contentType, string contentEncoding, ReadOnlyMemory<byte> content, IReadOnlyList<HeaderField>? customHeaders = null, CancellationToken cancellationToken = default)
+    public Task<Response> SendAsync(string contentType, string contentEncoding, ReadOnlyMemory<byte> content, IReadOnlyList<HeaderField>? customHeaders = null, CancellationToken cancellationToken = default) =>
+        SendAsync(contentType, contentEncoding, content, customHeaders, idempotent: false, cancellationToken);
+
+    /// <summary>Closes the connection; requests still waiting fail.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var waiter = new TaskCompletionSource<Response>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _connectLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            lock (_waitingLock)
+            if (_disposed)
             {
-                if (_failure is not null)
-                {
-                    throw Failed(_failure);
-                }
-
-                _waiting.Enqueue(waiter);
+                return;
             }
 
-            _sendBuffer.ResetWrittenCount();
-            FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders);
-            try
-            {
-                // Not cancellable: a frame cut off halfway would leave the stream out of step for every later request.
-                await _stream.WriteAsync(_sendBuffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-            {
-                Fail(new IOException($"Sending to {Endpoints.Format(RemoteEndPoint)} failed: {e.Message}", e));
-            }
+            _disposed = true;
+            await _connection.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
-            _sendLock.Release();
+            _connectLock.Release();
+        }
+    }
+
+    // A connection that could not be made carried no request, so trying again is safe for any request.
+    private static bool IsConnectFailure(Exception e, CancellationToken cancellationToken) =>
+        e is IOException or System.Net.Sockets.SocketException or TimeoutException
+        && !cancellationToken.IsCancellationRequested;
+
+    private async Task<Response> SendAsync(
+        string contentType, string contentEncoding, ReadOnlyMemory<byte> content, IReadOnlyList<HeaderField>? customHeaders, bool idempotent, CancellationToken cancellationToken)
+    {
+        RetryPolicy? retry = _options.Retry;
+        if (retry is null)
+        {
+            ClientConnection only = _connection;
+            Task<Response> response = await only.WriteAsync(contentType, contentEncoding, content, customHeaders, cancellationToken).ConfigureAwait(false)
+                ?? throw only.FailureException();
+            return await WaitAsync(response, cancellationToken).ConfigureAwait(false);
         }
 
+        for (int attempt = 1; ; attempt++)
+        {
+            ClientConnection connection;
+            try
+            {
+                connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsConnectFailure(e, cancellationToken))
+            {
+                await BackOffOrGiveUpAsync(retry, attempt, e, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            Task<Response>? response = await connection.WriteAsync(contentType, contentEncoding, content, customHeaders, cancellationToken).ConfigureAwait(false);
+            Exception failure;
+            if (response is null)
+            {
+                // It dropped between the check and the write: nothing was sent.
+                failure = connection.FailureException();
+            }
+            else
+            {
+                try
+                {
+                    return await WaitAsync(response, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException e) when (idempotent)
+                {
+                    failure = e;
+                }
+                catch (IOException e)
+                {
+                    throw new IOException(
+                        $"The connection to {Endpoints.Format(_endPoint)} dropped before the answer, and the request is not idempotent, so it was " +
+                        $"not sent again: it may or may not have been processed. {e.Message}",
+                        e);
+                }
+            }
+
+            await BackOffOrGiveUpAsync(retry, attempt, failure, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task BackOffOrGiveUpAsync(RetryPolicy retry, int attempt, Exception failure, CancellationToken cancellationToken)
+    {
+        if (attempt > retry.MaxRetries)
+        {
+            throw new IOException($"The request to {Endpoints.Format(_endPoint)} failed {attempt} time(s), the last time with: {failure.Message}", failure);
+        }
+
+        await Task.Delay(retry.DelayBefore(attempt), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Response> WaitAsync(Task<Response> response, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            return await waiter.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            return await response.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -159,109 +203,33 @@ public sealed class MessageClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the connection; requests still waiting fail.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>The current connection, or a fresh one in its place when it has failed.</summary>
+    private async Task<ClientConnection> GetConnectionAsync(CancellationToken cancellationToken)
     {
-        try
+        ClientConnection current = _connection;
+        if (!current.IsFailed)
         {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // Already reset by the peer.
+            return current;
         }
 
-        _socket.Dispose();
-        await _receiveLoop.ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        await _networkStream.DisposeAsync().ConfigureAwait(false);
-        _sendLock.Dispose();
-    }
-
-    private static Exception Failed(Exception failure) => failure switch
-    {
-        ProtocolException p => new ProtocolException(p.Error),
-        _ => new IOException(failure.Message, failure),
-    };
-
-    private async Task ReceiveLoopAsync()
-    {
-        var decoder = new FrameDecoder(_options.Limits);
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            while (true)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            current = _connection;
+            if (!current.IsFailed)
             {
-                ReadResult result = await _reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                while (true)
-                {
-                    DecodeStatus status = decoder.Decode(ref buffer, out Frame frame, out ProtocolError error);
-                    if (status == DecodeStatus.NeedMoreData)
-                    {
-                        break;
-                    }
-
-                    if (status == DecodeStatus.Error)
-                    {
-                        Fail(new ProtocolException(error));
-                        return;
-                    }
-
-                    Complete(new Response(frame.Header, frame.Content.ToArray()));
-                }
-
-                bool partial = !buffer.IsEmpty || decoder.IsAwaitingContent;
-                _reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    Fail(new IOException(partial
-                        ? "The server closed the connection in the middle of a response."
-                        : "The server closed the connection before answering."));
-                    return;
-                }
+                return current;
             }
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            Fail(new IOException("The connection failed: " + e.Message, e));
+
+            ClientConnection fresh = await ClientConnection.ConnectAsync(_endPoint, _host, _options, cancellationToken).ConfigureAwait(false);
+            _connection = fresh;
+            await current.DisposeAsync().ConfigureAwait(false);
+            return fresh;
         }
         finally
         {
-            await _reader.CompleteAsync().ConfigureAwait(false);
-        }
-    }
-
-    private void Complete(Response response)
-    {
-        TaskCompletionSource<Response>? waiter;
-        lock (_waitingLock)
-        {
-            _waiting.TryDequeue(out waiter);
-        }
-
-        // A response nobody asked for means the stream is out of step; fail loudly rather than mismatch answers.
-        if (waiter is null)
-        {
-            Fail(new ProtocolException(ErrorCode.InvalidRequest, "The server sent a response to no request."));
-            return;
-        }
-
-        waiter.TrySetResult(response);
-    }
-
-    private void Fail(Exception failure)
-    {
-        TaskCompletionSource<Response>[] waiting;
-        lock (_waitingLock)
-        {
-            _failure ??= failure;
-            waiting = [.. _waiting];
-            _waiting.Clear();
-        }
-
-        foreach (TaskCompletionSource<Response> waiter in waiting)
-        {
-            waiter.TrySetException(Failed(failure));
+            _connectLock.Release();
         }
     }
 }

@@ -16,4 +16,10 @@ public sealed class MessageClientOptions
 
     /// <summary>TLS to the server; null (the default) for plain TCP.</summary>
     public TlsClientOptions? Tls { get; set; }
+
+    /// <summary>
+    /// How to retry when the connection drops (reset, end of stream, connection refused); null (the default) never
+    /// reconnects, and a dropped connection fails every later request.
+    /// </summary>
+    public RetryPolicy? Retry { get; set; }
 }

@@ -14,6 +14,13 @@ namespace Framewire.Client;
 /// <param name="Content">The request's content.</param>
 public sealed record SeedRequest(string ContentType, string ContentEncoding, ReadOnlyMemory<byte> Content)
 {
+    /// <summary>
+    /// True when sending the request twice does no more than sending it once (a lookup, an absolute write): under
+    /// <see cref="MessageClientOptions.Retry"/> it is sent again on a fresh connection when the connection drops before
+    /// its answer. False (the default) for any other request, which then fails rather than risk being processed twice.
+    /// </summary>
+    public bool Idempotent { get; init; }
+
     /// <summary>Builds the request the seed's client sends for <paramref name="action"/> and <paramref name="value"/>.</summary>
     public static SeedRequest Create(string action, string value)
     {

@@ -11,6 +11,7 @@ namespace Framewire.Tests.Support;
 internal sealed partial class ChildProcess : IAsyncDisposable
 {
     private const int Sigint = 2;
+    private const int Sigkill = 9;
     private const int Sigterm = 15;
 
     private readonly Process _process;
@@ -107,6 +108,9 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     public void Interrupt() => Signal(Sigint);
 
     public void Terminate() => Signal(Sigterm);
+
+    /// <summary>SIGKILL: the process dies at once, as in a crash, its sockets closed by the kernel.</summary>
+    public void KillAbruptly() => Signal(Sigkill);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

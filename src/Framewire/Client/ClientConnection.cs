@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Framewire.Protocol;
+
+namespace Framewire.Client;
+
+/// <summary>
+/// One connection of a <see cref="MessageClient"/>: frames are written in order and responses matched to them in
+/// order. Once it fails (dropped, or a malformed response) it stays failed; the client decides whether to replace it.
+/// </summary>
+internal sealed class ClientConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _networkStream;
+
+    // The network stream, or TLS over it: every byte goes through this.
+    private readonly Stream _stream;
+    private readonly PipeReader _reader;
+    private readonly FrameLimits _limits;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Queue<TaskCompletionSource<Response>> _waiting = new();
+    private readonly Lock _waitingLock = new();
+    private readonly ArrayBufferWriter<byte> _sendBuffer = new();
+    private readonly Task _receiveLoop;
+    private volatile Exception? _failure;
+
+    private ClientConnection(Socket socket, NetworkStream networkStream, SslStream? tls, FrameLimits limits)
+    {
+        _socket = socket;
+        _limits = limits;
+        _networkStream = networkStream;
+        _stream = tls ?? (Stream)networkStream;
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+    }
+
+    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+
+    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>True once the connection has dropped or received a malformed response: nothing more can be sent on it.</summary>
+    public bool IsFailed => _failure is not null;
+
+    public static async Task<ClientConnection> ConnectAsync(EndPoint endPoint, string? host, MessageClientOptions options, CancellationToken cancellationToken)
+    {
+        Socket socket = Endpoints.CreateSocket(endPoint);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        NetworkStream? networkStream = null;
+        SslStream? tls = null;
+        try
+        {
+            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            networkStream = new NetworkStream(socket, ownsSocket: false);
+            if (options.Tls is { } tlsOptions)
+            {
+                tls = new SslStream(networkStream, leaveInnerStreamOpen: true);
+                await tls.AuthenticateAsClientAsync(tlsOptions.CreateAuthenticationOptions(host, endPoint), timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (networkStream is not null)
+            {
+                await networkStream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            socket.Dispose();
+            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Connecting to {Endpoints.Format(endPoint)} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
+            }
+
+            throw;
+        }
+
+        return new ClientConnection(socket, networkStream, tls, options.Limits);
+    }
+
+    /// <summary>
+    /// Writes one request frame and returns the task of its response; null when the connection had already failed,
+    /// in which case not a byte of the request was written.
+    /// </summary>
+    public async Task<Task<Response>?> WriteAsync(string contentType, string contentEncoding, ReadOnlyMemory<byte> content, IReadOnlyList<HeaderField>? customHeaders, CancellationToken cancellationToken)
+    {
+        var waiter = new TaskCompletionSource<Response>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_waitingLock)
+            {
+                if (_failure is not null)
+                {
+                    return null;
+                }
+
+                _waiting.Enqueue(waiter);
+            }
+
+            _sendBuffer.ResetWrittenCount();
+            FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders);
+            try
+            {
+                // Not cancellable: a frame cut off halfway would leave the stream out of step for every later request.
+                await _stream.WriteAsync(_sendBuffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                Fail(new IOException($"Sending to {Endpoints.Format(RemoteEndPoint)} failed: {e.Message}", e));
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+
+        return waiter.Task;
+    }
+
+    /// <summary>The exception a request gets when the connection had failed before it was sent.</summary>
+    public Exception FailureException() => Failed(_failure ?? new IOException("The connection is closed."));
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer.
+        }
+
+        _socket.Dispose();
+        await _receiveLoop.ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        await _networkStream.DisposeAsync().ConfigureAwait(false);
+
+        // _sendLock stays usable: a request that picked this connection just before it was replaced may still call
+        // WriteAsync, which must find it failed rather than throw ObjectDisposedException.
+    }
+
+    private static Exception Failed(Exception failure) => failure switch
+    {
+        ProtocolException p => new ProtocolException(p.Error),
+        _ => new IOException(failure.Message, failure),
+    };
+
+    private async Task ReceiveLoopAsync()
+    {
+        var decoder = new FrameDecoder(_limits);
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _reader.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                while (true)
+                {
+                    DecodeStatus status = decoder.Decode(ref buffer, out Frame frame, out ProtocolError error);
+                    if (status == DecodeStatus.NeedMoreData)
+                    {
+                        break;
+                    }
+
+                    if (status == DecodeStatus.Error)
+                    {
+                        Fail(new ProtocolException(error));
+                        return;
+                    }
+
+                    Complete(new Response(frame.Header, frame.Content.ToArray()));
+                }
+
+                bool partial = !buffer.IsEmpty || decoder.IsAwaitingContent;
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    Fail(new IOException(partial
+                        ? "The server closed the connection in the middle of a response."
+                        : "The server closed the connection before answering."));
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            Fail(new IOException("The connection failed: " + e.Message, e));
+        }
+        finally
+        {
+            await _reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Complete(Response response)
+    {
+        TaskCompletionSource<Response>? waiter;
+        lock (_waitingLock)
+        {
+            _waiting.TryDequeue(out waiter);
+        }
+
+        // A response nobody asked for means the stream is out of step; fail loudly rather than mismatch answers.
+        if (waiter is null)
+        {
+            Fail(new ProtocolException(ErrorCode.InvalidRequest, "The server sent a response to no request."));
+            return;
+        }
+
+        waiter.TrySetResult(response);
+    }
+
+    private void Fail(Exception failure)
+    {
+        TaskCompletionSource<Response>[] waiting;
+        lock (_waitingLock)
+        {
+            _failure ??= failure;
+            waiting = [.. _waiting];
+            _waiting.Clear();
+        }
+
+        foreach (TaskCompletionSource<Response> waiter in waiting)
+        {
+            waiter.TrySetException(Failed(failure));
+        }
+    }
+}
