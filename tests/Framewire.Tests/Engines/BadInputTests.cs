@@ -208,6 +208,9 @@ public abstract class BadInputTests
         }),
         ["flood past max-connections"] = (o => o.MaxConnections = 2, async (server, c) =>
         {
+            // Loops accept in parallel: the two slots must be taken before the flood, or a flood connection could
+            // take one.
+            await WaitForAsync(() => server.Server.ConnectionCount == 2);
             for (int i = 0; i < 10; i++)
             {
                 await using RawClient flood = await RawClient.ConnectAsync(server.EndPoint);
