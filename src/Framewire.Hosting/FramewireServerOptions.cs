@@ -55,6 +55,21 @@ public sealed class FramewireServerOptions
     /// <summary>How long a frame header may take once begun (<see cref="MessageServerOptions.FrameTimeout"/>); zero never.</summary>
     public TimeSpan? FrameTimeout { get; set; }
 
+    /// <summary>Requests read ahead per connection before it stops reading (<see cref="MessageServerOptions.MaxInFlight"/>).</summary>
+    public int? MaxInFlight { get; set; }
+
+    /// <summary>Response bytes ahead of a client before its connection stops reading (<see cref="MessageServerOptions.SendHighWater"/>).</summary>
+    public long? SendHighWater { get; set; }
+
+    /// <summary>Unsent output that closes a client as a slow consumer (<see cref="MessageServerOptions.SendLimit"/>).</summary>
+    public long? SendLimit { get; set; }
+
+    /// <summary>Bytes per second a peer must send content and read output at (<see cref="MessageServerOptions.MinDataRate"/>); zero no minimum.</summary>
+    public double? MinDataRate { get; set; }
+
+    /// <summary>How long a transfer runs before the minimum data rate applies (<see cref="MessageServerOptions.MinDataRateGracePeriod"/>).</summary>
+    public TimeSpan? MinDataRateGracePeriod { get; set; }
+
     /// <summary>The engine's options for these settings.</summary>
     /// <exception cref="ArgumentException">The host is not an address, a host name or a Unix socket path, or a limit is out of range.</exception>
     public MessageServerOptions ToMessageServerOptions()
@@ -80,9 +95,38 @@ public sealed class FramewireServerOptions
             throw new ArgumentOutOfRangeException(IdleTimeout < TimeSpan.Zero ? nameof(IdleTimeout) : nameof(FrameTimeout), "A timeout cannot be negative; zero disables it.");
         }
 
+        options.MaxInFlight = MaxInFlight ?? options.MaxInFlight;
+        options.SendHighWater = SendHighWater ?? options.SendHighWater;
+        options.SendLimit = SendLimit ?? options.SendLimit;
+        options.MinDataRate = MinDataRate ?? options.MinDataRate;
+        options.MinDataRateGracePeriod = MinDataRateGracePeriod ?? options.MinDataRateGracePeriod;
+        ValidateFlowControl(options.SendHighWater, options.SendLimit);
         options.MaxConnections = MaxConnections ?? options.MaxConnections;
         options.IdleTimeout = IdleTimeout ?? options.IdleTimeout;
         options.FrameTimeout = FrameTimeout ?? options.FrameTimeout;
         return options;
+    }
+
+    private void ValidateFlowControl(long highWater, long sendLimit)
+    {
+        if (MaxInFlight <= 0)
+        {
+            throw new ArgumentException($"At least one request must be let in flight (MaxInFlight is {MaxInFlight}).");
+        }
+
+        if (highWater <= 0 || sendLimit < highWater)
+        {
+            throw new ArgumentException($"The send high water mark ({highWater} bytes) must be positive and at most the send limit ({sendLimit} bytes).");
+        }
+
+        if (MinDataRate < 0 || (MinDataRate is double rate && !double.IsFinite(rate)))
+        {
+            throw new ArgumentException($"The minimum data rate ({MinDataRate} bytes/s) cannot be negative; zero disables it.");
+        }
+
+        if (MinDataRateGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"The minimum data rate's grace period ({MinDataRateGracePeriod}) cannot be negative.");
+        }
     }
 }

@@ -30,11 +30,12 @@ internal static class AppServerCommand
         Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         Option<double?> shutdownTimeout = CommonArguments.Seconds("--shutdown-timeout", "On Ctrl-C or SIGTERM, let connections finish what they have received for this long, then abort them (default 30)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
+        (Option[] flowOptions, Func<ParseResult, FlowControl> readFlow) = FlowControl.CreateOptions();
         var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
         {
             host, port, data, maxHeader, maxContent, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort, logFormat, admin,
         };
-        foreach (Option option in securityOptions)
+        foreach (Option option in flowOptions.Concat(securityOptions))
         {
             command.Options.Add(option);
         }
@@ -60,6 +61,7 @@ internal static class AppServerCommand
                 IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
                 FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
                 ShutdownTimeout = CommonArguments.ToTimeSpan(result.GetValue(shutdownTimeout)),
+                Flow = readFlow(result),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -73,7 +75,7 @@ internal static class AppServerCommand
         SearchHandler handler;
         try
         {
-            options = new FramewireServerOptions
+            var configured = new FramewireServerOptions
             {
                 Host = settings.Host,
                 Port = settings.Port,
@@ -85,7 +87,9 @@ internal static class AppServerCommand
                 IdleTimeout = settings.IdleTimeout,
                 FrameTimeout = settings.FrameTimeout,
                 ShutdownTimeout = settings.ShutdownTimeout,
-            }.ToMessageServerOptions();
+            };
+            settings.Flow.ApplyTo(configured);
+            options = configured.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
             handler = new SearchHandler(settings.DataFile is null ? null : SearchHandler.LoadTable(settings.DataFile));
         }
@@ -129,5 +133,8 @@ internal static class AppServerCommand
 
         /// <summary>--shutdown-timeout; null keeps the server's default.</summary>
         public TimeSpan? ShutdownTimeout { get; init; }
+
+        /// <summary>--max-in-flight, --send-high-water, --send-limit, --min-data-rate.</summary>
+        public FlowControl Flow { get; init; } = FlowControl.None;
     }
 }

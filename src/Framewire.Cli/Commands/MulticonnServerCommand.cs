@@ -23,11 +23,12 @@ internal static class MulticonnServerCommand
         Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
         Option<double?> shutdownTimeout = CommonArguments.Seconds("--shutdown-timeout", "On Ctrl-C or SIGTERM, let connections finish what they have received for this long, then abort them (default 30)");
         (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
+        (Option[] flowOptions, Func<ParseResult, FlowControl> readFlow) = FlowControl.CreateOptions();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
             host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort, logFormat, admin,
         };
-        foreach (Option option in securityOptions)
+        foreach (Option option in flowOptions.Concat(securityOptions))
         {
             command.Options.Add(option);
         }
@@ -45,6 +46,7 @@ internal static class MulticonnServerCommand
                 IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
                 FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
                 ShutdownTimeout = CommonArguments.ToTimeSpan(result.GetValue(shutdownTimeout)),
+                Flow = readFlow(result),
             };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
@@ -57,7 +59,7 @@ internal static class MulticonnServerCommand
         MessageServerOptions options;
         try
         {
-            options = new FramewireServerOptions
+            var configured = new FramewireServerOptions
             {
                 Host = settings.Host,
                 Port = settings.Port,
@@ -67,7 +69,9 @@ internal static class MulticonnServerCommand
                 IdleTimeout = settings.IdleTimeout,
                 FrameTimeout = settings.FrameTimeout,
                 ShutdownTimeout = settings.ShutdownTimeout,
-            }.ToMessageServerOptions();
+            };
+            settings.Flow.ApplyTo(configured);
+            options = configured.ToMessageServerOptions();
             settings.Security.ApplyTo(options);
         }
         catch (ArgumentException e)
@@ -107,5 +111,8 @@ internal static class MulticonnServerCommand
 
         /// <summary>--shutdown-timeout; null keeps the server's default.</summary>
         public TimeSpan? ShutdownTimeout { get; init; }
+
+        /// <summary>--max-in-flight, --send-high-water, --send-limit, --min-data-rate.</summary>
+        public FlowControl Flow { get; init; } = FlowControl.None;
     }
 }

@@ -31,7 +31,9 @@ public sealed class MessageServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
-        _engine = CreateEngine(info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine)), BusyFrame());
+        _engine = CreateEngine(
+            info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine), _options.MaxInFlight, _options.SendHighWater),
+            BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>

@@ -56,6 +56,37 @@ public sealed class MessageServerOptions
     /// </summary>
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Requests a connection reads ahead: decoded and answered but with their responses not yet all sent. At the
+    /// limit the connection stops decoding and reading until its output has drained: 16 by default. Requests on one
+    /// connection are handled one at a time and answered in order, so this bounds what a pipelining client queues,
+    /// not the handlers running at once.
+    /// </summary>
+    public int MaxInFlight { get; set; } = 16;
+
+    /// <summary>
+    /// Response bytes a connection may produce ahead of what its client has read: 64 KiB by default. Above it the
+    /// connection stops reading from that client until the client has taken its output (backpressure).
+    /// </summary>
+    public long SendHighWater { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Unsent output, with the socket's buffers full, beyond which the client is a slow consumer and is closed:
+    /// 1 MiB by default. A single response larger than this is not cut off by it; the minimum data rate applies.
+    /// </summary>
+    public long SendLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The slowest a peer may send a frame's content, and read output the server has for it, in bytes per second,
+    /// averaged after <see cref="MinDataRateGracePeriod"/>: 240 by default, as Kestrel's minimum request body data
+    /// rate. Content slower than this is answered with <c>data_rate_too_low</c> and the connection closed; a client
+    /// reading slower is closed as a slow consumer. Zero disables both.
+    /// </summary>
+    public double MinDataRate { get; set; } = 240;
+
+    /// <summary>How long a transfer may run before <see cref="MinDataRate"/> applies to it: 5 s by default.</summary>
+    public TimeSpan MinDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Threads for CPU-bound work that handlers offload: one per processor by default.</summary>
     public int WorkerThreads { get; set; } = Environment.ProcessorCount;
 

@@ -65,4 +65,13 @@ public enum ErrorCode
 
     /// <summary>The handler failed; the connection is still usable.</summary>
     InternalError,
+
+    /// <summary>A frame's content arrived slower than the minimum data rate.</summary>
+    DataRateTooLow,
+
+    /// <summary>
+    /// The client did not read its responses: unsent output passed the send limit, or drained slower than the
+    /// minimum data rate. Only counted and logged, as the client would not read an error frame either.
+    /// </summary>
+    SlowConsumer,
 }

@@ -308,6 +308,11 @@ public class CommandTests
     [InlineData("multiconn-server --frame-timeout 2s", false)]
     [InlineData("app-server --shutdown-timeout 2.5", true)]
     [InlineData("multiconn-server --shutdown-timeout soon", false)]
+    [InlineData("app-server --max-in-flight 4 --send-high-water 16KiB --send-limit 2MiB --min-data-rate 1KiB", true)]
+    [InlineData("multiconn-server --max-in-flight 1 --send-high-water 65536 --send-limit 1MiB --min-data-rate 0", true)]
+    [InlineData("app-server --max-in-flight 0", false)]
+    [InlineData("multiconn-server --send-limit lots", false)]
+    [InlineData("app-server --min-data-rate -5", false)]
     public void Parse_LimitOptions_AcceptedOrRefused(string commandLine, bool valid)
     {
         System.CommandLine.ParseResult result = Framewire.Cli.FramewireCommand.Create(CancellationToken.None).Parse(commandLine);
@@ -328,6 +333,48 @@ public class CommandTests
         await using RawClient second = await RawClient.ConnectAsync(endPoint);
         Assert.True(await second.IsClosedByServerAsync(TimeSpan.FromSeconds(1)), "over --max-connections");
         Assert.True(await first.IsClosedByServerAsync(TimeSpan.FromSeconds(5)), "past --idle-timeout");
+    }
+
+    [Fact]
+    public async Task AppServer_SendLimitBelowHighWater_UsageError()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var settings = new AppServerCommand.Settings("127.0.0.1", 0) { Flow = new FlowControl(null, 64 * 1024, 1024, null) };
+
+        int code = await AppServerCommand.RunAsync(settings, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal((int)Framewire.Cli.ExitCode.Usage, code);
+        Assert.Contains("send limit", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MulticonnServer_MinDataRate_ClosesAClientThatDoesNotRead()
+    {
+        // Echoed bytes pile up behind a client that never reads; past the 5 s grace it reads far below --min-data-rate.
+        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
+            new MulticonnServerCommand.Settings("127.0.0.1", 0) { Flow = new FlowControl(null, null, null, 1024 * 1024) }, stdout, stderr, ct));
+        var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
+        await using RawClient hog = await RawClient.ConnectAsync(endPoint);
+        hog.Socket.ReceiveBufferSize = 4096;
+
+        byte[] chunk = new byte[64 * 1024];
+        bool cut = false;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await hog.Socket.SendAsync(chunk, SocketFlags.None, timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            cut = !timeout.IsCancellationRequested;
+        }
+
+        Assert.True(cut, "the server cut the client that never reads");
     }
 
     [Fact]

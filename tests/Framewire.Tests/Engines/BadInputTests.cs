@@ -1,12 +1,15 @@
+using System.Net.Sockets;
 using System.Text;
 using Framewire.Engines;
+using Framewire.Protocol;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
 
 /// <summary>
-/// Broken framing, row by row: each gets the error frame with its code, then the close, and a client connected
-/// beside it is still served. Runs against every engine.
+/// The bad-input matrix, row by row: broken framing gets the error frame with its code, then the close; the other
+/// rows (bad content, odd senders, floods, resets) assert their answer and whether the connection is kept. In every
+/// row a client connected beside it is still served. Runs against every engine.
 /// </summary>
 public abstract class BadInputTests
 {
@@ -57,6 +60,211 @@ public abstract class BadInputTests
         Assert.True(await offender.IsClosedByServerAsync(), $"{row}: the connection is closed after the error frame");
         await bystander.SendAsync(Frames.Json(Search));
         Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Scenarios() => [.. s_scenarios.Keys];
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task Misbehaviour_AnsweredAsExpected_OtherClientServed(string row)
+    {
+        (Action<MessageServerOptions>? configure, Func<RunningServer, RawClient, Task> run) = s_scenarios[row];
+        await using RunningServer server = await RunningServer.StartAsync(configure: configure, engine: Engine);
+        await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
+        await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
+
+        await run(server, offender);
+
+        await bystander.SendAsync(Frames.Json(Search));
+        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    private static readonly Dictionary<string, (Action<MessageServerOptions>? Configure, Func<RunningServer, RawClient, Task> Run)> s_scenarios = new()
+    {
+        ["header length cut after 1 byte"] = (null, async (_, c) =>
+        {
+            await c.SendAsync([0x00]);
+            c.Socket.Shutdown(SocketShutdown.Send);
+            await ExpectErrorThenCloseAsync(c, "frame_truncated");
+        }),
+        ["unknown content-encoding"] = (null, async (_, c) =>
+        {
+            await c.SendAsync(Frames.Json(Search, "rot13"));
+            await ExpectErrorThenKeptAsync(c, "unsupported_encoding");
+        }),
+        ["text/json content not JSON"] = (null, async (_, c) =>
+        {
+            await c.SendAsync(Frames.Json("this is not json {"));
+            await ExpectErrorThenKeptAsync(c, "content_not_json");
+        }),
+        ["content a JSON array"] = (null, async (_, c) =>
+        {
+            await c.SendAsync(Frames.Json("[1, 2, 3]"));
+            await ExpectErrorThenKeptAsync(c, "invalid_request");
+        }),
+        ["unknown action"] = (null, async (_, c) =>
+        {
+            // Answered as the seed's server answers it, in a result rather than an error frame.
+            await c.SendAsync(Frames.Json("{\"action\": \"delete\", \"value\": \"ring\"}"));
+            Assert.Contains("Error: invalid action 'delete'", await c.ReadJsonAsync(), StringComparison.Ordinal);
+            await ExpectAnswerThenKeptAsync(c);
+        }),
+        ["byte-at-a-time sender"] = (null, async (_, c) =>
+        {
+            c.Socket.NoDelay = true;
+            foreach (byte b in Frames.Json(Search))
+            {
+                await c.Socket.SendAsync(new[] { b }, SocketFlags.None);
+            }
+
+            Assert.Contains("Misty Mountains", await c.ReadJsonAsync(), StringComparison.Ordinal);
+            await ExpectAnswerThenKeptAsync(c);
+        }),
+        ["frame split at every byte"] = (null, async (_, c) =>
+        {
+            c.Socket.NoDelay = true;
+            byte[] frame = Frames.Json(Search);
+            for (int cut = 1; cut < frame.Length; cut++)
+            {
+                await c.Socket.SendAsync(frame.AsMemory(0, cut), SocketFlags.None);
+                await Task.Delay(1);
+                await c.Socket.SendAsync(frame.AsMemory(cut), SocketFlags.None);
+                Assert.Contains("Misty Mountains", await c.ReadJsonAsync(), StringComparison.Ordinal);
+            }
+
+            await ExpectAnswerThenKeptAsync(c);
+        }),
+        ["1000 pipelined requests"] = (null, async (_, c) =>
+        {
+            string[] values = ["ring", "morpheus", "nothing"];
+            var burst = new List<byte>();
+            for (int i = 0; i < 1000; i++)
+            {
+                burst.AddRange(Frames.Json($"{{\"action\": \"search\", \"value\": \"{values[i % 3]}\"}}"));
+            }
+
+            Task sending = c.SendAsync([.. burst]);
+            string[] expected = ["Misty Mountains", "white rabbit", "No match"];
+            for (int i = 0; i < 1000; i++)
+            {
+                string answer = await c.ReadJsonAsync();
+                Assert.True(answer.Contains(expected[i % 3], StringComparison.Ordinal), $"answer {i}: {answer}");
+            }
+
+            await sending;
+            await ExpectAnswerThenKeptAsync(c);
+        }),
+        ["half-close after a request"] = (null, async (_, c) =>
+        {
+            await c.SendAsync(Frames.Json(Search));
+            c.Socket.Shutdown(SocketShutdown.Send);
+            Assert.Contains("Misty Mountains", await c.ReadJsonAsync(), StringComparison.Ordinal);
+            Assert.True(await c.IsClosedByServerAsync(), "closed after the answer");
+        }),
+        ["reset mid-frame"] = (null, async (server, c) =>
+        {
+            byte[] frame = Frames.Json(Search);
+            await c.SendAsync(frame[..(frame.Length / 2)]);
+            await WaitForAsync(() => server.Server.ConnectionCount == 2);
+            c.Socket.LingerState = new LingerOption(true, 0);
+            c.Socket.Close();
+
+            // Only the bystander is left: the reset connection was cleaned up, not leaked.
+            await WaitForAsync(() => server.Server.ConnectionCount == 1);
+        }),
+        ["slowloris header"] = (o => o.FrameTimeout = TimeSpan.FromMilliseconds(300), async (_, c) =>
+        {
+            byte[] frame = Frames.Json(Search);
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            Task dribble = DribbleAsync(c, frame, TimeSpan.FromMilliseconds(50), stop.Token);
+            await ExpectErrorThenCloseAsync(c, "frame_timeout");
+            await stop.CancelAsync();
+            await dribble;
+        }),
+        ["content trickled below the minimum rate"] = (o => { o.MinDataRate = 240; o.MinDataRateGracePeriod = TimeSpan.FromMilliseconds(500); }, async (_, c) =>
+        {
+            byte[] frame = Frames.Binary(new byte[1000]);
+            await c.SendAsync(frame[..^1000]);
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            Task dribble = DribbleAsync(c, frame[^1000..], TimeSpan.FromMilliseconds(100), stop.Token);
+            await ExpectErrorThenCloseAsync(c, "data_rate_too_low");
+            await stop.CancelAsync();
+            await dribble;
+        }),
+        ["client that never reads"] = (o => { o.SendHighWater = 16 * 1024; o.SendLimit = 16 * 1024; o.MinDataRate = 4096; o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1); }, async (server, c) =>
+        {
+            // Pipelined searches whose answers are never read: the server stops reading, then cuts the client.
+            byte[] batch = [.. Enumerable.Range(0, 200).SelectMany(_ => Frames.Json(Search))];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            c.Socket.ReceiveBufferSize = 4096;
+            await Assert.ThrowsAnyAsync<SocketException>(async () =>
+            {
+                while (true)
+                {
+                    await c.Socket.SendAsync(batch, SocketFlags.None, timeout.Token);
+                }
+            });
+            await WaitForAsync(() => server.Server.ConnectionCount == 1);
+        }),
+        ["flood past max-connections"] = (o => o.MaxConnections = 2, async (server, c) =>
+        {
+            // Loops accept in parallel: the two slots must be taken before the flood, or a flood connection could
+            // take one.
+            await WaitForAsync(() => server.Server.ConnectionCount == 2);
+            for (int i = 0; i < 10; i++)
+            {
+                await using RawClient flood = await RawClient.ConnectAsync(server.EndPoint);
+                await ExpectErrorThenCloseAsync(flood, "server_busy");
+            }
+
+            await ExpectAnswerThenKeptAsync(c);
+        }),
+    };
+
+    private static async Task ExpectErrorThenCloseAsync(RawClient client, string code)
+    {
+        string error = await client.ReadJsonAsync();
+        Assert.Contains($"\"code\": \"{code}\"", error, StringComparison.Ordinal);
+        Assert.True(await client.IsClosedByServerAsync(), $"closed after {code}");
+    }
+
+    private static async Task ExpectErrorThenKeptAsync(RawClient client, string code)
+    {
+        string error = await client.ReadJsonAsync();
+        Assert.Contains($"\"code\": \"{code}\"", error, StringComparison.Ordinal);
+        await ExpectAnswerThenKeptAsync(client);
+    }
+
+    private static async Task ExpectAnswerThenKeptAsync(RawClient client)
+    {
+        await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
+        Assert.Contains("white rabbit", await client.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    private static async Task DribbleAsync(RawClient client, byte[] bytes, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (byte b in bytes)
+            {
+                await client.Socket.SendAsync(new[] { b }, SocketFlags.None, cancellationToken);
+                await Task.Delay(pause, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // The server closed, as it should, or the row is done.
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the condition did not become true in time");
+            await Task.Delay(10);
+        }
     }
 
     private static string Header(string? contentLength) =>

@@ -358,6 +358,108 @@ public abstract class MessageServerTests
     }
 
     [Fact]
+    public async Task Stop_RequestsHeldUntilStopBegan_EveryOneAnswered()
+    {
+        // When the stop reaches the connections, some have a handler holding a request (and more read behind it),
+        // others have answers the client has not read yet and requests held back by backpressure. A server that
+        // closed any of them at the stop instead of draining them would lose answers. Stop_UnderLoad alone cannot
+        // tell: an event loop answers what is ready on its sockets before it runs the posted stop.
+        const int Held = 4;
+        const int PerHeld = 3;
+        const int Backlogged = 2;
+        const int PerBacklogged = 128;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int held = 0;
+        var handler = new DelegateHandler(async context =>
+        {
+            byte[] content = System.Buffers.BuffersExtensions.ToArray(context.Request.Content);
+            if (content[0] == (byte)'L')
+            {
+                // Connections are handled in parallel: each answer gets its own buffer.
+                byte[] large = new byte[64 * 1024];
+                content.CopyTo(large.AsSpan());
+                context.Respond("binary/x", "binary", large);
+                return;
+            }
+
+            Interlocked.Increment(ref held);
+            await gate.Task;
+            context.Respond("binary/x", "binary", content);
+        });
+
+        // One loop: the idle probe's close then shows that the stop has reached every connection.
+        RunningServer server = await RunningServer.StartAsync(handler, o => { o.Loops = 1; o.ShutdownTimeout = TimeSpan.FromSeconds(60); }, Engine);
+        var clients = new List<RawClient>();
+        try
+        {
+            for (int c = 0; c < Held; c++)
+            {
+                RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+                clients.Add(client);
+                await client.SendAsync([.. Enumerable.Range(0, PerHeld).SelectMany(i => Frames.Binary(Encoding.ASCII.GetBytes($"H{c}-{i}")))]);
+            }
+
+            var backlogged = new List<RawClient>();
+            for (int c = 0; c < Backlogged; c++)
+            {
+                // A small receive window, so the answers back up in the server rather than in this socket.
+                Socket socket = Endpoints.CreateSocket(server.EndPoint);
+                socket.ReceiveBufferSize = 4096;
+                RawClient client = RawClient.Wrap(socket);
+                clients.Add(client);
+                backlogged.Add(client);
+                await socket.ConnectAsync(server.EndPoint);
+                byte[] requests = [.. Enumerable.Range(0, PerBacklogged).SelectMany(i => Frames.Binary(Encoding.ASCII.GetBytes($"L{c}-{i:D3}")))];
+                await socket.SendAsync(requests, SocketFlags.None);
+            }
+
+            await using RawClient probe = await RawClient.ConnectAsync(server.EndPoint);
+            await WaitForAsync(() => Volatile.Read(ref held) == Held && server.Server.ConnectionCount == Held + Backlogged + 1);
+
+            Task stopping = server.Server.StopAsync();
+            Assert.True(await probe.IsClosedByServerAsync(TimeSpan.FromSeconds(20)), "the stop closed the idle connection");
+            Assert.Equal(Held, Volatile.Read(ref held));
+            gate.SetResult();
+
+            for (int c = 0; c < Held; c++)
+            {
+                for (int i = 0; i < PerHeld; i++)
+                {
+                    (FrameHeader header, byte[] content) = await clients[c].ReadFrameAsync(TimeSpan.FromSeconds(20));
+                    Assert.Equal("binary/x", header.ContentType);
+                    Assert.Equal($"H{c}-{i}", Encoding.ASCII.GetString(content));
+                }
+
+                Assert.True(await clients[c].IsClosedByServerAsync(), "closed once its requests are answered");
+            }
+
+            for (int c = 0; c < Backlogged; c++)
+            {
+                for (int i = 0; i < PerBacklogged; i++)
+                {
+                    (_, byte[] content) = await backlogged[c].ReadFrameAsync(TimeSpan.FromSeconds(20));
+                    Assert.Equal($"L{c}-{i:D3}", Encoding.ASCII.GetString(content, 0, 6));
+                }
+
+                Assert.True(await backlogged[c].IsClosedByServerAsync(), "closed once its requests are answered");
+            }
+
+            await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, server.Server.ConnectionCount);
+        }
+        finally
+        {
+            gate.TrySetResult();
+            foreach (RawClient client in clients)
+            {
+                await client.DisposeAsync();
+            }
+
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Stop_ConnectionsPastTimeout_Aborted()
     {
         var handler = new DelegateHandler(async context =>

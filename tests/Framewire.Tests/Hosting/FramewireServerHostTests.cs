@@ -106,7 +106,31 @@ public class FramewireServerHostTests
         Assert.Equal(TimeSpan.FromSeconds(10), defaults.FrameTimeout);
     }
 
+    [Fact]
+    public void Options_FlowControl_BoundAndMapped()
+    {
+        using IHost host = Build(new()
+        {
+            ["Framewire:MaxInFlight"] = "4",
+            ["Framewire:SendHighWater"] = "16384",
+            ["Framewire:SendLimit"] = "2097152",
+            ["Framewire:MinDataRate"] = "1000.5",
+            ["Framewire:MinDataRateGracePeriod"] = "00:00:01.5",
+        });
+
+        MessageServerOptions options = host.Services.GetRequiredService<IOptions<FramewireServerOptions>>().Value.ToMessageServerOptions();
+        MessageServerOptions defaults = new FramewireServerOptions().ToMessageServerOptions();
+
+        Assert.Equal((4, 16384L, 2097152L, 1000.5, TimeSpan.FromSeconds(1.5)), (options.MaxInFlight, options.SendHighWater, options.SendLimit, options.MinDataRate, options.MinDataRateGracePeriod));
+        Assert.Equal((16, 65536L, 1048576L, 240.0, TimeSpan.FromSeconds(5)), (defaults.MaxInFlight, defaults.SendHighWater, defaults.SendLimit, defaults.MinDataRate, defaults.MinDataRateGracePeriod));
+    }
+
     [Theory]
+    [InlineData("Framewire:MaxInFlight", "0")]
+    [InlineData("Framewire:SendLimit", "1024")]
+    [InlineData("Framewire:SendHighWater", "0")]
+    [InlineData("Framewire:MinDataRate", "-1")]
+    [InlineData("Framewire:MinDataRateGracePeriod", "-00:00:01")]
     [InlineData("Framewire:MaxConnections", "0")]
     [InlineData("Framewire:IdleTimeout", "-00:00:01")]
     [InlineData("Framewire:FrameTimeout", "-00:00:01")]

@@ -1,3 +1,4 @@
+using Framewire.Apps;
 using Framewire.Client;
 using Framewire.Engines;
 using Framewire.Protocol;
@@ -72,6 +73,55 @@ public sealed class ServerMetricsTests
 
         Assert.Equal(1, recorder.Count("framewire.errors", "code=" + error.WireCode));
         Assert.Equal(1, recorder.Sum("framewire.frames.sent", "engine=" + (engine == ServerEngine.Async ? "async" : "selector")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Counts_limit_hits_by_code(ServerEngine engine)
+    {
+        byte[] large = new byte[48 * 1024];
+        var handler = new LargeAnswers(large);
+        using var recorder = new MetricsRecorder();
+        await using RunningServer server = await RunningServer.StartAsync(handler, o =>
+        {
+            o.SendHighWater = 64 * 1024;
+            o.SendLimit = 64 * 1024;
+            o.MinDataRate = 100;
+            o.MinDataRateGracePeriod = TimeSpan.FromMilliseconds(300);
+        }, engine);
+
+        // Content announced and never sent: nothing arrives, far below the minimum rate.
+        await using RawClient stalled = await RawClient.ConnectAsync(server.EndPoint);
+        byte[] frame = Frames.Binary(new byte[100]);
+        await stalled.SendAsync(frame[..^100]);
+        Assert.Contains("data_rate_too_low", await stalled.ReadJsonAsync(), StringComparison.Ordinal);
+
+        // Large answers asked for and never read.
+        using System.Net.Sockets.Socket hog = Endpoints.CreateSocket(server.EndPoint);
+        hog.ReceiveBufferSize = 4096;
+        await hog.ConnectAsync(server.EndPoint);
+        byte[] batch = [.. Enumerable.Range(0, 50).SelectMany(_ => Frames.Binary("give"u8))];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(async () =>
+        {
+            while (true)
+            {
+                await hog.SendAsync(batch, System.Net.Sockets.SocketFlags.None, timeout.Token);
+            }
+        });
+
+        await WaitUntil(() => recorder.Count("framewire.errors", "code=slow_consumer") > 0);
+        Assert.Equal(1, recorder.Count("framewire.errors", "code=data_rate_too_low"));
+        Assert.Equal(1, recorder.Count("framewire.errors", "code=slow_consumer"));
+    }
+
+    private sealed class LargeAnswers(byte[] answer) : IMessageHandler
+    {
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
+        {
+            context.Respond("binary/x", "binary", answer);
+            return default;
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)

@@ -17,6 +17,9 @@ internal sealed class RawClient : IAsyncDisposable
 
     public Socket Socket { get; }
 
+    /// <summary>Takes over a socket set up and connected by the caller.</summary>
+    public static RawClient Wrap(Socket socket) => new(socket);
+
     public static async Task<RawClient> ConnectAsync(EndPoint endPoint)
     {
         Socket socket = Endpoints.CreateSocket(endPoint);

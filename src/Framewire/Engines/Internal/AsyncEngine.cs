@@ -31,11 +31,8 @@ internal sealed class AsyncEngine : Engine
     {
         _listener = Listeners.Listen(Options.EndPoint, Options.Backlog);
         _acceptLoop = AcceptLoopAsync(_listener);
-        if (Limits.SweepInterval is TimeSpan interval)
-        {
-            // One timer for all connections: a message costs a timestamp, never a timer.
-            _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, interval, interval);
-        }
+        // One timer for all connections: a message costs a timestamp, never a timer.
+        _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, Limits.SweepInterval, Limits.SweepInterval);
 
         return _listener.LocalEndPoint!;
     }
@@ -176,7 +173,7 @@ internal sealed class AsyncEngine : Engine
         }
 
         ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
-        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, Limits, _tls, Logger);
+        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, this, _tls, Logger);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -16,11 +16,19 @@ internal sealed partial class ConnectionLimits
         MaxConnections = Math.Max(1, Math.Min(options.MaxConnections, OpenFilesLimit() - DescriptorReserve));
         IdleTimeoutMs = ToMilliseconds(options.IdleTimeout);
         FrameTimeoutMs = ToMilliseconds(options.FrameTimeout);
+        MaxInFlight = Math.Max(1, options.MaxInFlight);
+        SendHighWater = Math.Max(1, options.SendHighWater);
+        SendLimit = Math.Max(SendHighWater, options.SendLimit);
+        MinDataRate = double.IsFinite(options.MinDataRate) && options.MinDataRate > 0 ? options.MinDataRate : 0;
+        GracePeriodMs = MinDataRate > 0 ? Math.Max(1, ToMilliseconds(options.MinDataRateGracePeriod)) : 0;
 
         // Timeouts are checked by a periodic sweep: a quarter of the shortest one keeps the overshoot small, at most
-        // once a second keeps the sweep cheap, and never more often than every 10 ms.
-        long shortest = Math.Min(IdleTimeoutMs == 0 ? long.MaxValue : IdleTimeoutMs, FrameTimeoutMs == 0 ? long.MaxValue : FrameTimeoutMs);
-        SweepInterval = shortest == long.MaxValue ? null : TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
+        // once a second keeps the sweep cheap, and never more often than every 10 ms. The async engine learns that a
+        // client stopped reading only from the sweep, so it always runs.
+        long shortest = Math.Min(
+            Math.Min(IdleTimeoutMs == 0 ? long.MaxValue : IdleTimeoutMs, FrameTimeoutMs == 0 ? long.MaxValue : FrameTimeoutMs),
+            GracePeriodMs == 0 ? long.MaxValue : GracePeriodMs);
+        SweepInterval = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
     }
 
     public int MaxConnections { get; }
@@ -29,13 +37,37 @@ internal sealed partial class ConnectionLimits
 
     public long FrameTimeoutMs { get; }
 
-    /// <summary>How often connections are checked against the timeouts; null when both are disabled.</summary>
-    public TimeSpan? SweepInterval { get; }
+    /// <summary>Requests read ahead before a connection stops decoding until its output has drained.</summary>
+    public int MaxInFlight { get; }
+
+    /// <summary>Response bytes produced ahead of the client before a connection stops reading.</summary>
+    public long SendHighWater { get; }
+
+    /// <summary>Unsent output, with the socket full, that makes a client a slow consumer.</summary>
+    public long SendLimit { get; }
+
+    /// <summary>Bytes per second a transfer must average after the grace period; 0: no minimum.</summary>
+    public double MinDataRate { get; }
+
+    public long GracePeriodMs { get; }
+
+    /// <summary>How often connections are checked against the timeouts and rates.</summary>
+    public TimeSpan SweepInterval { get; }
 
     public bool IsIdleExpired(long lastActivity, long now) => IdleTimeoutMs > 0 && now - lastActivity >= IdleTimeoutMs;
 
     /// <summary>True when a frame header begun at <paramref name="headerSince"/> (0: none begun) is overdue.</summary>
     public bool IsFrameExpired(long headerSince, long now) => FrameTimeoutMs > 0 && headerSince != 0 && now - headerSince >= FrameTimeoutMs;
+
+    /// <summary>
+    /// True when a transfer under way since <paramref name="since"/> (0: none) has moved <paramref name="bytes"/>
+    /// bytes, fewer than the minimum data rate asks for, once its grace period is over.
+    /// </summary>
+    public bool IsTooSlow(long since, long bytes, long now)
+    {
+        long elapsed = now - since;
+        return GracePeriodMs > 0 && since != 0 && elapsed >= GracePeriodMs && bytes * 1000.0 < MinDataRate * elapsed;
+    }
 
     private static long ToMilliseconds(TimeSpan timeout) =>
         timeout <= TimeSpan.Zero || timeout == Timeout.InfiniteTimeSpan ? 0 : Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds));

@@ -49,6 +49,27 @@ internal abstract class ConnectionProtocol
     {
     }
 
+    /// <summary>Responses written since the output last drained; the engine's send limit spares a single one.</summary>
+    public virtual int UnsentResponses => 0;
+
+    /// <summary>Called when everything written to the output has been taken by the socket: read-ahead starts over.</summary>
+    public virtual void OnOutputDrained()
+    {
+    }
+
+    /// <summary>
+    /// Called before <see cref="Process"/> by an engine that reads on while output is unsent, with how much still is:
+    /// what the read-ahead limit counts on from.
+    /// </summary>
+    public virtual void OnOutputUnsent(long unsent)
+    {
+    }
+
+    /// <summary>Called once when a frame's content arrived slower than the minimum data rate; writes the error frame, if any.</summary>
+    public virtual void OnDataRateTooLow(IBufferWriter<byte> output)
+    {
+    }
+
     /// <summary>Returns pooled buffers while the connection is idle or closed.</summary>
     public virtual void ReleaseBuffers()
     {

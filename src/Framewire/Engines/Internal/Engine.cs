@@ -73,6 +73,16 @@ internal abstract class Engine
         Metrics.ConnectionClosed();
     }
 
+    /// <summary>Counts and logs a client closed for not reading its output (<c>slow_consumer</c>). Any thread.</summary>
+    public void OnSlowConsumer(long connectionId, string detail)
+    {
+        Metrics.Error(Protocol.ErrorCode.SlowConsumer);
+        if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.SlowConsumer(Logger, connectionId, detail);
+        }
+    }
+
     protected void LogRefused(EndPoint? remote)
     {
         if (Logger.IsEnabled(LogLevel.Debug))

@@ -22,13 +22,20 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
     private readonly ConnectionStats _stats;
+    private readonly CountingBufferWriter _output = new();
+    private readonly int _maxInFlight;
+    private readonly long _highWater;
     private Task? _pending;
     private long _requestStart;
+    private int _unsentResponses;
+    private long _unsentBefore;
 
-    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null)
+    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
     {
         _metrics = metrics ?? ServerMetrics.Async;
         _stats = connection.Stats;
+        _maxInFlight = Math.Max(1, maxInFlight);
+        _highWater = Math.Max(1, sendHighWater);
         _decoder = new FrameDecoder(limits);
         _handler = handler;
         _context = new MessageContext(connection, workers);
@@ -40,8 +47,15 @@ internal sealed class FrameProtocol : ConnectionProtocol
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
+        _output.Target = output;
         while (true)
         {
+            if (!input.IsEmpty && (_unsentResponses >= _maxInFlight || _unsentBefore + _output.Count >= _highWater))
+            {
+                // Far enough ahead of the client: what is left waits in the input, and reading stops with it.
+                return ProcessStatus.Paused;
+            }
+
             DecodeStatus status = _decoder.Decode(ref input, out Frame frame, out ProtocolError error);
             if (status == DecodeStatus.NeedMoreData)
             {
@@ -62,7 +76,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
                 ServerLog.RequestReceived(_logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
             }
 
-            _context.Begin(frame, output);
+            _context.Begin(frame, _output);
             ValueTask handled;
             try
             {
@@ -85,6 +99,21 @@ internal sealed class FrameProtocol : ConnectionProtocol
     }
 
     public override Task? PendingTask => _pending;
+
+    public override int UnsentResponses => _unsentResponses;
+
+    public override void OnOutputDrained()
+    {
+        _unsentResponses = 0;
+        _unsentBefore = 0;
+        _output.ResetCount();
+    }
+
+    public override void OnOutputUnsent(long unsent)
+    {
+        _unsentBefore = unsent;
+        _output.ResetCount();
+    }
 
     public override void CompletePending()
     {
@@ -111,6 +140,9 @@ internal sealed class FrameProtocol : ConnectionProtocol
 
     public override void OnFrameTimeout(IBufferWriter<byte> output) =>
         Refuse(new ProtocolError(ErrorCode.FrameTimeout, "The frame header did not arrive in time."), output);
+
+    public override void OnDataRateTooLow(IBufferWriter<byte> output) =>
+        Refuse(new ProtocolError(ErrorCode.DataRateTooLow, "The frame's content arrived slower than the minimum data rate."), output);
 
     public override void ReleaseBuffers() => _context.ReleaseBuffers();
 
@@ -158,6 +190,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
         {
             if (_context.HasResponded)
             {
+                _unsentResponses++;
                 _metrics.FrameSent();
                 _stats.FrameSent();
                 if (_context.ErrorResponded != ErrorCode.None)

@@ -35,12 +35,21 @@ internal sealed class LoopConnection : LoopItem
     private bool _shuttingDown;
     private bool _peerClosed;
     private bool _awaitingProxyHeader;
+    private bool _paused;
     private string _closeReason = "closed";
 
     // Environment.TickCount64 of the last received bytes (or of a handler's completion), and of the first byte of a
     // frame header still incomplete (0: none): what the loop's sweep checks the timeouts against.
     private long _lastActivity;
     private long _headerSince;
+
+    // Since when a frame's content has been awaited and how much of it came since (the minimum data rate for
+    // input), and since when output has been stuck in our buffer with how much of it the client took since then
+    // (the same rate for output). 0: no transfer under way.
+    private long _contentSince;
+    private long _contentReceived;
+    private long _sendSince;
+    private int _sentAtStall;
 
     public LoopConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
     {
@@ -88,7 +97,8 @@ internal sealed class LoopConnection : LoopItem
     {
         ConnectionLimits limits = _engine.Limits;
         return _state == State.Open &&
-            (limits.IsFrameExpired(_headerSince, now) || (PendingOutput == 0 && limits.IsIdleExpired(_lastActivity, now)));
+            (limits.IsFrameExpired(_headerSince, now) || limits.IsTooSlow(_contentSince, _contentReceived, now) ||
+             IsSlowConsumer(now) || (PendingOutput == 0 && limits.IsIdleExpired(_lastActivity, now)));
     }
 
     /// <summary>Closes a connection <see cref="IsExpired"/> found overdue; a late frame header is answered first.</summary>
@@ -107,6 +117,19 @@ internal sealed class LoopConnection : LoopItem
             ReleaseInputIfEmpty();
             _closeReason = "frame timeout";
         }
+        else if (_engine.Limits.IsTooSlow(_contentSince, _contentReceived, now))
+        {
+            _contentSince = 0;
+            _protocol.OnDataRateTooLow(_output);
+            _inputStart = _inputEnd;
+            ReleaseInputIfEmpty();
+            _closeReason = "data rate too low";
+        }
+        else if (IsSlowConsumer(now))
+        {
+            CloseSlowConsumer("read slower than the minimum data rate");
+            return;
+        }
         else
         {
             _closeReason = "idle timeout";
@@ -120,9 +143,11 @@ internal sealed class LoopConnection : LoopItem
         switch (_state)
         {
             case State.Open:
-                if ((events & SelectorEvents.Write) != 0)
+                if ((events & SelectorEvents.Write) != 0 && Flush() && _paused)
                 {
-                    Flush();
+                    // The client took its output: go on with the requests read ahead before reading more.
+                    Process();
+                    break;
                 }
 
                 if ((events & SelectorEvents.Read) != 0 && _state == State.Open)
@@ -170,6 +195,32 @@ internal sealed class LoopConnection : LoopItem
 
     private int PendingOutput => _output.WrittenCount - _outputSent;
 
+    /// <summary>
+    /// True when the client took its output slower than the minimum rate over the last grace period. The window
+    /// moves on while the rate holds, so what the socket took at first cannot hide a client that stopped reading.
+    /// </summary>
+    private bool IsSlowConsumer(long now)
+    {
+        ConnectionLimits limits = _engine.Limits;
+        if (PendingOutput == 0 || _sendSince == 0)
+        {
+            return false;
+        }
+
+        if (limits.IsTooSlow(_sendSince, _outputSent - _sentAtStall, now))
+        {
+            return true;
+        }
+
+        if (limits.GracePeriodMs > 0 && now - _sendSince >= limits.GracePeriodMs)
+        {
+            _sendSince = now;
+            _sentAtStall = _outputSent;
+        }
+
+        return false;
+    }
+
     private void Receive()
     {
         if (_input is null)
@@ -188,6 +239,7 @@ internal sealed class LoopConnection : LoopItem
             _lastActivity = Environment.TickCount64;
             _inputEnd += received;
             Info.Stats.AddBytesReceived(received);
+            _contentReceived += received;
             Process();
             return;
         }
@@ -236,35 +288,67 @@ internal sealed class LoopConnection : LoopItem
             return;
         }
 
-        var input = new ReadOnlySequence<byte>(_input!, _inputStart, _inputEnd - _inputStart);
-        ProcessStatus status = _protocol.Process(ref input, _output);
-        _inputStart = _inputEnd - (int)input.Length;
-
-        if (status == ProcessStatus.Pending)
+        while (true)
         {
-            _headerSince = 0;
-            Freeze();
-            return;
-        }
+            ProcessStatus status = ProcessStatus.NeedMoreData;
+            if (_input is not null)
+            {
+                var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
+                _protocol.OnOutputUnsent(PendingOutput);
+                status = _protocol.Process(ref input, _output);
+                _inputStart = _inputEnd - (int)input.Length;
+            }
 
-        if (!_protocol.IsAwaitingHeader(_inputEnd > _inputStart))
-        {
-            _headerSince = 0;
-        }
-        else if (_headerSince == 0)
-        {
-            _headerSince = Environment.TickCount64;
-        }
+            if (status == ProcessStatus.Pending)
+            {
+                _headerSince = 0;
+                Freeze();
+                return;
+            }
 
-        ReleaseInputIfEmpty();
-        if (status == ProcessStatus.Close)
-        {
-            _closeReason = _protocol.CloseReason.ToString();
-            BeginClosing();
-            return;
-        }
+            // Input held back by the read-ahead limit is whole frames waiting on the client, not a late header.
+            if (status == ProcessStatus.Paused || !_protocol.IsAwaitingHeader(_inputEnd > _inputStart))
+            {
+                _headerSince = 0;
+            }
+            else if (_headerSince == 0)
+            {
+                _headerSince = Environment.TickCount64;
+            }
 
-        Flush();
+            if (!_protocol.HasPartialMessage)
+            {
+                _contentSince = 0;
+            }
+            else if (_contentSince == 0)
+            {
+                _contentSince = Environment.TickCount64;
+                _contentReceived = 0;
+            }
+
+            ReleaseInputIfEmpty();
+            if (status == ProcessStatus.Close)
+            {
+                _closeReason = _protocol.CloseReason.ToString();
+                BeginClosing();
+                return;
+            }
+
+            _paused = status == ProcessStatus.Paused;
+            bool drained = Flush();
+            if (_state != State.Open || !_paused)
+            {
+                return;
+            }
+
+            // Held back by the read-ahead limit: go on when the client has taken everything, or when the socket took
+            // enough that the output is below the high water mark again; otherwise wait for writability.
+            ConnectionLimits limits = _engine.Limits;
+            if (!drained && (PendingOutput >= limits.SendHighWater || _protocol.UnsentResponses >= limits.MaxInFlight))
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>
@@ -354,7 +438,8 @@ internal sealed class LoopConnection : LoopItem
         Flush();
     }
 
-    private void Flush()
+    /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
+    private bool Flush()
     {
         while (PendingOutput > 0)
         {
@@ -374,33 +459,57 @@ internal sealed class LoopConnection : LoopItem
 
             if (errno == SocketCalls.EAGAIN)
             {
-                // The socket buffer is full: wait for writability, and stop reading more from a client that does
-                // not read what it is sent.
+                if (_sendSince == 0)
+                {
+                    _sendSince = Environment.TickCount64;
+                    _sentAtStall = _outputSent;
+                }
+
+                if (_state == State.Open && PendingOutput > _engine.Limits.SendLimit && _protocol.UnsentResponses > 1)
+                {
+                    CloseSlowConsumer("unsent output passed the send limit");
+                    return false;
+                }
+
                 if (_state == State.Open)
                 {
                     Info.Stats.SetState(ConnectionState.Writing);
                 }
 
-                SetInterest(SelectorEvents.Write);
-                return;
+                // The socket buffer is full: wait for writability, and read on only while the client is less than
+                // the high water mark behind (backpressure); requests held back by the read-ahead limit come first.
+                SetInterest(_paused || PendingOutput >= _engine.Limits.SendHighWater ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
+                return false;
             }
 
             _peerClosed = true;
             Close("send failed: errno " + errno);
-            return;
+            return false;
         }
 
         _output.Release();
         _outputSent = 0;
+        _sendSince = 0;
+        _protocol.OnOutputDrained();
         if (_state == State.Closing)
         {
             FinishClosing();
-            return;
+            return false;
         }
 
         Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining
             : _inputEnd > _inputStart || _protocol.HasPartialMessage ? ConnectionState.Reading : ConnectionState.Idle);
         SetInterest(SelectorEvents.Read);
+        return true;
+    }
+
+    private void CloseSlowConsumer(string detail)
+    {
+        _engine.OnSlowConsumer(Info.Id, detail);
+
+        // It does not read, so neither an error frame nor a graceful close would reach it.
+        _peerClosed = true;
+        Close("slow consumer");
     }
 
     private void FinishClosing()

@@ -9,6 +9,12 @@ internal enum ProcessStatus
     /// <summary>A handler is still running; wait for it, then process again.</summary>
     Pending,
 
+    /// <summary>
+    /// The read-ahead limit is reached with input left: send the output, and once all of it has been taken
+    /// (<see cref="ConnectionProtocol.OnOutputDrained"/>), process again before reading more.
+    /// </summary>
+    Paused,
+
     /// <summary>An error frame was written; flush it and close the connection.</summary>
     Close,
 }

@@ -76,11 +76,7 @@ internal sealed class SelectorEngine : Engine
 
         foreach (EventLoop loop in _loops)
         {
-            if (Limits.SweepInterval is TimeSpan interval)
-            {
-                loop.StartSweeping(interval);
-            }
-
+            loop.StartSweeping(Limits.SweepInterval);
             loop.Start();
         }
 

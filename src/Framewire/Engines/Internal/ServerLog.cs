@@ -48,5 +48,8 @@ internal static partial class ServerLog
     [LoggerMessage(14, LogLevel.Debug, "Connection from {RemoteEndPoint} refused: {MaxConnections} connection(s) open")]
     public static partial void ConnectionRefused(ILogger logger, string remoteEndPoint, int maxConnections);
 
+    [LoggerMessage(15, LogLevel.Debug, "Connection {ConnectionId} closed as a slow consumer: {Detail}")]
+    public static partial void SlowConsumer(ILogger logger, long connectionId, string detail);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

@@ -30,7 +30,9 @@ internal sealed class SocketConnection
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _receiveCancellation = new();
     private readonly ConnectionLimits _limits;
+    private readonly Engine _engine;
     private volatile bool _shuttingDown;
+    private SendCounter? _sendCounter;
 
     // Environment.TickCount64 of the last received bytes, and of the first byte of a frame header still incomplete
     // (0: none); 1 while the process loop works on input (a handler or a send in flight). The engine's sweep reads them.
@@ -39,9 +41,26 @@ internal sealed class SocketConnection
     private int _busy;
     private bool _peerClosed;
 
-    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, ConnectionLimits limits, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
+    // The minimum data rate: bytes received so far, and since when a frame's content has been awaited with the count
+    // at that moment; since when a flush has been under way, the bytes it holds, and the sent count when it began.
+    // 0 for a since: no transfer under way. The process loop writes them, the sweep reads them.
+    private long _received;
+    private long _contentSince;
+    private long _contentBase;
+    private long _sendSince;
+    private long _sendBase;
+    private long _sendBytes;
+    private int _sendResponses;
+    private int _slowConsumer;
+
+    // The sweep's window on the flush under way: since when, and the sent count then. Sweep only.
+    private long _windowSince;
+    private long _windowBase;
+
+    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, Engine engine, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
     {
-        _limits = limits;
+        _engine = engine;
+        _limits = engine.Limits;
         _lastActivity = Environment.TickCount64;
         _socket = socket;
         Info = info;
@@ -92,17 +111,20 @@ internal sealed class SocketConnection
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
         Info.Stats.SetState(ConnectionState.Idle);
         ConnectionProtocol protocol = _protocolFactory(Info);
-        PipeWriter output = PipeWriter.Create(tls ?? (Stream)_stream, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+        _sendCounter = new SendCounter(tls ?? (Stream)_stream);
+        PipeWriter output = PipeWriter.Create(_sendCounter, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
         string reason;
         bool closedByUs;
+        Exception? sendFailure = null;
         try
         {
             (reason, closedByUs) = await ProcessLoopAsync(protocol, output).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            (reason, closedByUs) = ("send failed: " + e.Message, false);
+            sendFailure = e;
+            (reason, closedByUs) = (Volatile.Read(ref _slowConsumer) != 0 ? "slow consumer" : "send failed: " + e.Message, false);
         }
         catch (Exception e)
         {
@@ -116,7 +138,8 @@ internal sealed class SocketConnection
         await receiving.ConfigureAwait(false);
         try
         {
-            await output.CompleteAsync().ConfigureAwait(false);
+            // After a failed send, completing with the failure drops what is left instead of trying to send it again.
+            await output.CompleteAsync(sendFailure).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
@@ -183,12 +206,43 @@ internal sealed class SocketConnection
     /// </summary>
     public void CheckTimeouts(long now)
     {
+        long sendSince = Volatile.Read(ref _sendSince);
+        if (sendSince != 0 && _sendCounter is SendCounter counter)
+        {
+            long sentTotal = counter.Sent;
+            if (_windowSince < sendSince)
+            {
+                // A new flush: the rate is measured from its start.
+                _windowSince = sendSince;
+                _windowBase = Volatile.Read(ref _sendBase);
+            }
+
+            if (Volatile.Read(ref _sendBytes) - (sentTotal - Volatile.Read(ref _sendBase)) > _limits.SendLimit && Volatile.Read(ref _sendResponses) > 1)
+            {
+                CloseSlowConsumer("unsent output passed the send limit");
+            }
+            else if (_limits.IsTooSlow(_windowSince, sentTotal - _windowBase, now))
+            {
+                CloseSlowConsumer("read slower than the minimum data rate");
+            }
+            else if (_limits.GracePeriodMs > 0 && now - _windowSince >= _limits.GracePeriodMs)
+            {
+                // The rate held over this window; the next one starts now, so an early burst cannot hide a stop.
+                _windowSince = now;
+                _windowBase = sentTotal;
+            }
+
+            return;
+        }
+
         if (Volatile.Read(ref _busy) != 0)
         {
             return;
         }
 
-        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) || (_limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting()))
+        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) ||
+            _limits.IsTooSlow(Volatile.Read(ref _contentSince), Volatile.Read(ref _received) - Volatile.Read(ref _contentBase), now) ||
+            (_limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting()))
         {
             try
             {
@@ -198,6 +252,17 @@ internal sealed class SocketConnection
             {
                 // The connection is ending.
             }
+        }
+    }
+
+    /// <summary>A client that does not read would not read an error frame either: the connection is cut.</summary>
+    private void CloseSlowConsumer(string detail)
+    {
+        if (Interlocked.Exchange(ref _slowConsumer, 1) == 0)
+        {
+            _engine.OnSlowConsumer(Info.Id, detail);
+            _peerClosed = true;
+            Abort();
         }
     }
 
@@ -301,8 +366,19 @@ internal sealed class SocketConnection
             Volatile.Write(ref _busy, 1);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
-            while ((status = protocol.Process(ref buffer, output)) == ProcessStatus.Pending)
+            while ((status = protocol.Process(ref buffer, output)) is ProcessStatus.Pending or ProcessStatus.Paused)
             {
+                if (status == ProcessStatus.Paused)
+                {
+                    // Far enough ahead of the client: no more decoding, and no more reading, until it takes the output.
+                    if (!await SendWatchedAsync(protocol, output).ConfigureAwait(false))
+                    {
+                        return ("output closed", true);
+                    }
+
+                    continue;
+                }
+
                 Info.Stats.SetState(ConnectionState.Processing);
                 await protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 protocol.CompletePending();
@@ -326,6 +402,16 @@ internal sealed class SocketConnection
                 Volatile.Write(ref _headerSince, Environment.TickCount64);
             }
 
+            if (!protocol.HasPartialMessage)
+            {
+                Volatile.Write(ref _contentSince, 0);
+            }
+            else if (_contentSince == 0)
+            {
+                Volatile.Write(ref _contentBase, Volatile.Read(ref _received));
+                Volatile.Write(ref _contentSince, Environment.TickCount64);
+            }
+
             if (result.IsCanceled && !result.IsCompleted)
             {
                 // The sweep woke us: check for ourselves, as bytes may have come in meanwhile.
@@ -335,6 +421,13 @@ internal sealed class SocketConnection
                     protocol.OnFrameTimeout(output);
                     await SendAsync(output).ConfigureAwait(false);
                     return ("frame timeout", true);
+                }
+
+                if (_limits.IsTooSlow(_contentSince, Volatile.Read(ref _received) - _contentBase, now))
+                {
+                    protocol.OnDataRateTooLow(output);
+                    await SendAsync(output).ConfigureAwait(false);
+                    return ("data rate too low", true);
                 }
 
                 if (output.UnflushedBytes == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting())
@@ -351,13 +444,9 @@ internal sealed class SocketConnection
                 return shuttingDown ? ("server shutdown", true) : ("closed by peer", false);
             }
 
-            if (output.UnflushedBytes > 0)
+            if (output.UnflushedBytes > 0 && !await SendWatchedAsync(protocol, output).ConfigureAwait(false))
             {
-                FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
-                if (flushed.IsCompleted)
-                {
-                    return ("output closed", true);
-                }
+                return ("output closed", true);
             }
 
             bool partial = unconsumed || protocol.HasPartialMessage;
@@ -367,6 +456,19 @@ internal sealed class SocketConnection
                 protocol.ReleaseBuffers();
             }
         }
+    }
+
+    /// <summary>Flushes the answers, watched by the sweep for a client that does not take them; false when the output is closed.</summary>
+    private async ValueTask<bool> SendWatchedAsync(ConnectionProtocol protocol, PipeWriter output)
+    {
+        Volatile.Write(ref _sendBytes, output.UnflushedBytes);
+        Volatile.Write(ref _sendResponses, protocol.UnsentResponses);
+        Volatile.Write(ref _sendBase, _sendCounter!.Sent);
+        Volatile.Write(ref _sendSince, Environment.TickCount64);
+        FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
+        Volatile.Write(ref _sendSince, 0);
+        protocol.OnOutputDrained();
+        return !flushed.IsCompleted;
     }
 
     /// <summary>Flushes the answers written so far, counting them as sent.</summary>
@@ -410,6 +512,7 @@ internal sealed class SocketConnection
 
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 Info.Stats.AddBytesReceived(received);
+                Volatile.Write(ref _received, _received + received);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)

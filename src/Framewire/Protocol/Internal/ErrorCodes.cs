@@ -26,6 +26,8 @@ internal static class ErrorCodes
         ErrorCode.ServerBusy => "server_busy",
         ErrorCode.ShuttingDown => "shutting_down",
         ErrorCode.InternalError => "internal_error",
+        ErrorCode.DataRateTooLow => "data_rate_too_low",
+        ErrorCode.SlowConsumer => "slow_consumer",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "Unknown error code."),
     };
 
@@ -53,5 +55,5 @@ internal static class ErrorCodes
         ErrorCode.HeaderLengthInvalid or ErrorCode.HeaderTooLarge or ErrorCode.HeaderInvalidUtf8 or
         ErrorCode.HeaderNotJson or ErrorCode.HeaderNotObject or ErrorCode.HeaderMissingKey or
         ErrorCode.HeaderDuplicateKey or ErrorCode.HeaderInvalidValue or ErrorCode.ContentLengthInvalid or
-        ErrorCode.ContentTooLarge or ErrorCode.FrameTruncated or ErrorCode.FrameTimeout or ErrorCode.ServerBusy or ErrorCode.ShuttingDown;
+        ErrorCode.ContentTooLarge or ErrorCode.FrameTruncated or ErrorCode.FrameTimeout or ErrorCode.DataRateTooLow or ErrorCode.SlowConsumer or ErrorCode.ServerBusy or ErrorCode.ShuttingDown;
 }

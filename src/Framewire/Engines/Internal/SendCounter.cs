@@ -1,0 +1,59 @@
+namespace Framewire.Engines.Internal;
+
+/// <summary>
+/// The async engine's output stream, counting the bytes the socket has taken, in slices small enough that a client
+/// reading slowly but steadily shows progress: what tells a slow consumer from a large response.
+/// </summary>
+internal sealed class SendCounter(Stream inner) : Stream
+{
+    private const int SliceSize = 64 * 1024;
+
+    private long _sent;
+
+    /// <summary>Bytes written through so far. Any thread.</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            ReadOnlyMemory<byte> slice = buffer.Length > SliceSize ? buffer[..SliceSize] : buffer;
+            await inner.WriteAsync(slice, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _sent, _sent + slice.Length);
+            buffer = buffer[slice.Length..];
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        Volatile.Write(ref _sent, _sent + count);
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

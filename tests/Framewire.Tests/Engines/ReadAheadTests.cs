@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Net;
+using Framewire.Apps;
+using Framewire.Engines.Internal;
+using Framewire.Internal;
+using Framewire.Protocol;
+using Framewire.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Framewire.Tests.Engines;
+
+/// <summary>The frame protocol's read-ahead limits, without sockets: where it stops decoding, and when it goes on.</summary>
+public sealed class ReadAheadTests : IDisposable
+{
+    private readonly WorkerPool _workers = new(threadCount: 1, queueLength: 1);
+
+    [Fact]
+    public void MaxInFlight_PausesAfterThatManyAnswersUntilTheOutputDrains()
+    {
+        FrameProtocol protocol = Create(answerBytes: 10, maxInFlight: 4, highWater: long.MaxValue);
+        byte[] request = Frames.Binary("x"u8);
+        var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
+        var output = new ArrayBufferWriter<byte>();
+
+        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(6 * request.Length, input.Length);
+        Assert.Equal(4, protocol.UnsentResponses);
+
+        // Still paused: nothing was sent.
+        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(6 * request.Length, input.Length);
+
+        protocol.OnOutputDrained();
+        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(2 * request.Length, input.Length);
+
+        protocol.OnOutputDrained();
+        Assert.Equal(ProcessStatus.NeedMoreData, protocol.Process(ref input, output));
+        Assert.True(input.IsEmpty);
+        Assert.Equal(10 * 10, output.WrittenCount);
+    }
+
+    [Fact]
+    public void SendHighWater_PausesOnceTheAnswersReachIt()
+    {
+        FrameProtocol protocol = Create(answerBytes: 1000, maxInFlight: 100, highWater: 2500);
+        byte[] request = Frames.Binary("x"u8);
+        var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
+        var output = new ArrayBufferWriter<byte>();
+
+        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+
+        Assert.Equal(3000, output.WrittenCount);
+        Assert.Equal(7 * request.Length, input.Length);
+    }
+
+    [Fact]
+    public void WithinTheLimits_NoPauseAndNoAllocation()
+    {
+        FrameProtocol protocol = Create(answerBytes: 100, maxInFlight: 16, highWater: 64 * 1024);
+        var request = new ReadOnlySequence<byte>(Pipelined(Frames.Binary("x"u8), 8));
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        for (int i = 0; i < 100; i++)
+        {
+            Run(protocol, request, output);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Run(protocol, request, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    public void Dispose() => _workers.Dispose();
+
+    private static void Run(FrameProtocol protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    {
+        output.ResetWrittenCount();
+        ReadOnlySequence<byte> input = request;
+        if (protocol.Process(ref input, output) != ProcessStatus.NeedMoreData || output.WrittenCount != 800)
+        {
+            throw new InvalidOperationException("The requests were not all answered.");
+        }
+
+        protocol.OnOutputDrained();
+    }
+
+    private static byte[] Pipelined(byte[] frame, int count)
+    {
+        byte[] all = new byte[frame.Length * count];
+        for (int i = 0; i < count; i++)
+        {
+            frame.CopyTo(all, i * frame.Length);
+        }
+
+        return all;
+    }
+
+    private FrameProtocol Create(int answerBytes, int maxInFlight, long highWater)
+    {
+        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
+        return new FrameProtocol(
+            new FixedSizeAnswer(answerBytes), FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None, ServerMetrics.Selector, maxInFlight, highWater);
+    }
+
+    private sealed class FixedSizeAnswer(int size) : IMessageHandler
+    {
+        private readonly byte[] _answer = new byte[size];
+
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
+        {
+            context.RespondEncoded(_answer);
+            return default;
+        }
+    }
+}
