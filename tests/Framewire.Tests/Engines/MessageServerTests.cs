@@ -505,11 +505,13 @@ public abstract class MessageServerTests
     [Fact]
     public async Task IdleTimeout_IdleConnectionClosed_ActiveOneKept()
     {
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(500), engine: Engine);
+        // A full second: on a loaded 2-core machine the active client's thread can be kept off the CPU for hundreds
+        // of milliseconds, which a shorter timeout would take for idleness.
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.IdleTimeout = TimeSpan.FromSeconds(1), engine: Engine);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         using Socket active = Endpoints.CreateSocket(server.EndPoint);
         await active.ConnectAsync(server.EndPoint);
-        Task<bool> idleClosed = idle.IsClosedByServerAsync(TimeSpan.FromSeconds(5));
+        Task<bool> idleClosed = idle.IsClosedByServerAsync(TimeSpan.FromSeconds(8));
 
         // Busy for three idle timeouts, a request every 50 ms, on a thread of its own with blocking calls, so that
         // a busy thread pool cannot make the active client look idle.
@@ -526,7 +528,7 @@ public abstract class MessageServerTests
                 active.ReceiveTimeout = 5000;
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 byte[] response = new byte[expected.WrittenCount];
-                while (watch.Elapsed < TimeSpan.FromMilliseconds(1500))
+                while (watch.Elapsed < TimeSpan.FromSeconds(3))
                 {
                     active.Send(request);
                     int total = 0;
