@@ -7,7 +7,7 @@ using OpenTelemetry.Metrics;
 namespace Framewire.Cli;
 
 /// <summary>
-/// <c>--metrics-port</c>: serves the <c>Framewire</c> meter in the Prometheus text format on
+/// <c>--metrics-port</c>: serves the <c>Framewire</c> meter and the runtime's <c>System.Runtime</c> meter in the Prometheus text format on
 /// <c>http://127.0.0.1:PORT/metrics</c>, through OpenTelemetry's stand-alone HttpListener exporter.
 /// </summary>
 internal static class MetricsExport
@@ -15,6 +15,9 @@ internal static class MetricsExport
     /// <summary>Request-duration buckets in seconds, from 50 µs to 10 s (OpenTelemetry's defaults are for milliseconds).</summary>
     private static readonly double[] DurationBuckets =
         [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>The meter the .NET runtime publishes its own metrics on (<c>dotnet.gc.collections</c> and the rest).</summary>
+    private const string RuntimeMeterName = "System.Runtime";
 
     public static Option<int?> CreateOption() => new("--metrics-port")
     {
@@ -41,6 +44,9 @@ internal static class MetricsExport
         {
             provider = Sdk.CreateMeterProviderBuilder()
                 .AddMeter(FramewireMetrics.MeterName)
+
+                // The runtime's own meter: GC collections and allocated bytes, heap sizes, thread pool, CPU time.
+                .AddMeter(RuntimeMeterName)
                 .AddView("framewire.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = DurationBuckets })
                 .AddPrometheusHttpListener(options =>
                 {

@@ -53,6 +53,10 @@ public sealed class MetricsPortTests
             Assert.Contains($"framewire_request_duration_seconds_count{labels} {Requests}\n", text, StringComparison.Ordinal);
             Assert.Contains($"framewire_request_duration_seconds_bucket{{otel_scope_name=\"Framewire\",engine=\"{engine}\",le=\"+Inf\"}} {Requests}\n", text, StringComparison.Ordinal);
             Assert.Contains("framewire_bytes_received_bytes_total" + labels, text, StringComparison.Ordinal);
+
+            // The runtime's meter rides along: bench/gc_flat.sh reads the GC's counts from it.
+            Assert.Contains("dotnet_gc_collections_total{", text, StringComparison.Ordinal);
+            Assert.Contains("dotnet_gc_heap_total_allocated_bytes_total", text, StringComparison.Ordinal);
         }
         finally
         {
