@@ -69,12 +69,24 @@ internal static class CommonArguments
         CustomParser = ParseSize,
     };
 
-    public static Option<int?> MaxConnections() => new("--max-connections")
+    /// <summary>A size option with no default of its own: null when not given.</summary>
+    public static Option<long?> OptionalSize(string name, string description) => new(name)
     {
-        Description = "Most connections open at once, at most the open-files limit; more get server_busy and are closed (default 10000)",
+        Description = description,
+        HelpName = "bytes",
+        CustomParser = result => TryParseSize(result, out long bytes) ? bytes : null,
+    };
+
+    /// <summary>A count of 1 or more, null when not given.</summary>
+    public static Option<int?> Count(string name, string description) => new(name)
+    {
+        Description = description,
         HelpName = "count",
         CustomParser = ParseCount,
     };
+
+    public static Option<int?> MaxConnections() =>
+        Count("--max-connections", "Most connections open at once, at most the open-files limit; more get server_busy and are closed (default 10000)");
 
     public static Option<double?> Seconds(string name, string description) => new(name)
     {
@@ -136,15 +148,17 @@ internal static class CommonArguments
         return 0;
     }
 
-    private static long ParseSize(ArgumentResult result)
+    private static long ParseSize(ArgumentResult result) => TryParseSize(result, out long bytes) ? bytes : 0;
+
+    private static bool TryParseSize(ArgumentResult result, out long bytes)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (SizeParser.TryParse(text, out long bytes))
+        if (SizeParser.TryParse(text, out bytes))
         {
-            return bytes;
+            return true;
         }
 
-        result.AddError($"'{text}' is not a size (examples: 8192, 64KiB, 16MiB).");
-        return 0;
+        result.AddError($"'{text}' is not a size (examples: 240, 64KiB, 16MiB).");
+        return false;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using Framewire.Hosting;
 
 namespace Framewire.Cli.Commands;
@@ -15,15 +14,11 @@ internal sealed record FlowControl(int? MaxInFlight, long? SendHighWater, long? 
     /// <summary>The server commands' options, built fresh for each command, and a reader of their values.</summary>
     public static (Option[] Options, Func<ParseResult, FlowControl> Read) CreateOptions()
     {
-        Option<int?> maxInFlight = new("--max-in-flight")
-        {
-            Description = "Requests a connection reads ahead of the responses its client has taken; then it stops reading (default 16)",
-            HelpName = "count",
-            CustomParser = ParseCount,
-        };
-        Option<long?> highWater = Size("--send-high-water", "Stop reading from a client this far behind on its responses (default 64KiB)");
-        Option<long?> limit = Size("--send-limit", "Close a client as a slow consumer when this much output is stuck for it (default 1MiB)");
-        Option<long?> minRate = Size("--min-data-rate", "Bytes per second a client must send a frame's content and read its responses at, after a 5 s grace; 0 no minimum (default 240)");
+        Option<int?> maxInFlight = CommonArguments.Count(
+            "--max-in-flight", "Requests a connection reads ahead of the responses its client has taken; then it stops reading (default 16)");
+        Option<long?> highWater = CommonArguments.OptionalSize("--send-high-water", "Stop reading from a client this far behind on its responses (default 64KiB)");
+        Option<long?> limit = CommonArguments.OptionalSize("--send-limit", "Close a client as a slow consumer when this much output is stuck for it (default 1MiB)");
+        Option<long?> minRate = CommonArguments.OptionalSize("--min-data-rate", "Bytes per second a client must send a frame's content and read its responses at, after a 5 s grace; 0 no minimum (default 240)");
         minRate.HelpName = "bytes/s";
         return (
             [maxInFlight, highWater, limit, minRate],
@@ -37,36 +32,5 @@ internal sealed record FlowControl(int? MaxInFlight, long? SendHighWater, long? 
         options.SendHighWater = SendHighWater ?? options.SendHighWater;
         options.SendLimit = SendLimit ?? options.SendLimit;
         options.MinDataRate = MinDataRate ?? options.MinDataRate;
-    }
-
-    private static Option<long?> Size(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "bytes",
-        CustomParser = ParseSize,
-    };
-
-    private static int? ParseCount(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count > 0)
-        {
-            return count;
-        }
-
-        result.AddError($"'{text}' is not a count (1 or more).");
-        return null;
-    }
-
-    private static long? ParseSize(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (SizeParser.TryParse(text, out long bytes))
-        {
-            return bytes;
-        }
-
-        result.AddError($"'{text}' is not a size (examples: 240, 64KiB, 1MiB).");
-        return null;
     }
 }

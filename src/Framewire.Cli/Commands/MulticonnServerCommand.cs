@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Framewire.Apps;
 using Framewire.Engines;
-using Framewire.Hosting;
 
 namespace Framewire.Cli.Commands;
 
@@ -12,107 +11,44 @@ internal static class MulticonnServerCommand
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
-        Option<ServerEngine?> engine = CommonArguments.Engine();
-        Option<int> loops = CommonArguments.Loops();
-        Option<bool> verbose = CommonArguments.Verbose();
-        Option<int?> metricsPort = MetricsExport.CreateOption();
-        Option<LogFormat> logFormat = CommonArguments.LogFormat();
-        Option<string?> admin = CommonArguments.Admin();
-        Option<int?> maxConnections = CommonArguments.MaxConnections();
-        Option<double?> idleTimeout = CommonArguments.Seconds("--idle-timeout", "Close a connection with nothing in flight after this long without a byte; 0 never (default 120)");
-        Option<double?> frameTimeout = CommonArguments.Seconds("--frame-timeout", "Answer frame_timeout and close when a frame header is not complete this long after its first byte; 0 never (default 10)");
-        Option<double?> shutdownTimeout = CommonArguments.Seconds("--shutdown-timeout", "On Ctrl-C or SIGTERM, let connections finish what they have received for this long, then abort them (default 30)");
-        (Option[] securityOptions, Func<ParseResult, ServerSecurity> readSecurity) = ServerSecurity.CreateOptions();
-        (Option[] flowOptions, Func<ParseResult, FlowControl> readFlow) = FlowControl.CreateOptions();
+        var flags = new ServerFlags();
         var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
         {
-            host, port, engine, loops, verbose, maxConnections, idleTimeout, frameTimeout, shutdownTimeout, metricsPort, logFormat, admin,
+            host, port,
         };
-        foreach (Option option in flowOptions.Concat(securityOptions))
-        {
-            command.Options.Add(option);
-        }
+        flags.AddTo(command);
 
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
-            var settings = new Settings(
-                result.GetValue(host)!, result.GetValue(port), result.GetValue(engine), result.GetValue(loops), result.GetValue(verbose), readSecurity(result))
-            {
-                MetricsPort = result.GetValue(metricsPort),
-                LogFormat = result.GetValue(logFormat),
-                Admin = result.GetValue(admin),
-                MaxConnections = result.GetValue(maxConnections),
-                IdleTimeout = CommonArguments.ToTimeSpan(result.GetValue(idleTimeout)),
-                FrameTimeout = CommonArguments.ToTimeSpan(result.GetValue(frameTimeout)),
-                ShutdownTimeout = CommonArguments.ToTimeSpan(result.GetValue(shutdownTimeout)),
-                Flow = readFlow(result),
-            };
+            Settings settings = flags.Read(result, new Settings(result.GetValue(host)!, result.GetValue(port)));
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(Settings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(Settings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        MessageServerOptions options;
-        try
-        {
-            var configured = new FramewireServerOptions
-            {
-                Host = settings.Host,
-                Port = settings.Port,
-                Engine = settings.Security.ChooseEngine(settings.Engine),
-                Loops = settings.Loops,
-                MaxConnections = settings.MaxConnections,
-                IdleTimeout = settings.IdleTimeout,
-                FrameTimeout = settings.FrameTimeout,
-                ShutdownTimeout = settings.ShutdownTimeout,
-            };
-            settings.Flow.ApplyTo(configured);
-            options = configured.ToMessageServerOptions();
-            settings.Security.ApplyTo(options);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
-        }
-
-        return await ServerHost.ServeAsync(
-            options, settings.MetricsPort, settings.Verbose, settings.LogFormat, settings.Admin, logging => new MessageServer(EchoHandler.Instance, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
+        return settings.RunAsync(stdout, stderr, cancellationToken);
     }
 
-    internal sealed record Settings(string Host, int Port, ServerEngine? Engine, int Loops, bool Verbose, ServerSecurity Security)
+    internal sealed record Settings(string Host, int Port) : ServerSettings(Host, Port)
     {
-        public Settings(string host, int port)
-            : this(host, port, null, 0, false, ServerSecurity.None)
+        public async Task<int> RunAsync(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
         {
+            MessageServerOptions options;
+            try
+            {
+                options = ToServerOptions(ToHostingOptions());
+            }
+            catch (ArgumentException e)
+            {
+                await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+                return (int)ExitCode.Usage;
+            }
+
+            return await ServeAsync(options, logging => new MessageServer(EchoHandler.Instance, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
         }
-
-        /// <summary>Where to serve Prometheus metrics on 127.0.0.1; null for nowhere.</summary>
-        public int? MetricsPort { get; init; }
-
-        /// <summary>--log-format.</summary>
-        public LogFormat LogFormat { get; init; }
-
-        /// <summary>--admin: where to serve the live connection view; null for nowhere.</summary>
-        public string? Admin { get; init; }
-
-        /// <summary>--max-connections; null keeps the server's default.</summary>
-        public int? MaxConnections { get; init; }
-
-        /// <summary>--idle-timeout; null keeps the server's default.</summary>
-        public TimeSpan? IdleTimeout { get; init; }
-
-        /// <summary>--frame-timeout; null keeps the server's default.</summary>
-        public TimeSpan? FrameTimeout { get; init; }
-
-        /// <summary>--shutdown-timeout; null keeps the server's default.</summary>
-        public TimeSpan? ShutdownTimeout { get; init; }
-
-        /// <summary>--max-in-flight, --send-high-water, --send-limit, --min-data-rate.</summary>
-        public FlowControl Flow { get; init; } = FlowControl.None;
     }
 }
