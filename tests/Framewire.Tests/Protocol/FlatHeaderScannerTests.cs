@@ -2,6 +2,7 @@ using System.Text;
 using CsCheck;
 using Framewire.Protocol;
 using Framewire.Protocol.Internal;
+using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Protocol;
 
@@ -111,27 +112,9 @@ public class FlatHeaderScannerTests
     [Fact]
     public void TryScan_MutatedHeaders_NeverAcceptsWhatTheFullParserRefusesOrReadsDifferently()
     {
-        Gen.Select(Gen.OneOf(GenPythonHeader, GenAnyFlatHeader), Gen.Select(Gen.Int[0, 200], Gen.Byte, Gen.Int[0, 2]).Array[1, 4]).Sample((json, mutations) =>
+        Gen.Select(Gen.OneOf(GenPythonHeader, GenAnyFlatHeader), ByteMutations.Gen).Sample((json, mutations) =>
         {
-            var bytes = new List<byte>(Encoding.UTF8.GetBytes(json));
-            foreach ((int position, byte value, int kind) in mutations)
-            {
-                int at = position % (bytes.Count + 1);
-                switch (kind)
-                {
-                    case 0 when at < bytes.Count:
-                        bytes[at] = value;
-                        break;
-                    case 1:
-                        bytes.Insert(at, value);
-                        break;
-                    case 2 when at < bytes.Count:
-                        bytes.RemoveAt(at);
-                        break;
-                }
-            }
-
-            byte[] mutated = [.. bytes];
+            byte[] mutated = ByteMutations.Apply(Encoding.UTF8.GetBytes(json), mutations);
             if (FlatHeaderScanner.TryScan(mutated, MaxContent, out FrameHeader fast))
             {
                 Assert.True(HeaderParser.TryParseAnyJson(mutated, MaxContent, out FrameHeader full, out ProtocolError error), error.Message);

@@ -36,10 +36,9 @@ public class FrameDecoderPropertyTests
     [Fact]
     public void Decode_MutatedStream_OnlyTypedResultsWithinLimits()
     {
-        Gen<(int Position, byte Value, int Kind)[]> mutations = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Byte, Gen.Int[0, 3]).Array[1, 6];
-        Gen.Select(GenFrame.Array[1, 6], mutations, GenChunkSizes).Sample((frames, changes, chunks) =>
+        Gen.Select(GenFrame.Array[1, 6], ByteMutations.Gen, GenChunkSizes).Sample((frames, changes, chunks) =>
         {
-            byte[] stream = Mutate(Encode(frames), changes);
+            byte[] stream = ByteMutations.Apply(Encode(frames), changes);
 
             // Any exception escapes and fails the property: the decoder may only answer with a status.
             List<(string Type, byte[] Content)> decoded = DecodeInChunks(stream, chunks, out ProtocolError? error);
@@ -124,31 +123,5 @@ public class FrameDecoderPropertyTests
         }
 
         return writer.WrittenSpan.ToArray();
-    }
-
-    private static byte[] Mutate(byte[] stream, (int Position, byte Value, int Kind)[] changes)
-    {
-        var bytes = new List<byte>(stream);
-        foreach ((int position, byte value, int kind) in changes)
-        {
-            int at = position % (bytes.Count + 1);
-            switch (kind)
-            {
-                case 0 when at < bytes.Count:
-                    bytes[at] = value;
-                    break;
-                case 1:
-                    bytes.Insert(at, value);
-                    break;
-                case 2 when at < bytes.Count:
-                    bytes.RemoveAt(at);
-                    break;
-                case 3 when at < bytes.Count:
-                    bytes[at] ^= (byte)(1 << (value % 8));
-                    break;
-            }
-        }
-
-        return [.. bytes];
     }
 }
