@@ -1,17 +1,13 @@
 namespace Framewire.Engines.Internal;
 
 /// <summary>
-/// The async engine's output stream, counting the bytes the socket has taken, in slices small enough that a client
-/// reading slowly but steadily shows progress: what tells a slow consumer from a large response.
+/// The async engine's output stream, counting the bytes the socket has taken into the connection's figures, in slices
+/// small enough that a client reading slowly but steadily shows progress: what tells a slow consumer from a large
+/// response. <see cref="ConnectionStats.BytesSent"/> is then both the live view's figure and the sweep's measure.
 /// </summary>
-internal sealed class SendCounter(Stream inner) : Stream
+internal sealed class SendCounter(Stream inner, ConnectionStats stats) : Stream
 {
     private const int SliceSize = 64 * 1024;
-
-    private long _sent;
-
-    /// <summary>Bytes written through so far. Any thread.</summary>
-    public long Sent => Volatile.Read(ref _sent);
 
     public override bool CanRead => false;
 
@@ -33,7 +29,7 @@ internal sealed class SendCounter(Stream inner) : Stream
         {
             ReadOnlyMemory<byte> slice = buffer.Length > SliceSize ? buffer[..SliceSize] : buffer;
             await inner.WriteAsync(slice, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _sent, _sent + slice.Length);
+            stats.AddBytesSent(slice.Length);
             buffer = buffer[slice.Length..];
         }
     }
@@ -44,7 +40,7 @@ internal sealed class SendCounter(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count)
     {
         inner.Write(buffer, offset, count);
-        Volatile.Write(ref _sent, _sent + count);
+        stats.AddBytesSent(count);
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);

@@ -32,7 +32,6 @@ internal sealed class SocketConnection
     private readonly ConnectionLimits _limits;
     private readonly Engine _engine;
     private volatile bool _shuttingDown;
-    private SendCounter? _sendCounter;
 
     // Environment.TickCount64 of the last received bytes, and of the first byte of a frame header still incomplete
     // (0: none); 1 while the process loop works on input (a handler or a send in flight). The engine's sweep reads them.
@@ -111,8 +110,7 @@ internal sealed class SocketConnection
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
         Info.Stats.SetState(ConnectionState.Idle);
         ConnectionProtocol protocol = _protocolFactory(Info);
-        _sendCounter = new SendCounter(tls ?? (Stream)_stream);
-        PipeWriter output = PipeWriter.Create(_sendCounter, new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+        PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, Info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
         string reason;
         bool closedByUs;
@@ -207,9 +205,9 @@ internal sealed class SocketConnection
     public void CheckTimeouts(long now)
     {
         long sendSince = Volatile.Read(ref _sendSince);
-        if (sendSince != 0 && _sendCounter is SendCounter counter)
+        if (sendSince != 0)
         {
-            long sentTotal = counter.Sent;
+            long sentTotal = Info.Stats.BytesSent;
             if (_windowSince < sendSince)
             {
                 // A new flush: the rate is measured from its start.
@@ -463,7 +461,7 @@ internal sealed class SocketConnection
     {
         Volatile.Write(ref _sendBytes, output.UnflushedBytes);
         Volatile.Write(ref _sendResponses, protocol.UnsentResponses);
-        Volatile.Write(ref _sendBase, _sendCounter!.Sent);
+        Volatile.Write(ref _sendBase, Info.Stats.BytesSent);
         Volatile.Write(ref _sendSince, Environment.TickCount64);
         FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
         Volatile.Write(ref _sendSince, 0);
@@ -471,13 +469,11 @@ internal sealed class SocketConnection
         return !flushed.IsCompleted;
     }
 
-    /// <summary>Flushes the answers written so far, counting them as sent.</summary>
+    /// <summary>Flushes the answers written so far; <see cref="SendCounter"/> counts them as the socket takes them.</summary>
     private ValueTask<FlushResult> SendAsync(PipeWriter output)
     {
-        long count = output.UnflushedBytes;
-        if (count > 0)
+        if (output.UnflushedBytes > 0)
         {
-            Info.Stats.AddBytesSent(count);
             Info.Stats.SetState(ConnectionState.Writing);
         }
 
