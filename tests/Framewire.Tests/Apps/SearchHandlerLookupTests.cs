@@ -1,12 +1,10 @@
 using System.Buffers;
-using System.Net;
 using System.Text;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
 using Framewire.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Framewire.Tests.Apps;
 
@@ -94,8 +92,7 @@ public sealed class SearchHandlerLookupTests : IDisposable
 
     private byte[] Answer(string requestJson)
     {
-        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        var protocol = new FrameProtocol(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None);
+        FrameProtocol protocol = InMemoryProtocol.Create(_handler, _workers);
         var input = new ReadOnlySequence<byte>(Frames.Json(requestJson));
         var output = new ArrayBufferWriter<byte>();
 

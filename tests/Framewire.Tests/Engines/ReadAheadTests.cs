@@ -1,11 +1,9 @@
 using System.Buffers;
-using System.Net;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
 using Framewire.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Framewire.Tests.Engines;
 
@@ -99,12 +97,8 @@ public sealed class ReadAheadTests : IDisposable
         return all;
     }
 
-    private FrameProtocol Create(int answerBytes, int maxInFlight, long highWater)
-    {
-        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        return new FrameProtocol(
-            new FixedSizeAnswer(answerBytes), FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None, ServerMetrics.Selector, maxInFlight, highWater);
-    }
+    private FrameProtocol Create(int answerBytes, int maxInFlight, long highWater) =>
+        InMemoryProtocol.Create(new FixedSizeAnswer(answerBytes), _workers, ServerMetrics.Selector, maxInFlight, highWater);
 
     private sealed class FixedSizeAnswer(int size) : IMessageHandler
     {

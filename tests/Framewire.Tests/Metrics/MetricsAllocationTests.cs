@@ -1,11 +1,9 @@
 using System.Buffers;
-using System.Net;
 using Framewire.Apps;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
 using Framewire.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Framewire.Tests.Metrics;
 
@@ -22,8 +20,7 @@ public sealed class MetricsAllocationTests
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
         using var workers = new WorkerPool(threadCount: 1, queueLength: 1);
-        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        var protocol = new FrameProtocol(new FixedAnswer(), FrameLimits.Default, connection, workers, NullLogger.Instance, CancellationToken.None, ServerMetrics.Selector);
+        FrameProtocol protocol = InMemoryProtocol.Create(new FixedAnswer(), workers, ServerMetrics.Selector);
         var request = new ReadOnlySequence<byte>(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
         var output = new ArrayBufferWriter<byte>(64 * 1024);
 
@@ -47,7 +44,7 @@ public sealed class MetricsAllocationTests
     public void Recording_connection_figures_allocates_nothing(bool listening)
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
-        var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
+        ConnectionInfo connection = InMemoryProtocol.Connection();
         var registry = new ConnectionRegistry();
         connection.Stats.Attach(registry, ServerMetrics.Async);
         registry.Add(connection.Stats);
