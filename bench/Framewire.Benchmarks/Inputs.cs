@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Framewire.Protocol;
+using Framewire.Testing;
 
 namespace Framewire.Benchmarks;
 
@@ -44,29 +45,12 @@ internal static class Inputs
     /// </summary>
     public static ReadOnlySequence<byte> Segmented(byte[] bytes, int firstSegment)
     {
-        var first = new Segment(bytes.AsMemory(0, firstSegment), 0);
-        Segment last = first;
+        var pieces = new List<ReadOnlyMemory<byte>> { bytes.AsMemory(0, firstSegment) };
         for (int offset = firstSegment; offset < bytes.Length; offset += SegmentSize)
         {
-            last = last.Append(bytes.AsMemory(offset, Math.Min(SegmentSize, bytes.Length - offset)));
+            pieces.Add(bytes.AsMemory(offset, Math.Min(SegmentSize, bytes.Length - offset)));
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return SegmentedSequence.Create(pieces);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Framewire.Protocol;
 using Framewire.Proxy;
+using Framewire.Testing;
 
 namespace Framewire.Fuzz;
 
@@ -88,24 +89,6 @@ internal static class FuzzTargets
             return new ReadOnlySequence<byte>(bytes);
         }
 
-        var first = new Segment(bytes.AsMemory(0, at), 0);
-        Segment second = first.Append(bytes.AsMemory(at));
-        return new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return SegmentedSequence.Create([bytes.AsMemory(0, at), bytes.AsMemory(at)]);
     }
 }

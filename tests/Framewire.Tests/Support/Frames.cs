@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Framewire.Protocol;
+using Framewire.Testing;
 
 namespace Framewire.Tests.Support;
 
@@ -42,34 +43,15 @@ internal static class Frames
     /// <summary>Splits <paramref name="bytes"/> into a multi-segment sequence at the given offsets.</summary>
     public static ReadOnlySequence<byte> Segmented(byte[] bytes, params int[] cuts)
     {
-        var segments = new List<byte[]>();
+        var segments = new List<ReadOnlyMemory<byte>>();
         int start = 0;
         foreach (int cut in cuts)
         {
-            segments.Add(bytes[start..cut]);
+            segments.Add(bytes.AsMemory(start..cut));
             start = cut;
         }
 
-        segments.Add(bytes[start..]);
-        Segment first = new(segments[0]);
-        Segment last = first;
-        for (int i = 1; i < segments.Count; i++)
-        {
-            last = last.Append(segments[i]);
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
-            Next = next;
-            return next;
-        }
+        segments.Add(bytes.AsMemory(start..));
+        return SegmentedSequence.Create(segments);
     }
 }
