@@ -102,7 +102,7 @@ public class MessageClientRetryTests
         var watch = Stopwatch.StartNew();
 
         Task<Response> request = client.SearchAsync("ring", cancel.Token);
-        await WaitUntilAsync(() => server.RequestsReceived == 1);
+        await Eventually.TrueAsync(() => server.RequestsReceived == 1);
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
@@ -172,15 +172,5 @@ public class MessageClientRetryTests
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "The condition never came true.");
-            await Task.Delay(10);
-        }
     }
 }

@@ -165,12 +165,12 @@ public abstract class BadInputTests
         {
             byte[] frame = Frames.Json(Search);
             await c.SendAsync(frame[..(frame.Length / 2)]);
-            await WaitForAsync(() => server.Server.ConnectionCount == 2);
+            await Eventually.TrueAsync(() => server.Server.ConnectionCount == 2);
             c.Socket.LingerState = new LingerOption(true, 0);
             c.Socket.Close();
 
             // Only the bystander is left: the reset connection was cleaned up, not leaked.
-            await WaitForAsync(() => server.Server.ConnectionCount == 1);
+            await Eventually.TrueAsync(() => server.Server.ConnectionCount == 1);
         }),
         ["slowloris header"] = (o => o.FrameTimeout = TimeSpan.FromMilliseconds(300), async (_, c) =>
         {
@@ -204,13 +204,13 @@ public abstract class BadInputTests
                     await c.Socket.SendAsync(batch, SocketFlags.None, timeout.Token);
                 }
             });
-            await WaitForAsync(() => server.Server.ConnectionCount == 1);
+            await Eventually.TrueAsync(() => server.Server.ConnectionCount == 1);
         }),
         ["flood past max-connections"] = (o => o.MaxConnections = 2, async (server, c) =>
         {
             // Loops accept in parallel: the two slots must be taken before the flood, or a flood connection could
             // take one.
-            await WaitForAsync(() => server.Server.ConnectionCount == 2);
+            await Eventually.TrueAsync(() => server.Server.ConnectionCount == 2);
             for (int i = 0; i < 10; i++)
             {
                 await using RawClient flood = await RawClient.ConnectAsync(server.EndPoint);
@@ -254,16 +254,6 @@ public abstract class BadInputTests
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             // The server closed, as it should, or the row is done.
-        }
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the condition did not become true in time");
-            await Task.Delay(10);
         }
     }
 

@@ -52,7 +52,7 @@ public abstract class FlowControlTests
         }
 
         await client.SendAsync([.. burst]);
-        await WaitForAsync(() => Volatile.Read(ref invoked) > 0);
+        await Eventually.TrueAsync(() => Volatile.Read(ref invoked) > 0);
 
         // Time for a server that reads past the limit to show it.
         await Task.Delay(300);
@@ -94,7 +94,7 @@ public abstract class FlowControlTests
         // The answers it got the server to produce are bounded by the kernel's socket buffers plus the limit, not
         // by the requests it sent: memory stays bounded whatever it sends.
         Assert.True((long)Volatile.Read(ref handled) * LargeAnswer.Length < 32L * 1024 * 1024, $"{handled} answers of {LargeAnswer.Length} bytes");
-        await WaitForAsync(() => server.Server.ConnectionCount == 0);
+        await Eventually.TrueAsync(() => server.Server.ConnectionCount == 0);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public abstract class FlowControlTests
         (bool cut, _) = await FloodWithoutReadingAsync(server, TimeSpan.FromSeconds(30));
 
         Assert.True(cut, "the client that never reads was cut");
-        await WaitForAsync(() => server.Server.ConnectionCount == 0);
+        await Eventually.TrueAsync(() => server.Server.ConnectionCount == 0);
     }
 
     [Fact]
@@ -232,21 +232,6 @@ public abstract class FlowControlTests
         }
 
         return (cut, sent);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the condition did not become true in time");
-            await Task.Delay(10);
-        }
-    }
-
-    private sealed class DelegateHandler(Func<MessageContext, ValueTask> handle) : IMessageHandler
-    {
-        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context);
     }
 }
 

@@ -414,7 +414,7 @@ public abstract class MessageServerTests
             }
 
             await using RawClient probe = await RawClient.ConnectAsync(server.EndPoint);
-            await WaitForAsync(() => Volatile.Read(ref held) == Held && server.Server.ConnectionCount == Held + Backlogged + 1);
+            await Eventually.TrueAsync(() => Volatile.Read(ref held) == Held && server.Server.ConnectionCount == Held + Backlogged + 1, TimeSpan.FromSeconds(5));
 
             Task stopping = server.Server.StopAsync();
             Assert.True(await probe.IsClosedByServerAsync(TimeSpan.FromSeconds(20)), "the stop closed the idle connection");
@@ -561,7 +561,7 @@ public abstract class MessageServerTests
 
         // The server lingers for our FIN before it lets go of the closed one.
         await idle.DisposeAsync();
-        await WaitForAsync(() => server.Server.ConnectionCount == 1);
+        await Eventually.TrueAsync(() => server.Server.ConnectionCount == 1, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -642,7 +642,7 @@ public abstract class MessageServerTests
 
         // A slot that frees up is taken again.
         await first.DisposeAsync();
-        await WaitForAsync(() => server.Server.ConnectionCount == 1);
+        await Eventually.TrueAsync(() => server.Server.ConnectionCount == 1, TimeSpan.FromSeconds(5));
         await using RawClient third = await RawClient.ConnectAsync(server.EndPoint);
         await third.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
         Assert.Contains("Misty Mountains", await third.ReadJsonAsync(), StringComparison.Ordinal);
@@ -654,7 +654,7 @@ public abstract class MessageServerTests
         await using RunningServer server = await RunningServer.StartEchoAsync(o => o.MaxConnections = 2, engine: Engine);
         await using RawClient first = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient second = await RawClient.ConnectAsync(server.EndPoint);
-        await WaitForAsync(() => server.Server.ConnectionCount == 2);
+        await Eventually.TrueAsync(() => server.Server.ConnectionCount == 2, TimeSpan.FromSeconds(5));
 
         await using RawClient extra = await RawClient.ConnectAsync(server.EndPoint);
         Assert.True(await extra.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
@@ -673,21 +673,6 @@ public abstract class MessageServerTests
 
             Assert.Equal("ping"u8.ToArray(), back);
         }
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the condition did not become true in time");
-            await Task.Delay(10);
-        }
-    }
-
-    private sealed class DelegateHandler(Func<MessageContext, ValueTask> handle) : IMessageHandler
-    {
-        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context);
     }
 }
 
