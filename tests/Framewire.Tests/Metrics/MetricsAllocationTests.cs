@@ -24,18 +24,7 @@ public sealed class MetricsAllocationTests
         var request = new ReadOnlySequence<byte>(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
         var output = new ArrayBufferWriter<byte>(64 * 1024);
 
-        for (int i = 0; i < 100; i++)
-        {
-            Process(protocol, request, output);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            Process(protocol, request, output);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.OfWarm(() => Process(protocol, request, output)));
     }
 
     [Theory]
@@ -49,18 +38,7 @@ public sealed class MetricsAllocationTests
         connection.Stats.Attach(registry, ServerMetrics.Async);
         registry.Add(connection.Stats);
 
-        for (int i = 0; i < 100; i++)
-        {
-            Record(connection.Stats);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            Record(connection.Stats);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.OfWarm(() => Record(connection.Stats)));
         Assert.Equal(1100 * 120, registry.GetStatistics(Framewire.Engines.ServerEngine.Async, 1).BytesSent);
     }
 
