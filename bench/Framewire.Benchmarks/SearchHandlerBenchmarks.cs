@@ -12,7 +12,7 @@ namespace Framewire.Benchmarks;
 /// <summary>
 /// <see cref="SearchHandler"/> answering one request, in memory:
 /// <list type="bullet">
-/// <item><c>Engine_*</c>: the whole per-request path of the server engine, <c>FrameProtocol.Process</c>
+/// <item><c>Engine_*</c>: the whole per-request path of the server engine, <c>FrameApplication.Process</c>
 /// (decode, handler, encode the answer into the output), as a connection runs it for a read that holds one frame;</item>
 /// <item><c>Handler_*</c>: only <see cref="SearchHandler.HandleAsync"/> on an already decoded frame.</item>
 /// </list>
@@ -25,7 +25,7 @@ public class SearchHandlerBenchmarks
     private readonly ArrayBufferWriter<byte> _output = new(4096);
     // The search and binary paths never queue work, so the pool starts no thread.
     private readonly WorkerPool _workers = new(threadCount: 1, queueLength: 1);
-    private FrameProtocol _protocol = null!;
+    private FrameApplication _protocol = null!;
     private MessageContext _context = null!;
     private ReadOnlySequence<byte> _hit;
     private ReadOnlySequence<byte> _miss;
@@ -37,7 +37,7 @@ public class SearchHandlerBenchmarks
     public void Setup()
     {
         var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        _protocol = new FrameProtocol(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None);
+        _protocol = new FrameApplication(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None);
         _context = new MessageContext(connection, _workers);
         _hit = new ReadOnlySequence<byte>(Inputs.SearchRequest("morpheus"));
         _miss = new ReadOnlySequence<byte>(Inputs.SearchRequest("k"));

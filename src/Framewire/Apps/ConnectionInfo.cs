@@ -1,4 +1,5 @@
 using System.Net;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Engines.Internal;
 
 namespace Framewire.Apps;

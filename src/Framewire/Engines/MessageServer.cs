@@ -1,12 +1,14 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Async;
+using Framewire.Engines.Internal.Selector;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
-using Framewire.Protocol;
 using Framewire.Protocol.Internal;
-using Microsoft.Extensions.Logging;
+using Framewire.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines;
 
@@ -32,7 +34,7 @@ public sealed class MessageServer : IAsyncDisposable
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
         _engine = CreateEngine(
-            info => new FrameProtocol(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine), _options.MaxInFlight, _options.SendHighWater),
+            info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine), _options.MaxInFlight, _options.SendHighWater),
             BusyFrame());
     }
 
@@ -42,7 +44,7 @@ public sealed class MessageServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
-        _engine = CreateEngine(info => new StreamProtocol(handler, info, _logger), busyFrame: null);
+        _engine = CreateEngine(info => new StreamApplication(handler, info, _logger), busyFrame: null);
     }
 
     /// <summary>The address the server listens on, with the real port when port 0 was asked for; null before start.</summary>
@@ -133,7 +135,7 @@ public sealed class MessageServer : IAsyncDisposable
         return frame.WrittenSpan.ToArray();
     }
 
-    private Engine CreateEngine(Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame)
+    private Engine CreateEngine(Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame)
     {
         Engine engine = _options.Engine switch
         {

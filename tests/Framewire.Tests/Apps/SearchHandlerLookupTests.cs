@@ -92,7 +92,7 @@ public sealed class SearchHandlerLookupTests : IDisposable
 
     private byte[] Answer(string requestJson)
     {
-        FrameProtocol protocol = InMemoryProtocol.Create(_handler, _workers);
+        FrameApplication protocol = InMemoryApplication.Create(_handler, _workers);
         var input = new ReadOnlySequence<byte>(Frames.Json(requestJson));
         var output = new ArrayBufferWriter<byte>();
 

@@ -1,3 +1,4 @@
+using Framewire.Engines.Internal.Async;
 using Framewire.Engines.Internal;
 
 namespace Framewire.Tests.Engines;

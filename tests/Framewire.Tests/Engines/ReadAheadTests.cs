@@ -15,7 +15,7 @@ public sealed class ReadAheadTests : IDisposable
     [Fact]
     public void MaxInFlight_PausesAfterThatManyAnswersUntilTheOutputDrains()
     {
-        FrameProtocol protocol = Create(answerBytes: 10, maxInFlight: 4, highWater: long.MaxValue);
+        FrameApplication protocol = Create(answerBytes: 10, maxInFlight: 4, highWater: long.MaxValue);
         byte[] request = Frames.Binary("x"u8);
         var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
         var output = new ArrayBufferWriter<byte>();
@@ -41,7 +41,7 @@ public sealed class ReadAheadTests : IDisposable
     [Fact]
     public void SendHighWater_PausesOnceTheAnswersReachIt()
     {
-        FrameProtocol protocol = Create(answerBytes: 1000, maxInFlight: 100, highWater: 2500);
+        FrameApplication protocol = Create(answerBytes: 1000, maxInFlight: 100, highWater: 2500);
         byte[] request = Frames.Binary("x"u8);
         var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
         var output = new ArrayBufferWriter<byte>();
@@ -55,7 +55,7 @@ public sealed class ReadAheadTests : IDisposable
     [Fact]
     public void WithinTheLimits_NoPauseAndNoAllocation()
     {
-        FrameProtocol protocol = Create(answerBytes: 100, maxInFlight: 16, highWater: 64 * 1024);
+        FrameApplication protocol = Create(answerBytes: 100, maxInFlight: 16, highWater: 64 * 1024);
         var request = new ReadOnlySequence<byte>(Pipelined(Frames.Binary("x"u8), 8));
         var output = new ArrayBufferWriter<byte>(64 * 1024);
         Assert.Equal(0, Allocations.OfWarm(() => Run(protocol, request, output)));
@@ -63,7 +63,7 @@ public sealed class ReadAheadTests : IDisposable
 
     public void Dispose() => _workers.Dispose();
 
-    private static void Run(FrameProtocol protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    private static void Run(FrameApplication protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
     {
         output.ResetWrittenCount();
         ReadOnlySequence<byte> input = request;
@@ -86,8 +86,8 @@ public sealed class ReadAheadTests : IDisposable
         return all;
     }
 
-    private FrameProtocol Create(int answerBytes, int maxInFlight, long highWater) =>
-        InMemoryProtocol.Create(new FixedSizeAnswer(answerBytes), _workers, ServerMetrics.Selector, maxInFlight, highWater);
+    private FrameApplication Create(int answerBytes, int maxInFlight, long highWater) =>
+        InMemoryApplication.Create(new FixedSizeAnswer(answerBytes), _workers, ServerMetrics.Selector, maxInFlight, highWater);
 
     private sealed class FixedSizeAnswer(int size) : IMessageHandler
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
@@ -20,7 +21,7 @@ public sealed class MetricsAllocationTests
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
         using var workers = new WorkerPool(threadCount: 1, queueLength: 1);
-        FrameProtocol protocol = InMemoryProtocol.Create(new FixedAnswer(), workers, ServerMetrics.Selector);
+        FrameApplication protocol = InMemoryApplication.Create(new FixedAnswer(), workers, ServerMetrics.Selector);
         var request = new ReadOnlySequence<byte>(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
         var output = new ArrayBufferWriter<byte>(64 * 1024);
 
@@ -33,7 +34,7 @@ public sealed class MetricsAllocationTests
     public void Recording_connection_figures_allocates_nothing(bool listening)
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
-        ConnectionInfo connection = InMemoryProtocol.Connection();
+        ConnectionInfo connection = InMemoryApplication.Connection();
         var registry = new ConnectionRegistry();
         connection.Stats.Attach(registry, ServerMetrics.Async);
         registry.Add(connection.Stats);
@@ -53,7 +54,7 @@ public sealed class MetricsAllocationTests
         stats.SetState(Framewire.Engines.ConnectionState.Idle);
     }
 
-    private static void Process(FrameProtocol protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    private static void Process(FrameApplication protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
     {
         output.ResetWrittenCount();
         ReadOnlySequence<byte> input = request;

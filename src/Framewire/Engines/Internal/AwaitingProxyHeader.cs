@@ -7,7 +7,7 @@ namespace Framewire.Engines.Internal;
 /// is made only then, since it takes the client's addresses the header gives. It holds nothing and writes nothing,
 /// so a connection that ends or is shut down before its header just closes, without an answer.
 /// </summary>
-internal sealed class AwaitingProxyHeader : ConnectionProtocol
+internal sealed class AwaitingProxyHeader : ConnectionApplication
 {
     private AwaitingProxyHeader()
     {

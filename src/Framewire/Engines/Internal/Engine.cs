@@ -1,5 +1,6 @@
 using System.Net;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
@@ -13,7 +14,7 @@ internal abstract class Engine
     private long _nextConnectionId;
     private long _acceptedTotal;
 
-    protected Engine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
+    protected Engine(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame, ILogger logger)
     {
         Options = options;
         Limits = new ConnectionLimits(options);
@@ -32,7 +33,7 @@ internal abstract class Engine
 
     protected MessageServerOptions Options { get; }
 
-    protected Func<ConnectionInfo, ConnectionProtocol> ProtocolFactory { get; }
+    protected Func<ConnectionInfo, ConnectionApplication> ProtocolFactory { get; }
 
     protected ILogger Logger { get; }
 

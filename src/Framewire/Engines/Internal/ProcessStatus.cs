@@ -11,7 +11,7 @@ internal enum ProcessStatus
 
     /// <summary>
     /// The read-ahead limit is reached with input left: send the output, and once all of it has been taken
-    /// (<see cref="ConnectionProtocol.OnOutputDrained"/>), process again before reading more.
+    /// (<see cref="ConnectionApplication.OnOutputDrained"/>), process again before reading more.
     /// </summary>
     Paused,
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using Framewire.Proxy;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Async;
 
 /// <summary>What <see cref="ProxyHeaderReader.ReadAsync"/> got: a header and the bytes after it, or why there is none.</summary>
 internal readonly record struct ProxyHeaderRead(ProxyHeader Header, byte[] FollowingBytes, string? Error);

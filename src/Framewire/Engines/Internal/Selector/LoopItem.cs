@@ -1,6 +1,6 @@
 using Framewire.Selectors;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>Something an event loop has registered with its selector: the key's data, told when it is ready.</summary>
 internal abstract class LoopItem

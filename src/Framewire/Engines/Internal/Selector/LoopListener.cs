@@ -4,7 +4,7 @@ using Framewire.Apps;
 using Framewire.Selectors;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty,

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Framewire.Selectors.Internal;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// The Linux socket calls the selector engine makes on raw descriptors. The per-message ones, read and send, are

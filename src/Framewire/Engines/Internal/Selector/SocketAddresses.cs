@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>Reads the <c>sockaddr</c> that accept returns into an <see cref="EndPoint"/>.</summary>
 internal static class SocketAddresses

@@ -5,13 +5,13 @@ using System.Net.Sockets;
 using Framewire.Apps;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Async;
 
-/// <summary>The async engine: an accept loop on <see cref="Socket.AcceptAsync(CancellationToken)"/> and one <see cref="SocketConnection"/> per client.</summary>
+/// <summary>The async engine: an accept loop on <see cref="Socket.AcceptAsync(CancellationToken)"/> and one <see cref="AsyncConnection"/> per client.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "StopAsync disposes the sweep timer.")]
 internal sealed class AsyncEngine : Engine
 {
-    private readonly ConcurrentDictionary<long, (SocketConnection Connection, Task Running)> _connections = new();
+    private readonly ConcurrentDictionary<long, (AsyncConnection Connection, Task Running)> _connections = new();
     private readonly SslServerAuthenticationOptions? _tls;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
@@ -19,7 +19,7 @@ internal sealed class AsyncEngine : Engine
     private int _open;
     private volatile bool _stopping;
 
-    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
+    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame, ILogger logger)
         : base(options, protocolFactory, busyFrame, logger)
     {
         _tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
@@ -48,7 +48,7 @@ internal sealed class AsyncEngine : Engine
         }
 
         ServerLog.Stopping(Logger, _connections.Count);
-        foreach ((SocketConnection connection, _) in _connections.Values)
+        foreach ((AsyncConnection connection, _) in _connections.Values)
         {
             connection.BeginShutdown();
         }
@@ -69,7 +69,7 @@ internal sealed class AsyncEngine : Engine
         catch (OperationCanceledException)
         {
             ServerLog.AbortingConnections(Logger, _connections.Count);
-            foreach ((SocketConnection connection, _) in _connections.Values)
+            foreach ((AsyncConnection connection, _) in _connections.Values)
             {
                 connection.Abort();
             }
@@ -122,7 +122,7 @@ internal sealed class AsyncEngine : Engine
     private void Sweep()
     {
         long now = Environment.TickCount64;
-        foreach (KeyValuePair<long, (SocketConnection Connection, Task Running)> entry in _connections)
+        foreach (KeyValuePair<long, (AsyncConnection Connection, Task Running)> entry in _connections)
         {
             entry.Value.Connection.CheckTimeouts(now);
         }
@@ -173,7 +173,7 @@ internal sealed class AsyncEngine : Engine
         }
 
         ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
-        var connection = new SocketConnection(accepted, info, ProtocolFactory, Options, this, _tls, Logger);
+        var connection = new AsyncConnection(accepted, info, ProtocolFactory, Options, this, _tls, Logger);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -186,7 +186,7 @@ internal sealed class AsyncEngine : Engine
         }
     }
 
-    private async Task RunConnectionAsync(SocketConnection connection, Task start)
+    private async Task RunConnectionAsync(AsyncConnection connection, Task start)
     {
         await start.ConfigureAwait(false);
         try

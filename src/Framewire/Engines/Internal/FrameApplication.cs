@@ -1,9 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
-using Framewire.Protocol;
 using Framewire.Protocol.Internal;
+using Framewire.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
@@ -13,7 +14,7 @@ namespace Framewire.Engines.Internal;
 /// error frame and ends the connection; a refused request with intact framing is answered and the connection
 /// goes on.
 /// </summary>
-internal sealed class FrameProtocol : ConnectionProtocol
+internal sealed class FrameApplication : ConnectionApplication
 {
     private readonly FrameDecoder _decoder;
     private readonly IMessageHandler _handler;
@@ -30,7 +31,7 @@ internal sealed class FrameProtocol : ConnectionProtocol
     private int _unsentResponses;
     private long _unsentBefore;
 
-    public FrameProtocol(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
+    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
     {
         _metrics = metrics ?? ServerMetrics.Async;
         _stats = connection.Stats;

@@ -1,4 +1,4 @@
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Async;
 
 /// <summary>
 /// A stream that reads <paramref name="prefix"/> before the inner stream's bytes: the client's first bytes, received

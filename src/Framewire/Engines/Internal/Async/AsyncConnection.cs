@@ -4,9 +4,10 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Async;
 
 /// <summary>
 /// One accepted socket on the async engine: a receive loop fills an input <see cref="Pipe"/>; the process loop
@@ -15,7 +16,7 @@ namespace Framewire.Engines.Internal;
 /// its PROXY header, and a TLS server completes the handshake, both within the handshake timeout.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
-internal sealed class SocketConnection
+internal sealed class AsyncConnection
 {
     // The pipe's segment size; also the smallest receive, so one receive fits a typical burst of small frames.
     private const int MinimumReceiveSize = 4096;
@@ -23,7 +24,7 @@ internal sealed class SocketConnection
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly Pipe _input;
-    private readonly Func<ConnectionInfo, ConnectionProtocol> _protocolFactory;
+    private readonly Func<ConnectionInfo, ConnectionApplication> _protocolFactory;
     private readonly SslServerAuthenticationOptions? _tlsOptions;
     private readonly bool _proxyRequired;
     private readonly MessageServerOptions _options;
@@ -56,7 +57,7 @@ internal sealed class SocketConnection
     private long _windowSince;
     private long _windowBase;
 
-    public SocketConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, MessageServerOptions options, Engine engine, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
+    public AsyncConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionApplication> protocolFactory, MessageServerOptions options, Engine engine, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
     {
         _engine = engine;
         _limits = engine.Limits;
@@ -109,7 +110,7 @@ internal sealed class SocketConnection
         // A slow handshake is the handshake timeout's business; idleness counts from here.
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
         Info.Stats.SetState(ConnectionState.Idle);
-        ConnectionProtocol protocol = _protocolFactory(Info);
+        ConnectionApplication protocol = _protocolFactory(Info);
         PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, Info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
         Task receiving = ReceiveLoopAsync(tls);
         string reason;
@@ -354,7 +355,7 @@ internal sealed class SocketConnection
         Info = proxied;
     }
 
-    private async Task<(string Reason, bool ClosedByUs)> ProcessLoopAsync(ConnectionProtocol protocol, PipeWriter output)
+    private async Task<(string Reason, bool ClosedByUs)> ProcessLoopAsync(ConnectionApplication protocol, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
         while (true)
@@ -457,7 +458,7 @@ internal sealed class SocketConnection
     }
 
     /// <summary>Flushes the answers, watched by the sweep for a client that does not take them; false when the output is closed.</summary>
-    private async ValueTask<bool> SendWatchedAsync(ConnectionProtocol protocol, PipeWriter output)
+    private async ValueTask<bool> SendWatchedAsync(ConnectionApplication protocol, PipeWriter output)
     {
         Volatile.Write(ref _sendBytes, output.UnflushedBytes);
         Volatile.Write(ref _sendResponses, protocol.UnsentResponses);

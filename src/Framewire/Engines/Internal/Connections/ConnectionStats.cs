@@ -1,7 +1,7 @@
 using System.Net;
 using Framewire.Protocol;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>
 /// One connection's live figures for <see cref="MessageServer.GetConnections"/>. Each field has a single writer

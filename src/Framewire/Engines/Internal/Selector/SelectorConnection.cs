@@ -1,11 +1,12 @@
 using System.Buffers;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 using Framewire.Proxy;
 using Framewire.Selectors;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// One connection on an event loop, the seed's per-socket <c>data</c> grown up: non-blocking reads straight into a
@@ -14,7 +15,7 @@ namespace Framewire.Engines.Internal;
 /// thread, except a pending handler, which owns the output until it completes and posts back. A connection from a
 /// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
 /// </summary>
-internal sealed class LoopConnection : LoopItem
+internal sealed class SelectorConnection : LoopItem
 {
     // One read takes up to this much. 16 KiB holds a burst of 16 pipelined small frames many times over and
     // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
@@ -23,7 +24,7 @@ internal sealed class LoopConnection : LoopItem
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly SelectorEngine _engine;
-    private ConnectionProtocol _protocol;
+    private ConnectionApplication _protocol;
     private readonly PooledBufferWriter _output = new();
     private readonly Action _resumeAfterPending;
     private byte[]? _input;
@@ -51,7 +52,7 @@ internal sealed class LoopConnection : LoopItem
     private long _sendSince;
     private int _sentAtStall;
 
-    public LoopConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
+    public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
     {
         _fd = fd;
         Info = info;

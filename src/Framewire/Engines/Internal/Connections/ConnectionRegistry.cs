@@ -1,6 +1,6 @@
 using Framewire.Protocol;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>
 /// A server's open connections and the totals of those that closed, for <see cref="MessageServer.GetConnections"/>

@@ -1,4 +1,6 @@
-namespace Framewire.Engines.Internal;
+using Framewire.Engines.Internal.Connections;
+
+namespace Framewire.Engines.Internal.Async;
 
 /// <summary>
 /// The async engine's output stream, counting the bytes the socket has taken into the connection's figures, in slices

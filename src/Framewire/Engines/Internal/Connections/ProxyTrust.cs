@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>Decides whether a peer is one of <see cref="MessageServerOptions.TrustedProxies"/>, for every engine.</summary>
 internal static class ProxyTrust

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>
 /// The engines' limits as they apply: <see cref="MessageServerOptions.MaxConnections"/> clamped to the descriptors

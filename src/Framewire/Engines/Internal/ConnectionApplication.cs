@@ -7,7 +7,7 @@ namespace Framewire.Engines.Internal;
 /// The per-connection application side of an engine: turns received bytes into bytes to send. Engines own the
 /// sockets and buffers; protocols own framing and handlers, so every engine behaves the same.
 /// </summary>
-internal abstract class ConnectionProtocol
+internal abstract class ConnectionApplication
 {
     /// <summary>Why the protocol asked to close, when it did.</summary>
     public ProtocolError CloseReason { get; protected set; }

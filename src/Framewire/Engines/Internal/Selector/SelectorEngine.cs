@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Framewire.Apps;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// The selector engine: <see cref="MessageServerOptions.Loops"/> event loops, each a thread with its own selector.
@@ -19,7 +19,7 @@ internal sealed class SelectorEngine : Engine
     private int _connectionCount;
     private volatile bool _stopping;
 
-    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionProtocol> protocolFactory, byte[]? busyFrame, ILogger logger)
+    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame, ILogger logger)
         : base(options, protocolFactory, busyFrame, logger)
     {
         if (!OperatingSystem.IsLinux())
@@ -133,7 +133,7 @@ internal sealed class SelectorEngine : Engine
         }
     }
 
-    public ConnectionProtocol CreateProtocol(ConnectionInfo info) => ProtocolFactory(info);
+    public ConnectionApplication CreateProtocol(ConnectionInfo info) => ProtocolFactory(info);
 
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
     public void OnAccepted(EventLoop loop, int fd, EndPoint? remote, EndPoint local)
@@ -145,7 +145,7 @@ internal sealed class SelectorEngine : Engine
             return;
         }
 
-        var connection = new LoopConnection(fd, NewConnection(remote, local), loop, this);
+        var connection = new SelectorConnection(fd, NewConnection(remote, local), loop, this);
         connection.Start();
         if (_stopping)
         {

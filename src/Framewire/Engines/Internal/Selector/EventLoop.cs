@@ -3,7 +3,7 @@ using Framewire.Selectors;
 using Framewire.Selectors.Internal;
 using Microsoft.Extensions.Logging;
 
-namespace Framewire.Engines.Internal;
+namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// One thread, one selector: waits for readiness, then services every ready socket in turn, like the seed's
@@ -12,15 +12,15 @@ namespace Framewire.Engines.Internal;
 /// </summary>
 internal sealed class EventLoop : IDisposable
 {
-    private readonly Selector _selector;
+    private readonly Selectors.Selector _selector;
     private readonly SafeFdHandle _wakeFd;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly PriorityQueue<Action, long> _timers = new();
-    private readonly HashSet<LoopConnection> _connections = [];
+    private readonly HashSet<SelectorConnection> _connections = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
-    private readonly List<LoopConnection> _expired = [];
+    private readonly List<SelectorConnection> _expired = [];
     private Action? _sweep;
     private TimeSpan _sweepInterval;
     private int _wakeRequested;
@@ -46,7 +46,7 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Completes when the loop thread has ended.</summary>
     public Task Stopped => _stopped.Task;
 
-    public Selector Selector => _selector;
+    public Selectors.Selector Selector => _selector;
 
     /// <summary>Connections on this loop; touched only on the loop thread.</summary>
     public int ConnectionCount { get; private set; }
@@ -90,13 +90,13 @@ internal sealed class EventLoop : IDisposable
         Schedule(interval, _sweep);
     }
 
-    public void Add(LoopConnection connection)
+    public void Add(SelectorConnection connection)
     {
         _connections.Add(connection);
         ConnectionCount = _connections.Count;
     }
 
-    public void Remove(LoopConnection connection)
+    public void Remove(SelectorConnection connection)
     {
         _connections.Remove(connection);
         ConnectionCount = _connections.Count;
@@ -106,7 +106,7 @@ internal sealed class EventLoop : IDisposable
     public void BeginShutdown()
     {
         _exitWhenIdle = true;
-        foreach (LoopConnection connection in _connections.ToArray())
+        foreach (SelectorConnection connection in _connections.ToArray())
         {
             connection.BeginShutdown();
         }
@@ -115,7 +115,7 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Closes every connection at once and ends the loop. Loop thread only.</summary>
     public void Abort()
     {
-        foreach (LoopConnection connection in _connections.ToArray())
+        foreach (SelectorConnection connection in _connections.ToArray())
         {
             connection.Abort();
         }
@@ -184,7 +184,7 @@ internal sealed class EventLoop : IDisposable
     private void Sweep()
     {
         long now = Environment.TickCount64;
-        foreach (LoopConnection connection in _connections)
+        foreach (SelectorConnection connection in _connections)
         {
             if (connection.IsExpired(now))
             {
@@ -193,7 +193,7 @@ internal sealed class EventLoop : IDisposable
         }
 
         // Closing removes from the set, so not while walking it.
-        foreach (LoopConnection connection in _expired)
+        foreach (SelectorConnection connection in _expired)
         {
             connection.OnExpired(now);
         }

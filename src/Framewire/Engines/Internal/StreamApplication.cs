@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal;
 
 /// <summary>Raw byte streams handed to an <see cref="IStreamHandler"/>.</summary>
-internal sealed class StreamProtocol(IStreamHandler handler, ConnectionInfo connection, ILogger logger) : ConnectionProtocol
+internal sealed class StreamApplication(IStreamHandler handler, ConnectionInfo connection, ILogger logger) : ConnectionApplication
 {
     public override bool HasPartialMessage => false;
 
