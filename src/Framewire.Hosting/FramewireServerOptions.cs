@@ -70,8 +70,9 @@ public sealed class FramewireServerOptions
     /// <summary>How long a transfer runs before the minimum data rate applies (<see cref="MessageServerOptions.MinDataRateGracePeriod"/>).</summary>
     public TimeSpan? MinDataRateGracePeriod { get; set; }
 
-    /// <summary>The engine's options for these settings.</summary>
-    /// <exception cref="ArgumentException">The host is not an address, a host name or a Unix socket path, or a limit is out of range.</exception>
+    /// <summary>The engine's options for these settings; <see cref="MessageServerOptions.Validate"/> checks them.</summary>
+    /// <exception cref="ArgumentException">The host is not an address, a host name or a Unix socket path.</exception>
+    /// <exception cref="OptionOutOfRangeException">A frame limit is out of range.</exception>
     public MessageServerOptions ToMessageServerOptions()
     {
         var options = new MessageServerOptions
@@ -85,48 +86,14 @@ public sealed class FramewireServerOptions
         options.ShutdownTimeout = ShutdownTimeout ?? options.ShutdownTimeout;
         options.WorkerThreads = WorkerThreads ?? options.WorkerThreads;
         options.WorkerQueueLength = WorkerQueueLength ?? options.WorkerQueueLength;
-        if (MaxConnections <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "At least one connection must be allowed.");
-        }
-
-        if (IdleTimeout < TimeSpan.Zero || FrameTimeout < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(IdleTimeout < TimeSpan.Zero ? nameof(IdleTimeout) : nameof(FrameTimeout), "A timeout cannot be negative; zero disables it.");
-        }
-
+        options.MaxConnections = MaxConnections ?? options.MaxConnections;
+        options.IdleTimeout = IdleTimeout ?? options.IdleTimeout;
+        options.FrameTimeout = FrameTimeout ?? options.FrameTimeout;
         options.MaxInFlight = MaxInFlight ?? options.MaxInFlight;
         options.SendHighWater = SendHighWater ?? options.SendHighWater;
         options.SendLimit = SendLimit ?? options.SendLimit;
         options.MinDataRate = MinDataRate ?? options.MinDataRate;
         options.MinDataRateGracePeriod = MinDataRateGracePeriod ?? options.MinDataRateGracePeriod;
-        ValidateFlowControl(options.SendHighWater, options.SendLimit);
-        options.MaxConnections = MaxConnections ?? options.MaxConnections;
-        options.IdleTimeout = IdleTimeout ?? options.IdleTimeout;
-        options.FrameTimeout = FrameTimeout ?? options.FrameTimeout;
         return options;
-    }
-
-    private void ValidateFlowControl(long highWater, long sendLimit)
-    {
-        if (MaxInFlight <= 0)
-        {
-            throw new ArgumentException($"At least one request must be let in flight (MaxInFlight is {MaxInFlight}).");
-        }
-
-        if (highWater <= 0 || sendLimit < highWater)
-        {
-            throw new ArgumentException($"The send high water mark ({highWater} bytes) must be positive and at most the send limit ({sendLimit} bytes).");
-        }
-
-        if (MinDataRate < 0 || (MinDataRate is double rate && !double.IsFinite(rate)))
-        {
-            throw new ArgumentException($"The minimum data rate ({MinDataRate} bytes/s) cannot be negative; zero disables it.");
-        }
-
-        if (MinDataRateGracePeriod < TimeSpan.Zero)
-        {
-            throw new ArgumentException($"The minimum data rate's grace period ({MinDataRateGracePeriod}) cannot be negative.");
-        }
     }
 }

@@ -47,22 +47,9 @@ public static class FramewireServiceCollectionExtensions
         services.AddHostedService<ServerService>();
 
         // A bad host or limit fails the host's start with the option's name, not the first connection.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FramewireServerOptions>, ServerOptionsValidator>());
         return services.AddOptions<FramewireServerOptions>()
             .BindConfiguration(FramewireServerOptions.SectionName)
-            .Validate(Validate, "The Framewire section names an unusable host, port or limit.")
             .ValidateOnStart();
-    }
-
-    private static bool Validate(FramewireServerOptions options)
-    {
-        try
-        {
-            options.ToMessageServerOptions();
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -1,5 +1,6 @@
 using Framewire.Engines;
 using Framewire.Hosting;
+using Framewire.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Cli.Commands;
@@ -57,13 +58,40 @@ internal abstract record ServerSettings(string Host, int Port)
     }
 
     /// <summary>The server's options from <paramref name="configured"/>, with TLS and trusted proxies added.</summary>
-    /// <exception cref="ArgumentException">A value is out of range or does not go with another.</exception>
+    /// <exception cref="ArgumentException">
+    /// A value is out of range or does not go with another: the library's sentence, naming the flags.
+    /// </exception>
     protected MessageServerOptions ToServerOptions(FramewireServerOptions configured)
     {
-        MessageServerOptions options = configured.ToMessageServerOptions();
-        Security.ApplyTo(options);
-        return options;
+        try
+        {
+            MessageServerOptions options = configured.ToMessageServerOptions();
+            Security.ApplyTo(options);
+            options.Validate();
+            return options;
+        }
+        catch (OptionOutOfRangeException e)
+        {
+            throw new ArgumentException(e.Describe(FlagFor), e);
+        }
     }
+
+    /// <summary>The flag that sets an option; options without one keep their property name.</summary>
+    private static string FlagFor(string option) => option switch
+    {
+        nameof(MessageServerOptions.Loops) => "--loops",
+        nameof(MessageServerOptions.MaxConnections) => "--max-connections",
+        nameof(MessageServerOptions.IdleTimeout) => "--idle-timeout",
+        nameof(MessageServerOptions.FrameTimeout) => "--frame-timeout",
+        nameof(MessageServerOptions.ShutdownTimeout) => "--shutdown-timeout",
+        nameof(MessageServerOptions.MaxInFlight) => "--max-in-flight",
+        nameof(MessageServerOptions.SendHighWater) => "--send-high-water",
+        nameof(MessageServerOptions.SendLimit) => "--send-limit",
+        nameof(MessageServerOptions.MinDataRate) => "--min-data-rate",
+        nameof(FrameLimits.MaxHeaderLength) => "--max-header-length",
+        nameof(FrameLimits.MaxContentLength) => "--max-content-length",
+        _ => option,
+    };
 
     protected Task<int> ServeAsync(
         MessageServerOptions options, Func<ILoggerFactory, MessageServer> createServer, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>

@@ -27,6 +27,7 @@ public sealed class MessageServer : IAsyncDisposable
     private int _state;
 
     /// <summary>Creates a server for the frame protocol.</summary>
+    /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
     /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
     public MessageServer(IMessageHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -39,6 +40,7 @@ public sealed class MessageServer : IAsyncDisposable
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
+    /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
     /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
     public MessageServer(IStreamHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -122,6 +124,7 @@ public sealed class MessageServer : IAsyncDisposable
     private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
+        resolved.Validate();
         ServerTls.EnsureSupported(resolved);
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Framewire.Server");
         return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength));

@@ -4,7 +4,7 @@ using Framewire.Protocol;
 namespace Framewire.Engines;
 
 /// <summary>How a <see cref="MessageServer"/> listens and what it tolerates.</summary>
-public sealed class MessageServerOptions
+public sealed partial class MessageServerOptions
 {
     /// <summary>Where to listen; the seed's 127.0.0.1:65432 by default. Port 0 picks a free port.</summary>
     public EndPoint EndPoint { get; set; } = new IPEndPoint(IPAddress.Loopback, Endpoints.DefaultPort);

@@ -18,7 +18,7 @@ public sealed record FrameLimits
         get;
         init => field = value is >= 1 and <= ushort.MaxValue
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "The header limit must be between 1 and 65535 bytes.");
+            : throw new OptionOutOfRangeException(nameof(MaxHeaderLength), value, "between 1 and 65535 bytes (the prefix is 2 bytes)");
     } = DefaultMaxHeaderLength;
 
     /// <summary>Largest accepted content, in bytes (0 to <see cref="int.MaxValue"/> minus the largest header).</summary>
@@ -27,7 +27,7 @@ public sealed record FrameLimits
         get;
         init => field = value is >= 0 and <= int.MaxValue - 2 - ushort.MaxValue
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "The content limit must be between 0 and 2 GiB minus 64 KiB.");
+            : throw new OptionOutOfRangeException(nameof(MaxContentLength), value, "between 0 and 2 GiB minus 64 KiB");
     } = DefaultMaxContentLength;
 
     /// <summary>The longest frame these limits allow, prefix included.</summary>

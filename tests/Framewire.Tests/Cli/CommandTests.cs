@@ -345,7 +345,7 @@ public class CommandTests
         int code = await AppServerCommand.RunAsync(settings, stdout, stderr, CancellationToken.None);
 
         Assert.Equal((int)Framewire.Cli.ExitCode.Usage, code);
-        Assert.Contains("send limit", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--send-limit is 1024; it must be at least --send-high-water (65536).", stderr.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

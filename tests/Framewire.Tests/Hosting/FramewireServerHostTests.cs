@@ -126,19 +126,23 @@ public class FramewireServerHostTests
     }
 
     [Theory]
-    [InlineData("Framewire:MaxInFlight", "0")]
-    [InlineData("Framewire:SendLimit", "1024")]
-    [InlineData("Framewire:SendHighWater", "0")]
-    [InlineData("Framewire:MinDataRate", "-1")]
-    [InlineData("Framewire:MinDataRateGracePeriod", "-00:00:01")]
-    [InlineData("Framewire:MaxConnections", "0")]
-    [InlineData("Framewire:IdleTimeout", "-00:00:01")]
-    [InlineData("Framewire:FrameTimeout", "-00:00:01")]
-    public async Task Host_BadLimit_FailsToStart(string key, string value)
+    [InlineData("MaxInFlight", "0", "MaxInFlight is 0; it must be at least 1.")]
+    [InlineData("SendLimit", "1024", "SendLimit is 1024; it must be at least SendHighWater (65536).")]
+    [InlineData("SendHighWater", "0", "SendHighWater is 0; it must be at least 1.")]
+    [InlineData("MinDataRate", "-1", "MinDataRate is -1; it must be 0 (no minimum) or more bytes per second.")]
+    [InlineData("MinDataRateGracePeriod", "-00:00:01", "MinDataRateGracePeriod is -1 s; it must be 0 s or more.")]
+    [InlineData("MaxConnections", "0", "MaxConnections is 0; it must be at least 1.")]
+    [InlineData("IdleTimeout", "-00:00:01", "IdleTimeout is -1 s; it must be 0 s (never) or more.")]
+    [InlineData("FrameTimeout", "-00:00:01", "FrameTimeout is -1 s; it must be 0 s (never) or more.")]
+    [InlineData("WorkerThreads", "0", "WorkerThreads is 0; it must be at least 1.")]
+    [InlineData("MaxHeaderLength", "70000", "MaxHeaderLength is 70000; it must be between 1 and 65535 bytes (the prefix is 2 bytes).")]
+    public async Task Host_BadLimit_FailsToStartWithTheLibrarysSentence(string key, string value, string sentence)
     {
-        using IHost host = Build(new() { [key] = value });
+        using IHost host = Build(new() { ["Framewire:" + key] = value });
 
-        await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("The Framewire section: " + sentence, Assert.Single(e.Failures));
     }
 
     [Fact]

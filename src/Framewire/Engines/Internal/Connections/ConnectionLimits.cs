@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>
-/// The engines' limits as they apply: <see cref="MessageServerOptions.MaxConnections"/> clamped to the descriptors
-/// the process may open, and the timeouts in <see cref="Environment.TickCount64"/> milliseconds (0: disabled).
+/// The engines' limits as they apply, from options <see cref="MessageServerOptions.Validate"/> has checked:
+/// <see cref="MessageServerOptions.MaxConnections"/> within the descriptors the process may open, and the timeouts in
+/// <see cref="Environment.TickCount64"/> milliseconds (0: disabled).
 /// </summary>
 internal sealed partial class ConnectionLimits
 {
@@ -13,13 +14,16 @@ internal sealed partial class ConnectionLimits
 
     public ConnectionLimits(MessageServerOptions options)
     {
+        // The open-files limit is the machine's, not the user's setting: a server under a low one still takes one.
         MaxConnections = Math.Max(1, Math.Min(options.MaxConnections, OpenFilesLimit() - DescriptorReserve));
         IdleTimeoutMs = ToMilliseconds(options.IdleTimeout);
         FrameTimeoutMs = ToMilliseconds(options.FrameTimeout);
-        MaxInFlight = Math.Max(1, options.MaxInFlight);
-        SendHighWater = Math.Max(1, options.SendHighWater);
-        SendLimit = Math.Max(SendHighWater, options.SendLimit);
-        MinDataRate = double.IsFinite(options.MinDataRate) && options.MinDataRate > 0 ? options.MinDataRate : 0;
+        MaxInFlight = options.MaxInFlight;
+        SendHighWater = options.SendHighWater;
+        SendLimit = options.SendLimit;
+        MinDataRate = options.MinDataRate;
+
+        // A grace period of zero applies the rate from the first millisecond.
         GracePeriodMs = MinDataRate > 0 ? Math.Max(1, ToMilliseconds(options.MinDataRateGracePeriod)) : 0;
 
         // Timeouts are checked by a periodic sweep: a quarter of the shortest one keeps the overshoot small, at most
