@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using Framewire.Apps;
+using Framewire.Engines;
 using Framewire.Engines.Internal;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 using Framewire.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,7 +27,9 @@ public class SearchHandlerBenchmarks
     private readonly ArrayBufferWriter<byte> _output = new(4096);
     // The search and binary paths never queue work, so the pool starts no thread.
     private readonly WorkerPool _workers = new(threadCount: 1, queueLength: 1);
-    private FrameApplication _protocol = null!;
+    private FrameApplication _application = null!;
+    private ConnectionPolicy _policy = null!;
+    private ConnectionStats _stats = null!;
     private MessageContext _context = null!;
     private ReadOnlySequence<byte> _hit;
     private ReadOnlySequence<byte> _miss;
@@ -37,7 +41,10 @@ public class SearchHandlerBenchmarks
     public void Setup()
     {
         var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        _protocol = new FrameApplication(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, CancellationToken.None);
+        _application = new FrameApplication(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, ServerMetrics.Async, CancellationToken.None);
+        _policy = new ConnectionPolicy(new ConnectionLimits(new MessageServerOptions()), connection.Stats);
+        _policy.Output.Target = _output;
+        _stats = connection.Stats;
         _context = new MessageContext(connection, _workers);
         _hit = new ReadOnlySequence<byte>(Inputs.SearchRequest("morpheus"));
         _miss = new ReadOnlySequence<byte>(Inputs.SearchRequest("k"));
@@ -75,12 +82,15 @@ public class SearchHandlerBenchmarks
     private int Process(ReadOnlySequence<byte> input)
     {
         _output.ResetWrittenCount();
-        ProcessStatus status = _protocol.Process(ref input, _output);
+        ProcessStatus status = _application.Process(ref input, _policy.Output);
         if (status != ProcessStatus.NeedMoreData || !input.IsEmpty)
         {
             throw new InvalidOperationException($"Unexpected status {status}.");
         }
 
+        // As an engine does once the socket took the answer: the read-ahead count starts over.
+        _stats.AddBytesSent(_output.WrittenCount);
+        _policy.OnDrained();
         return _output.WrittenCount;
     }
 

@@ -4,6 +4,7 @@ using Framewire.Apps;
 using Framewire.Engines.Internal.Async;
 using Framewire.Engines.Internal.Selector;
 using Framewire.Engines.Internal;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 using Framewire.Protocol.Internal;
 using Framewire.Protocol;
@@ -34,9 +35,8 @@ public sealed class MessageServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
-        _engine = CreateEngine(
-            info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, stopping, ServerMetrics.For(_options.Engine), _options.MaxInFlight, _options.SendHighWater),
-            BusyFrame());
+        ServerMetrics metrics = ServerMetrics.For(_options.Engine);
+        _engine = CreateEngine(info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
@@ -49,6 +49,21 @@ public sealed class MessageServer : IAsyncDisposable
         _engine = CreateEngine(info => new StreamApplication(handler, info, _logger), busyFrame: null);
     }
 
+    /// <summary>
+    /// Creates a server for a protocol of your own: <paramref name="createApplication"/> makes the
+    /// <see cref="ConnectionApplication"/> of each accepted connection (after its PROXY header, when a trusted proxy
+    /// sends one). Every limit, timeout and engine applies as for the frame protocol; a connection over
+    /// <see cref="MessageServerOptions.MaxConnections"/> is closed at once.
+    /// </summary>
+    /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
+    /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
+    public MessageServer(Func<ConnectionInfo, ConnectionApplication> createApplication, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(createApplication);
+        (_options, _logger, _workers) = Initialize(options, loggerFactory);
+        _engine = CreateEngine(createApplication, busyFrame: null);
+    }
+
     /// <summary>The address the server listens on, with the real port when port 0 was asked for; null before start.</summary>
     public EndPoint? LocalEndPoint { get; private set; }
 
@@ -56,16 +71,16 @@ public sealed class MessageServer : IAsyncDisposable
     public int ConnectionCount => _engine.ConnectionCount;
 
     /// <summary>The number of connections accepted since start.</summary>
-    public long AcceptedTotal => _engine.AcceptedTotal;
+    public long AcceptedTotal => _engine.Services.AcceptedTotal;
 
     /// <summary>
     /// The open connections, oldest first, each with its peer, state and counters: the live view that
     /// <c>netstat</c> cannot give. Safe to call from any thread at any time; it costs the connections nothing.
     /// </summary>
-    public IReadOnlyList<ConnectionSnapshot> GetConnections() => _engine.Connections.GetConnections();
+    public IReadOnlyList<ConnectionSnapshot> GetConnections() => _engine.Services.Registry.GetConnections();
 
     /// <summary>This server's counters since it started. Safe to call from any thread at any time.</summary>
-    public ServerStatistics GetStatistics() => _engine.Connections.GetStatistics(_options.Engine, _engine.AcceptedTotal);
+    public ServerStatistics GetStatistics() => _engine.Services.Registry.GetStatistics(_options.Engine, _engine.Services.AcceptedTotal);
 
     /// <summary>Binds, listens and starts accepting connections.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
@@ -138,14 +153,14 @@ public sealed class MessageServer : IAsyncDisposable
         return frame.WrittenSpan.ToArray();
     }
 
-    private Engine CreateEngine(Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame)
+    private Engine CreateEngine(Func<ConnectionInfo, ConnectionApplication> createApplication, byte[]? busyFrame)
     {
-        Engine engine = _options.Engine switch
+        var services = new ConnectionServices(_options, createApplication, busyFrame, _logger);
+        return _options.Engine switch
         {
-            ServerEngine.Async => new AsyncEngine(_options, protocolFactory, busyFrame, _logger),
-            ServerEngine.Selector => new SelectorEngine(_options, protocolFactory, busyFrame, _logger),
-            _ => throw new ArgumentOutOfRangeException(nameof(protocolFactory), _options.Engine, "Unknown engine."),
+            ServerEngine.Async => new AsyncEngine(_options, services),
+            ServerEngine.Selector => new SelectorEngine(_options, services),
+            _ => throw new OptionOutOfRangeException(nameof(MessageServerOptions.Engine), _options.Engine, $"{ServerEngine.Async} or {ServerEngine.Selector}"),
         };
-        return engine;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Framewire.Apps;
+using Framewire.Engines;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
@@ -92,12 +93,11 @@ public sealed class SearchHandlerLookupTests : IDisposable
 
     private byte[] Answer(string requestJson)
     {
-        FrameApplication protocol = InMemoryApplication.Create(_handler, _workers);
+        InMemoryApplication connection = InMemoryApplication.Create(_handler, _workers);
         var input = new ReadOnlySequence<byte>(Frames.Json(requestJson));
-        var output = new ArrayBufferWriter<byte>();
 
-        Assert.Equal(ProcessStatus.NeedMoreData, protocol.Process(ref input, output));
+        Assert.Equal(ProcessStatus.NeedMoreData, connection.Process(ref input));
 
-        return output.WrittenSpan.ToArray();
+        return connection.Written.WrittenSpan.ToArray();
     }
 }

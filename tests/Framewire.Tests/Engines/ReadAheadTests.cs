@@ -1,5 +1,6 @@
 using System.Buffers;
 using Framewire.Apps;
+using Framewire.Engines;
 using Framewire.Engines.Internal;
 using Framewire.Internal;
 using Framewire.Protocol;
@@ -7,7 +8,7 @@ using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
 
-/// <summary>The frame protocol's read-ahead limits, without sockets: where it stops decoding, and when it goes on.</summary>
+/// <summary>The read-ahead limits on the frame application, without sockets: where it stops decoding, and when it goes on.</summary>
 public sealed class ReadAheadTests : IDisposable
 {
     private readonly WorkerPool _workers = new(threadCount: 1, queueLength: 1);
@@ -15,64 +16,61 @@ public sealed class ReadAheadTests : IDisposable
     [Fact]
     public void MaxInFlight_PausesAfterThatManyAnswersUntilTheOutputDrains()
     {
-        FrameApplication protocol = Create(answerBytes: 10, maxInFlight: 4, highWater: long.MaxValue);
+        InMemoryApplication connection = Create(answerBytes: 10, maxInFlight: 4, highWater: long.MaxValue);
         byte[] request = Frames.Binary("x"u8);
         var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
-        var output = new ArrayBufferWriter<byte>();
 
-        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));
         Assert.Equal(6 * request.Length, input.Length);
-        Assert.Equal(4, protocol.UnsentResponses);
+        Assert.Equal(4, connection.Policy.Output.UnsentMessages);
 
         // Still paused: nothing was sent.
-        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));
         Assert.Equal(6 * request.Length, input.Length);
 
-        protocol.OnOutputDrained();
-        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        connection.Drain();
+        Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));
         Assert.Equal(2 * request.Length, input.Length);
 
-        protocol.OnOutputDrained();
-        Assert.Equal(ProcessStatus.NeedMoreData, protocol.Process(ref input, output));
+        connection.Drain();
+        Assert.Equal(ProcessStatus.NeedMoreData, connection.Process(ref input));
         Assert.True(input.IsEmpty);
-        Assert.Equal(10 * 10, output.WrittenCount);
+        Assert.Equal(10 * 10, connection.Written.WrittenCount);
     }
 
     [Fact]
     public void SendHighWater_PausesOnceTheAnswersReachIt()
     {
-        FrameApplication protocol = Create(answerBytes: 1000, maxInFlight: 100, highWater: 2500);
+        InMemoryApplication connection = Create(answerBytes: 1000, maxInFlight: 100, highWater: 2500);
         byte[] request = Frames.Binary("x"u8);
         var input = new ReadOnlySequence<byte>(Pipelined(request, 10));
-        var output = new ArrayBufferWriter<byte>();
 
-        Assert.Equal(ProcessStatus.Paused, protocol.Process(ref input, output));
+        Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));
 
-        Assert.Equal(3000, output.WrittenCount);
+        Assert.Equal(3000, connection.Written.WrittenCount);
         Assert.Equal(7 * request.Length, input.Length);
     }
 
     [Fact]
     public void WithinTheLimits_NoPauseAndNoAllocation()
     {
-        FrameApplication protocol = Create(answerBytes: 100, maxInFlight: 16, highWater: 64 * 1024);
+        InMemoryApplication connection = Create(answerBytes: 100, maxInFlight: 16, highWater: 64 * 1024);
         var request = new ReadOnlySequence<byte>(Pipelined(Frames.Binary("x"u8), 8));
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
-        Assert.Equal(0, Allocations.OfWarm(() => Run(protocol, request, output)));
+        Assert.Equal(0, Allocations.OfWarm(() => Run(connection, request)));
     }
 
     public void Dispose() => _workers.Dispose();
 
-    private static void Run(FrameApplication protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    private static void Run(InMemoryApplication connection, ReadOnlySequence<byte> request)
     {
-        output.ResetWrittenCount();
+        connection.Written.ResetWrittenCount();
         ReadOnlySequence<byte> input = request;
-        if (protocol.Process(ref input, output) != ProcessStatus.NeedMoreData || output.WrittenCount != 800)
+        if (connection.Process(ref input) != ProcessStatus.NeedMoreData || connection.Written.WrittenCount != 800)
         {
             throw new InvalidOperationException("The requests were not all answered.");
         }
 
-        protocol.OnOutputDrained();
+        connection.Drain();
     }
 
     private static byte[] Pipelined(byte[] frame, int count)
@@ -86,7 +84,7 @@ public sealed class ReadAheadTests : IDisposable
         return all;
     }
 
-    private FrameApplication Create(int answerBytes, int maxInFlight, long highWater) =>
+    private InMemoryApplication Create(int answerBytes, int maxInFlight, long highWater) =>
         InMemoryApplication.Create(new FixedSizeAnswer(answerBytes), _workers, ServerMetrics.Selector, maxInFlight, highWater);
 
     private sealed class FixedSizeAnswer(int size) : IMessageHandler

@@ -21,11 +21,10 @@ public sealed class MetricsAllocationTests
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
         using var workers = new WorkerPool(threadCount: 1, queueLength: 1);
-        FrameApplication protocol = InMemoryApplication.Create(new FixedAnswer(), workers, ServerMetrics.Selector);
+        InMemoryApplication connection = InMemoryApplication.Create(new FixedAnswer(), workers, ServerMetrics.Selector);
         var request = new ReadOnlySequence<byte>(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
 
-        Assert.Equal(0, Allocations.OfWarm(() => Process(protocol, request, output)));
+        Assert.Equal(0, Allocations.OfWarm(() => Process(connection, request)));
     }
 
     [Theory]
@@ -54,14 +53,16 @@ public sealed class MetricsAllocationTests
         stats.SetState(Framewire.Engines.ConnectionState.Idle);
     }
 
-    private static void Process(FrameApplication protocol, ReadOnlySequence<byte> request, ArrayBufferWriter<byte> output)
+    private static void Process(InMemoryApplication connection, ReadOnlySequence<byte> request)
     {
-        output.ResetWrittenCount();
+        connection.Written.ResetWrittenCount();
         ReadOnlySequence<byte> input = request;
-        if (protocol.Process(ref input, output) != ProcessStatus.NeedMoreData || output.WrittenCount != Answer.Length)
+        if (connection.Process(ref input) != Framewire.Engines.ProcessStatus.NeedMoreData || connection.Written.WrittenCount != Answer.Length)
         {
             throw new InvalidOperationException("The request was not answered.");
         }
+
+        connection.Drain();
     }
 
     private sealed class FixedAnswer : IMessageHandler

@@ -3,16 +3,16 @@ using System.Diagnostics;
 using Framewire.Apps;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
-using Framewire.Protocol.Internal;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
 
 /// <summary>
-/// Frames in, one handler call per frame, one response frame out, in order. Broken framing is answered with an
-/// error frame and ends the connection; a refused request with intact framing is answered and the connection
-/// goes on.
+/// The frame protocol on a connection: frames in, one handler call per frame, one response frame out, in order.
+/// Broken framing is answered with an error frame and ends the connection; a refused request with intact framing is
+/// answered and the connection goes on.
 /// </summary>
 internal sealed class FrameApplication : ConnectionApplication
 {
@@ -23,20 +23,13 @@ internal sealed class FrameApplication : ConnectionApplication
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
     private readonly ConnectionStats _stats;
-    private readonly CountingBufferWriter _output = new();
-    private readonly int _maxInFlight;
-    private readonly long _highWater;
     private Task? _pending;
     private long _requestStart;
-    private int _unsentResponses;
-    private long _unsentBefore;
 
-    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue)
+    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, ServerMetrics metrics, CancellationToken stopping)
     {
-        _metrics = metrics ?? ServerMetrics.Async;
+        _metrics = metrics;
         _stats = connection.Stats;
-        _maxInFlight = Math.Max(1, maxInFlight);
-        _highWater = Math.Max(1, sendHighWater);
         _decoder = new FrameDecoder(limits);
         _handler = handler;
         _context = new MessageContext(connection, workers);
@@ -44,14 +37,19 @@ internal sealed class FrameApplication : ConnectionApplication
         _stopping = stopping;
     }
 
-    public override bool HasPartialMessage => _decoder.IsAwaitingContent;
+    public override Task? PendingWork => _pending;
 
-    public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    public override ProcessStatus Process(ref ReadOnlySequence<byte> input, ConnectionOutput output)
     {
-        _output.Target = output;
+        if (_pending is Task pending)
+        {
+            _pending = null;
+            Finish(new ValueTask(pending), output);
+        }
+
         while (true)
         {
-            if (!input.IsEmpty && (_unsentResponses >= _maxInFlight || _unsentBefore + _output.Count >= _highWater))
+            if (!input.IsEmpty && output.IsFull)
             {
                 // Far enough ahead of the client: what is left waits in the input, and reading stops with it.
                 return ProcessStatus.Paused;
@@ -77,7 +75,7 @@ internal sealed class FrameApplication : ConnectionApplication
                 ServerLog.RequestReceived(_logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
             }
 
-            _context.Begin(frame, _output);
+            _context.Begin(frame, output);
             ValueTask handled;
             try
             {
@@ -90,60 +88,33 @@ internal sealed class FrameApplication : ConnectionApplication
 
             if (!handled.IsCompleted)
             {
-                // Only the slow path pays for a Task: engines wait on it once and then inspect it.
+                // Only the slow path pays for a Task: engines wait on it once and then call again.
                 _pending = handled.AsTask();
                 return ProcessStatus.Pending;
             }
 
-            Finish(handled);
+            Finish(handled, output);
         }
     }
 
-    public override Task? PendingTask => _pending;
+    public override MessageProgress GetProgress(bool hasUnconsumedInput) =>
+        _decoder.IsAwaitingContent ? MessageProgress.Content
+        : hasUnconsumedInput ? MessageProgress.Header
+        : MessageProgress.None;
 
-    public override int UnsentResponses => _unsentResponses;
-
-    public override void OnOutputDrained()
+    public override void OnIncompleteMessage(CloseReason reason, ConnectionOutput output)
     {
-        _unsentResponses = 0;
-        _unsentBefore = 0;
-        _output.ResetCount();
-    }
-
-    public override void OnOutputUnsent(long unsent)
-    {
-        _unsentBefore = unsent;
-        _output.ResetCount();
-    }
-
-    public override void CompletePending()
-    {
-        Task pending = _pending ?? throw new InvalidOperationException("No handler is pending.");
-        _pending = null;
-        Finish(new ValueTask(pending));
-    }
-
-    public override void OnEndOfInput(bool hasUnconsumedInput, bool shuttingDown, IBufferWriter<byte> output)
-    {
-        if (!hasUnconsumedInput && !_decoder.IsAwaitingContent)
-        {
-            return;
-        }
-
         // A client that half-closes mid-frame can still read why its frame went unanswered.
-        ProtocolError error = shuttingDown
-            ? new ProtocolError(ErrorCode.ShuttingDown, "The server is shutting down; the incomplete frame was not processed.")
-            : new ProtocolError(ErrorCode.FrameTruncated, "The connection ended in the middle of a frame.");
-        Refuse(error, output);
+        string message = reason switch
+        {
+            CloseReason.ServerShutdown => "The server is shutting down; the incomplete frame was not processed.",
+            CloseReason.FrameTimeout => "The frame header did not arrive in time.",
+            CloseReason.DataRateTooLow => "The frame's content arrived slower than the minimum data rate.",
+            _ => "The connection ended in the middle of a frame.",
+        };
+        ErrorCode code = ConnectionClose.ErrorCodeOf(reason);
+        Refuse(new ProtocolError(code == ErrorCode.None ? ErrorCode.FrameTruncated : code, message), output);
     }
-
-    public override bool IsAwaitingHeader(bool hasUnconsumedInput) => hasUnconsumedInput && !_decoder.IsAwaitingContent;
-
-    public override void OnFrameTimeout(IBufferWriter<byte> output) =>
-        Refuse(new ProtocolError(ErrorCode.FrameTimeout, "The frame header did not arrive in time."), output);
-
-    public override void OnDataRateTooLow(IBufferWriter<byte> output) =>
-        Refuse(new ProtocolError(ErrorCode.DataRateTooLow, "The frame's content arrived slower than the minimum data rate."), output);
 
     public override void ReleaseBuffers() => _context.ReleaseBuffers();
 
@@ -154,7 +125,7 @@ internal sealed class FrameApplication : ConnectionApplication
             ServerLog.ProtocolError(_logger, _context.Connection.Id, error.WireCode, error.Message);
         }
 
-        CloseReason = error;
+        CloseError = error;
         ErrorFrame.Write(output, error);
         _metrics.FrameSent();
         _metrics.Error(error.Code);
@@ -163,7 +134,7 @@ internal sealed class FrameApplication : ConnectionApplication
         return ProcessStatus.Close;
     }
 
-    private void Finish(ValueTask handled)
+    private void Finish(ValueTask handled, ConnectionOutput output)
     {
         try
         {
@@ -191,7 +162,7 @@ internal sealed class FrameApplication : ConnectionApplication
         {
             if (_context.HasResponded)
             {
-                _unsentResponses++;
+                output.CompleteMessage();
                 _metrics.FrameSent();
                 _stats.FrameSent();
                 if (_context.ErrorResponded != ErrorCode.None)

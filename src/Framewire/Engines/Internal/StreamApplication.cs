@@ -4,12 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
 
-/// <summary>Raw byte streams handed to an <see cref="IStreamHandler"/>.</summary>
+/// <summary>Raw byte streams handed to an <see cref="IStreamHandler"/>: no messages, so no read-ahead count and no frame timeout.</summary>
 internal sealed class StreamApplication(IStreamHandler handler, ConnectionInfo connection, ILogger logger) : ConnectionApplication
 {
-    public override bool HasPartialMessage => false;
-
-    public override ProcessStatus Process(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
+    public override ProcessStatus Process(ref ReadOnlySequence<byte> input, ConnectionOutput output)
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {

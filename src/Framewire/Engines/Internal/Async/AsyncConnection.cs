@@ -10,10 +10,11 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal.Async;
 
 /// <summary>
-/// One accepted socket on the async engine: a receive loop fills an input <see cref="Pipe"/>; the process loop
-/// decodes, handles and writes responses to a <see cref="PipeWriter"/> over the socket, flushing once per batch of
+/// One accepted socket on the async engine: a receive loop fills an input <see cref="Pipe"/>; the process loop runs
+/// the application on it and writes to a <see cref="PipeWriter"/> over the socket, flushing once per batch of
 /// received bytes so pipelined requests share a send. Before that, a connection from a trusted proxy must deliver
-/// its PROXY header, and a TLS server completes the handshake, both within the handshake timeout.
+/// its PROXY header, and a TLS server completes the handshake, both within the handshake timeout. Timeouts, limits
+/// and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
 internal sealed class AsyncConnection
@@ -24,51 +25,33 @@ internal sealed class AsyncConnection
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly Pipe _input;
-    private readonly Func<ConnectionInfo, ConnectionApplication> _protocolFactory;
+    private readonly ConnectionServices _services;
+    private readonly ConnectionPolicy _policy;
     private readonly SslServerAuthenticationOptions? _tlsOptions;
     private readonly bool _proxyRequired;
-    private readonly MessageServerOptions _options;
-    private readonly ILogger _logger;
+    private readonly bool _waitForData;
     private readonly CancellationTokenSource _receiveCancellation = new();
-    private readonly ConnectionLimits _limits;
-    private readonly Engine _engine;
-    private volatile bool _shuttingDown;
+    private ConnectionInfo _info;
 
-    // Environment.TickCount64 of the last received bytes, and of the first byte of a frame header still incomplete
-    // (0: none); 1 while the process loop works on input (a handler or a send in flight). The engine's sweep reads them.
-    private long _lastActivity;
-    private long _headerSince;
+    // 1 while the process loop works on input (pending work or a send in flight): the sweep leaves its input alone.
     private int _busy;
-    private bool _peerClosed;
 
-    // The minimum data rate: bytes received so far, and since when a frame's content has been awaited with the count
-    // at that moment; since when a flush has been under way, the bytes it holds, and the sent count when it began.
-    // 0 for a since: no transfer under way. The process loop writes them, the sweep reads them.
-    private long _received;
-    private long _contentSince;
-    private long _contentBase;
-    private long _sendSince;
-    private long _sendBase;
-    private long _sendBytes;
-    private int _sendResponses;
-    private int _slowConsumer;
+    // The receive loop saw the peer go (a reset, or its FIN while the server was not stopping): nothing to linger for.
+    private bool _peerGone;
 
-    // The sweep's window on the flush under way: since when, and the sent count then. Sweep only.
-    private long _windowSince;
-    private long _windowBase;
+    // Set once, by the sweep or the shutdown timeout, just before the socket is aborted: the close that caused it.
+    private int _abortClaimed;
+    private ConnectionClose? _aborted;
 
-    public AsyncConnection(Socket socket, ConnectionInfo info, Func<ConnectionInfo, ConnectionApplication> protocolFactory, MessageServerOptions options, Engine engine, SslServerAuthenticationOptions? tlsOptions, ILogger logger)
+    public AsyncConnection(Socket socket, ConnectionInfo info, ConnectionServices services, MessageServerOptions options, SslServerAuthenticationOptions? tlsOptions)
     {
-        _engine = engine;
-        _limits = engine.Limits;
-        _lastActivity = Environment.TickCount64;
         _socket = socket;
-        Info = info;
-        _protocolFactory = protocolFactory;
+        _info = info;
+        _services = services;
+        _policy = new ConnectionPolicy(services.Limits, info.Stats);
         _tlsOptions = tlsOptions;
-        _proxyRequired = ProxyTrust.IsTrusted(options.TrustedProxies, info.RemoteEndPoint);
-        _options = options;
-        _logger = logger;
+        _proxyRequired = services.RequiresProxyHeader(info.RemoteEndPoint);
+        _waitForData = options.WaitForDataBeforeAllocatingBuffer;
         _stream = new NetworkStream(socket, ownsSocket: false);
         if (_proxyRequired || tlsOptions is not null)
         {
@@ -88,50 +71,136 @@ internal sealed class AsyncConnection
             useSynchronizationContext: false));
     }
 
-    /// <summary>The connection as handlers see it: after a PROXY header, with the client's addresses it gave.</summary>
-    public ConnectionInfo Info { get; private set; }
+    public long Id => _info.Id;
 
+    /// <summary>Serves the connection to its end, closes it, and records why; never throws.</summary>
     public async Task RunAsync()
     {
-        (SslStream? tls, string? refusal) = await EstablishAsync().ConfigureAwait(false);
+        ConnectionClose close;
+        try
+        {
+            close = await ServeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A fault outside the application's calls (which ServeAsync answers): the socket is closed here instead.
+            ServerLog.ConnectionFailed(_services.Log, _info.Id, e);
+            close = new ConnectionClose(CloseReason.Failed, e.Message);
+            _socket.Dispose();
+        }
+
+        _services.Closed(_info, _aborted ?? close);
+    }
+
+    /// <summary>
+    /// Stops reading new input: what the kernel already holds is still read and answered, a frame cut short is
+    /// answered with <c>shutting_down</c>, then the connection closes.
+    /// </summary>
+    public void BeginShutdown()
+    {
+        _policy.BeginShutdown();
+        try
+        {
+            // Wakes a pending receive; queued bytes are still returned before the end-of-stream.
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Not connected any more, or already closed: the connection is ending by itself.
+        }
+    }
+
+    /// <summary>Closes the socket at once, for connections that outlive the shutdown timeout.</summary>
+    public void Abort() => Abort(new ConnectionClose(CloseReason.ShutdownTimeout));
+
+    /// <summary>
+    /// From the engine's sweep: cuts a slow consumer off at once (it would not read an error frame), and wakes the
+    /// process loop of a connection whose input looks overdue; the loop, which owns the connection, decides. Any thread.
+    /// </summary>
+    public void CheckTimeouts(long now)
+    {
+        if (_policy.Check(now, applicationBusy: Volatile.Read(ref _busy) != 0) is not ConnectionClose due)
+        {
+            return;
+        }
+
+        if (due.Reason == CloseReason.SlowConsumer)
+        {
+            Abort(due);
+            return;
+        }
+
+        if (due.Reason == CloseReason.IdleTimeout && HasBytesWaiting())
+        {
+            return;
+        }
+
+        try
+        {
+            _input.Reader.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+            // The connection is ending.
+        }
+    }
+
+    private void Abort(ConnectionClose close)
+    {
+        if (Interlocked.Exchange(ref _abortClaimed, 1) != 0)
+        {
+            return;
+        }
+
+        _aborted = close;
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing left to abort.
+        }
+
+        _socket.Dispose();
+    }
+
+    private async Task<ConnectionClose> ServeAsync()
+    {
+        (SslStream? tls, ConnectionClose? refusal) = await EstablishAsync().ConfigureAwait(false);
         if (refusal is not null)
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
             _socket.Dispose();
             _receiveCancellation.Dispose();
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                ServerLog.HandshakeRefused(_logger, Info.Id, Endpoints.Format(Info.RemoteEndPoint), refusal);
-            }
-
-            return;
+            return refusal.Value;
         }
 
         // A slow handshake is the handshake timeout's business; idleness counts from here.
-        Volatile.Write(ref _lastActivity, Environment.TickCount64);
-        Info.Stats.SetState(ConnectionState.Idle);
-        ConnectionApplication protocol = _protocolFactory(Info);
-        PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, Info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+        _policy.Restart();
+        _info.Stats.SetState(ConnectionState.Idle);
+        ConnectionApplication application = _services.CreateApplication(_info);
+        PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+        _policy.Output.Target = output;
         Task receiving = ReceiveLoopAsync(tls);
-        string reason;
-        bool closedByUs;
+        ConnectionClose close;
         Exception? sendFailure = null;
         try
         {
-            (reason, closedByUs) = await ProcessLoopAsync(protocol, output).ConfigureAwait(false);
+            close = await ProcessLoopAsync(application, output).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             sendFailure = e;
-            (reason, closedByUs) = (Volatile.Read(ref _slowConsumer) != 0 ? "slow consumer" : "send failed: " + e.Message, false);
+            close = new ConnectionClose(CloseReason.SendFailed, e.Message);
         }
         catch (Exception e)
         {
-            ServerLog.ConnectionFailed(_logger, Info.Id, e);
-            (reason, closedByUs) = ("failed: " + e.Message, true);
+            ServerLog.ConnectionFailed(_services.Log, _info.Id, e);
+            close = new ConnectionClose(CloseReason.Failed, e.Message);
         }
 
-        Info.Stats.SetState(ConnectionState.Draining);
+        _info.Stats.SetState(ConnectionState.Draining);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiveCancellation.CancelAsync().ConfigureAwait(false);
         await receiving.ConfigureAwait(false);
@@ -145,9 +214,9 @@ internal sealed class AsyncConnection
             // Completing flushes what a failed send left behind, and fails again on a peer that reset; the socket
             // must still be closed below, not left to the finalizer.
         }
-        protocol.ReleaseBuffers();
 
-        if (closedByUs && !_peerClosed)
+        application.ReleaseBuffers();
+        if (close.ClosesFirst && !_peerGone && _aborted is null)
         {
             await LingerAsync(tls).ConfigureAwait(false);
         }
@@ -160,109 +229,7 @@ internal sealed class AsyncConnection
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
         _receiveCancellation.Dispose();
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            ServerLog.ConnectionClosed(_logger, Info.Id, reason);
-        }
-    }
-
-    /// <summary>
-    /// Stops reading new input: what the kernel already holds is still read and answered, a frame cut short is
-    /// answered with <c>shutting_down</c>, then the connection closes.
-    /// </summary>
-    public void BeginShutdown()
-    {
-        _shuttingDown = true;
-        try
-        {
-            // Wakes a pending receive; queued bytes are still returned before the end-of-stream.
-            _socket.Shutdown(SocketShutdown.Receive);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Not connected any more, or already closed: the connection is ending by itself.
-        }
-    }
-
-    /// <summary>Closes the socket at once, for connections that outlive the shutdown timeout.</summary>
-    public void Abort()
-    {
-        try
-        {
-            _socket.LingerState = new LingerOption(true, 0);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed: nothing left to abort.
-        }
-
-        _socket.Dispose();
-    }
-
-    /// <summary>
-    /// From the engine's sweep: wakes the process loop of a connection that looks idle or late with a frame header,
-    /// and the loop, which owns the connection, decides. Any thread.
-    /// </summary>
-    public void CheckTimeouts(long now)
-    {
-        long sendSince = Volatile.Read(ref _sendSince);
-        if (sendSince != 0)
-        {
-            long sentTotal = Info.Stats.BytesSent;
-            if (_windowSince < sendSince)
-            {
-                // A new flush: the rate is measured from its start.
-                _windowSince = sendSince;
-                _windowBase = Volatile.Read(ref _sendBase);
-            }
-
-            if (Volatile.Read(ref _sendBytes) - (sentTotal - Volatile.Read(ref _sendBase)) > _limits.SendLimit && Volatile.Read(ref _sendResponses) > 1)
-            {
-                CloseSlowConsumer("unsent output passed the send limit");
-            }
-            else if (_limits.IsTooSlow(_windowSince, sentTotal - _windowBase, now))
-            {
-                CloseSlowConsumer("read slower than the minimum data rate");
-            }
-            else if (_limits.GracePeriodMs > 0 && now - _windowSince >= _limits.GracePeriodMs)
-            {
-                // The rate held over this window; the next one starts now, so an early burst cannot hide a stop.
-                _windowSince = now;
-                _windowBase = sentTotal;
-            }
-
-            return;
-        }
-
-        if (Volatile.Read(ref _busy) != 0)
-        {
-            return;
-        }
-
-        if (_limits.IsFrameExpired(Volatile.Read(ref _headerSince), now) ||
-            _limits.IsTooSlow(Volatile.Read(ref _contentSince), Volatile.Read(ref _received) - Volatile.Read(ref _contentBase), now) ||
-            (_limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting()))
-        {
-            try
-            {
-                _input.Reader.CancelPendingRead();
-            }
-            catch (InvalidOperationException)
-            {
-                // The connection is ending.
-            }
-        }
-    }
-
-    /// <summary>A client that does not read would not read an error frame either: the connection is cut.</summary>
-    private void CloseSlowConsumer(string detail)
-    {
-        if (Interlocked.Exchange(ref _slowConsumer, 1) == 0)
-        {
-            _engine.OnSlowConsumer(Info.Id, detail);
-            _peerClosed = true;
-            Abort();
-        }
+        return close;
     }
 
     /// <summary>
@@ -281,28 +248,30 @@ internal sealed class AsyncConnection
         }
     }
 
-    private async Task<(SslStream? Tls, string? Refusal)> EstablishAsync()
+    private async Task<(SslStream? Tls, ConnectionClose? Refusal)> EstablishAsync()
     {
         if (!_proxyRequired && _tlsOptions is null)
         {
             return (null, null);
         }
 
-        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout);
+        using var timeout = new CancellationTokenSource(_services.HandshakeTimeout);
         SslStream? tls = null;
+        bool proxyStep = _proxyRequired;
         try
         {
             byte[] following = [];
             if (_proxyRequired)
             {
-                ProxyHeaderRead read = await ProxyHeaderReader.ReadAsync(_socket, _options.WaitForDataBeforeAllocatingBuffer, timeout.Token).ConfigureAwait(false);
+                ProxyHeaderRead read = await ProxyHeaderReader.ReadAsync(_socket, _waitForData, timeout.Token).ConfigureAwait(false);
                 if (read.Error is not null)
                 {
-                    return (null, "PROXY header required from a trusted proxy: " + read.Error);
+                    return (null, ConnectionServices.ProxyHeaderRefused(read.Error));
                 }
 
-                UseProxiedAddresses(read.Header);
+                _info = _services.AfterProxyHeader(_info, read.Header);
                 following = read.FollowingBytes;
+                proxyStep = false;
             }
 
             if (_tlsOptions is null)
@@ -318,9 +287,9 @@ internal sealed class AsyncConnection
 
             tls = new SslStream(following.Length > 0 ? new PrefixedStream(following, _stream) : _stream, leaveInnerStreamOpen: true);
             await tls.AuthenticateAsServerAsync(_tlsOptions, timeout.Token).ConfigureAwait(false);
-            if (_logger.IsEnabled(LogLevel.Debug))
+            if (_services.Log.IsEnabled(LogLevel.Debug))
             {
-                ServerLog.TlsEstablished(_logger, Info.Id, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+                ServerLog.TlsEstablished(_services.Log, _info.Id, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
             }
 
             return (tls, null);
@@ -332,32 +301,17 @@ internal sealed class AsyncConnection
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
 
-            string step = _tlsOptions is null ? "PROXY header" : "handshake";
-            return (null, timeout.IsCancellationRequested
-                ? $"no {step} within {_options.HandshakeTimeout.TotalSeconds:0.###} s"
-                : $"{step} failed: {e.Message}");
+            bool late = timeout.IsCancellationRequested;
+            return (null, proxyStep
+                ? ConnectionServices.ProxyHeaderRefused(late ? _services.HandshakeLate("PROXY header") : "PROXY header failed: " + e.Message)
+                : new ConnectionClose(CloseReason.HandshakeFailed, late ? _services.HandshakeLate("TLS handshake") : "TLS handshake failed: " + e.Message));
         }
     }
 
-    private void UseProxiedAddresses(Proxy.ProxyHeader header)
-    {
-        if (header.Source is null)
-        {
-            return;
-        }
-
-        ConnectionInfo proxied = Info.WithEndPoints(header.Source, header.Destination ?? Info.LocalEndPoint);
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            ServerLog.Proxied(_logger, Info.Id, Endpoints.Format(Info.RemoteEndPoint), Endpoints.Format(proxied.RemoteEndPoint));
-        }
-
-        Info = proxied;
-    }
-
-    private async Task<(string Reason, bool ClosedByUs)> ProcessLoopAsync(ConnectionApplication protocol, PipeWriter output)
+    private async Task<ConnectionClose> ProcessLoopAsync(ConnectionApplication application, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
+        ConnectionOutput applicationOutput = _policy.Output;
         while (true)
         {
             Volatile.Write(ref _busy, 0);
@@ -365,120 +319,80 @@ internal sealed class AsyncConnection
             Volatile.Write(ref _busy, 1);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
-            while ((status = protocol.Process(ref buffer, output)) is ProcessStatus.Pending or ProcessStatus.Paused)
+            while ((status = application.Process(ref buffer, applicationOutput)) is ProcessStatus.Pending or ProcessStatus.Paused)
             {
                 if (status == ProcessStatus.Paused)
                 {
                     // Far enough ahead of the client: no more decoding, and no more reading, until it takes the output.
-                    if (!await SendWatchedAsync(protocol, output).ConfigureAwait(false))
+                    if (!await SendAsync(output).ConfigureAwait(false))
                     {
-                        return ("output closed", true);
+                        return new ConnectionClose(CloseReason.SendFailed, "output closed");
                     }
 
                     continue;
                 }
 
-                Info.Stats.SetState(ConnectionState.Processing);
-                await protocol.PendingTask!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                protocol.CompletePending();
+                _info.Stats.SetState(ConnectionState.Processing);
+                await application.PendingWork!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _policy.OnWorkCompleted();
             }
 
             bool unconsumed = !buffer.IsEmpty;
             reader.AdvanceTo(buffer.Start, buffer.End);
+            _policy.AfterProcess(status, application.GetProgress(unconsumed));
 
             if (status == ProcessStatus.Close)
             {
                 await SendAsync(output).ConfigureAwait(false);
-                return (protocol.CloseReason.ToString(), true);
+                return ConnectionClose.Refused(application.CloseError);
             }
 
-            if (!protocol.IsAwaitingHeader(unconsumed))
+            // The sweep woke us: check for ourselves, as bytes may have come in meanwhile.
+            if (result.IsCanceled && !result.IsCompleted &&
+                _policy.CheckInput(Environment.TickCount64) is ConnectionClose due &&
+                (due.Reason != CloseReason.IdleTimeout || !HasBytesWaiting()))
             {
-                _headerSince = 0;
-            }
-            else if (_headerSince == 0)
-            {
-                Volatile.Write(ref _headerSince, Environment.TickCount64);
-            }
-
-            if (!protocol.HasPartialMessage)
-            {
-                Volatile.Write(ref _contentSince, 0);
-            }
-            else if (_contentSince == 0)
-            {
-                Volatile.Write(ref _contentBase, Volatile.Read(ref _received));
-                Volatile.Write(ref _contentSince, Environment.TickCount64);
-            }
-
-            if (result.IsCanceled && !result.IsCompleted)
-            {
-                // The sweep woke us: check for ourselves, as bytes may have come in meanwhile.
-                long now = Environment.TickCount64;
-                if (_limits.IsFrameExpired(_headerSince, now))
-                {
-                    protocol.OnFrameTimeout(output);
-                    await SendAsync(output).ConfigureAwait(false);
-                    return ("frame timeout", true);
-                }
-
-                if (_limits.IsTooSlow(_contentSince, Volatile.Read(ref _received) - _contentBase, now))
-                {
-                    protocol.OnDataRateTooLow(output);
-                    await SendAsync(output).ConfigureAwait(false);
-                    return ("data rate too low", true);
-                }
-
-                if (output.UnflushedBytes == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) && !HasBytesWaiting())
-                {
-                    return ("idle timeout", true);
-                }
+                _policy.CutShort(application, due.Reason);
+                await SendAsync(output).ConfigureAwait(false);
+                return due;
             }
 
             if (result.IsCompleted)
             {
-                bool shuttingDown = _shuttingDown;
-                protocol.OnEndOfInput(unconsumed, shuttingDown, output);
+                var ended = new ConnectionClose(_policy.IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
+                _policy.CutShort(application, ended.Reason);
                 await SendAsync(output).ConfigureAwait(false);
-                return shuttingDown ? ("server shutdown", true) : ("closed by peer", false);
+                return ended;
             }
 
-            if (output.UnflushedBytes > 0 && !await SendWatchedAsync(protocol, output).ConfigureAwait(false))
+            if (output.UnflushedBytes > 0 && !await SendAsync(output).ConfigureAwait(false))
             {
-                return ("output closed", true);
+                return new ConnectionClose(CloseReason.SendFailed, "output closed");
             }
 
-            bool partial = unconsumed || protocol.HasPartialMessage;
-            Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining : partial ? ConnectionState.Reading : ConnectionState.Idle);
-            if (!partial)
+            _info.Stats.SetState(_policy.WaitingState(unconsumed));
+            if (!unconsumed && _policy.Progress == MessageProgress.None)
             {
-                protocol.ReleaseBuffers();
+                application.ReleaseBuffers();
             }
         }
     }
 
-    /// <summary>Flushes the answers, watched by the sweep for a client that does not take them; false when the output is closed.</summary>
-    private async ValueTask<bool> SendWatchedAsync(ConnectionApplication protocol, PipeWriter output)
-    {
-        Volatile.Write(ref _sendBytes, output.UnflushedBytes);
-        Volatile.Write(ref _sendResponses, protocol.UnsentResponses);
-        Volatile.Write(ref _sendBase, Info.Stats.BytesSent);
-        Volatile.Write(ref _sendSince, Environment.TickCount64);
-        FlushResult flushed = await SendAsync(output).ConfigureAwait(false);
-        Volatile.Write(ref _sendSince, 0);
-        protocol.OnOutputDrained();
-        return !flushed.IsCompleted;
-    }
-
-    /// <summary>Flushes the answers written so far; <see cref="SendCounter"/> counts them as the socket takes them.</summary>
-    private ValueTask<FlushResult> SendAsync(PipeWriter output)
+    /// <summary>
+    /// Flushes what the application wrote, watched by the sweep for a client that does not take it; false when the
+    /// output is closed. <see cref="SendCounter"/> counts the bytes as the socket takes them.
+    /// </summary>
+    private async ValueTask<bool> SendAsync(PipeWriter output)
     {
         if (output.UnflushedBytes > 0)
         {
-            Info.Stats.SetState(ConnectionState.Writing);
+            _info.Stats.SetState(ConnectionState.Writing);
+            _policy.OnSendWaiting();
         }
 
-        return output.FlushAsync();
+        FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+        _policy.OnDrained();
+        return !flushed.IsCompleted;
     }
 
     private async Task ReceiveLoopAsync(SslStream? tls)
@@ -489,7 +403,7 @@ internal sealed class AsyncConnection
         {
             while (true)
             {
-                if (_options.WaitForDataBeforeAllocatingBuffer)
+                if (_waitForData)
                 {
                     // SslStream passes a zero-byte read down to the socket when it has no decrypted bytes left.
                     _ = tls is null
@@ -503,13 +417,11 @@ internal sealed class AsyncConnection
                     : await tls.ReadAsync(memory, cancellation).ConfigureAwait(false);
                 if (received == 0)
                 {
-                    _peerClosed = !_shuttingDown;
+                    _peerGone = !_policy.IsShuttingDown;
                     break;
                 }
 
-                Volatile.Write(ref _lastActivity, Environment.TickCount64);
-                Info.Stats.AddBytesReceived(received);
-                Volatile.Write(ref _received, _received + received);
+                _policy.OnReceived(received);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
@@ -524,12 +436,12 @@ internal sealed class AsyncConnection
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
         {
-            _peerClosed = true;
+            _peerGone = true;
         }
         catch (Exception e) when (e is IOException or AuthenticationException)
         {
             // TLS: the peer reset, broke the record layer, or tried to renegotiate; nothing it sends can be trusted.
-            _peerClosed = true;
+            _peerGone = true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -556,7 +468,7 @@ internal sealed class AsyncConnection
             }
 
             _socket.Shutdown(SocketShutdown.Send);
-            using var timeout = new CancellationTokenSource(_options.LingerTimeout);
+            using var timeout = new CancellationTokenSource(_services.LingerTimeout);
             byte[] sink = ArrayPool<byte>.Shared.Rent(MinimumReceiveSize);
             try
             {

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Async;
@@ -13,26 +14,25 @@ internal sealed class AsyncEngine : Engine
 {
     private readonly ConcurrentDictionary<long, (AsyncConnection Connection, Task Running)> _connections = new();
     private readonly SslServerAuthenticationOptions? _tls;
+    private readonly ILogger _logger;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private Timer? _sweep;
-    private int _open;
     private volatile bool _stopping;
 
-    public AsyncEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame, ILogger logger)
-        : base(options, protocolFactory, busyFrame, logger)
+    public AsyncEngine(MessageServerOptions options, ConnectionServices services)
+        : base(options, services)
     {
         _tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
+        _logger = services.Log;
     }
-
-    public override int ConnectionCount => _connections.Count;
 
     public override EndPoint Start()
     {
         _listener = Listeners.Listen(Options.EndPoint, Options.Backlog);
         _acceptLoop = AcceptLoopAsync(_listener);
         // One timer for all connections: a message costs a timestamp, never a timer.
-        _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, Limits.SweepInterval, Limits.SweepInterval);
+        _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, Services.Limits.SweepInterval, Services.Limits.SweepInterval);
 
         return _listener.LocalEndPoint!;
     }
@@ -47,7 +47,7 @@ internal sealed class AsyncEngine : Engine
             await _sweep.DisposeAsync().ConfigureAwait(false);
         }
 
-        ServerLog.Stopping(Logger, _connections.Count);
+        ServerLog.Stopping(_logger, _connections.Count);
         foreach ((AsyncConnection connection, _) in _connections.Values)
         {
             connection.BeginShutdown();
@@ -68,7 +68,7 @@ internal sealed class AsyncEngine : Engine
         }
         catch (OperationCanceledException)
         {
-            ServerLog.AbortingConnections(Logger, _connections.Count);
+            ServerLog.AbortingConnections(_logger, _connections.Count);
             foreach ((AsyncConnection connection, _) in _connections.Values)
             {
                 connection.Abort();
@@ -105,13 +105,13 @@ internal sealed class AsyncEngine : Engine
             {
                 // Out of descriptors or kernel memory: back off so closing connections can free some, then retry.
                 const int BackoffMs = 100;
-                ServerLog.AcceptRetry(Logger, e.SocketErrorCode.ToString(), BackoffMs);
+                ServerLog.AcceptRetry(_logger, e.SocketErrorCode.ToString(), BackoffMs);
                 await Task.Delay(BackoffMs).ConfigureAwait(false);
                 continue;
             }
             catch (Exception e)
             {
-                ServerLog.AcceptFailed(Logger, Endpoints.Format(Options.EndPoint), e);
+                ServerLog.AcceptFailed(_logger, Endpoints.Format(Options.EndPoint), e);
                 return;
             }
 
@@ -128,42 +128,12 @@ internal sealed class AsyncEngine : Engine
         }
     }
 
-    /// <summary>
-    /// A connection over the limit: the busy frame (not under TLS, where it could not be read), FIN, then close.
-    /// What the peer already sent is read first, so the close is not a reset that could destroy the frame.
-    /// </summary>
-    private void Refuse(Socket accepted)
-    {
-        LogRefused(accepted.RemoteEndPoint);
-        try
-        {
-            if (BusyFrame is not null && Options.Tls is null)
-            {
-                accepted.Blocking = false;
-                _ = accepted.Send(BusyFrame, SocketFlags.None, out _);
-                accepted.Shutdown(SocketShutdown.Send);
-                Span<byte> sink = stackalloc byte[1024];
-                while (accepted.Available > 0 && accepted.Receive(sink, SocketFlags.None, out _) > 0)
-                {
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // The peer is gone already.
-        }
-        finally
-        {
-            accepted.Dispose();
-        }
-    }
-
     private void StartConnection(Socket accepted)
     {
-        if (Interlocked.Increment(ref _open) > Limits.MaxConnections)
+        ConnectionInfo? info = Services.TryOpen(accepted.RemoteEndPoint, accepted.LocalEndPoint);
+        if (info is null)
         {
-            Interlocked.Decrement(ref _open);
-            Refuse(accepted);
+            Services.Refuse(accepted, tls: _tls is not null);
             return;
         }
 
@@ -172,8 +142,7 @@ internal sealed class AsyncEngine : Engine
             accepted.NoDelay = true;
         }
 
-        ConnectionInfo info = NewConnection(accepted.RemoteEndPoint, accepted.LocalEndPoint);
-        var connection = new AsyncConnection(accepted, info, ProtocolFactory, Options, this, _tls, Logger);
+        var connection = new AsyncConnection(accepted, info, Services, Options, _tls);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -195,9 +164,7 @@ internal sealed class AsyncEngine : Engine
         }
         finally
         {
-            _connections.TryRemove(connection.Info.Id, out _);
-            Interlocked.Decrement(ref _open);
-            ConnectionEnded(connection.Info);
+            _connections.TryRemove(connection.Id, out _);
         }
     }
 }

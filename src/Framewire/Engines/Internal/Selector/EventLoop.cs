@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Selectors;
 using Framewire.Selectors.Internal;
 using Microsoft.Extensions.Logging;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// One thread, one selector: waits for readiness, then services every ready socket in turn, like the seed's
+/// One thread, one selector: waits for readiness, then services every ready socket in turn, like the tutorial's
 /// <c>while True: events = sel.select()</c> loop. Other threads hand work to the loop with <see cref="Post"/>,
 /// which rings an eventfd the selector also watches; timers run between selects.
 /// </summary>
@@ -20,7 +21,7 @@ internal sealed class EventLoop : IDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
-    private readonly List<SelectorConnection> _expired = [];
+    private readonly List<(SelectorConnection Connection, ConnectionClose Due)> _expired = [];
     private Action? _sweep;
     private TimeSpan _sweepInterval;
     private int _wakeRequested;
@@ -186,16 +187,16 @@ internal sealed class EventLoop : IDisposable
         long now = Environment.TickCount64;
         foreach (SelectorConnection connection in _connections)
         {
-            if (connection.IsExpired(now))
+            if (connection.Check(now) is ConnectionClose due)
             {
-                _expired.Add(connection);
+                _expired.Add((connection, due));
             }
         }
 
         // Closing removes from the set, so not while walking it.
-        foreach (SelectorConnection connection in _expired)
+        foreach ((SelectorConnection connection, ConnectionClose due) in _expired)
         {
-            connection.OnExpired(now);
+            connection.Expire(due);
         }
 
         _expired.Clear();

@@ -8,7 +8,7 @@ namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
 /// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty,
-/// as the seed's <c>accept_wrapper</c> does for one connection per event.
+/// as the tutorial's <c>accept_wrapper</c> does for one connection per event.
 /// </summary>
 internal sealed class LoopListener : LoopItem
 {
@@ -75,12 +75,12 @@ internal sealed class LoopListener : LoopItem
                     // Out of descriptors or memory: stop listening for a moment so closing connections free
                     // some; a level-triggered listener would otherwise spin on the pending connection.
                     const int BackoffMs = 100;
-                    ServerLog.AcceptRetry(_engine.Log, "errno " + errno, BackoffMs);
+                    ServerLog.AcceptRetry(_engine.Services.Log, "errno " + errno, BackoffMs);
                     Unregister();
                     _loop.Schedule(TimeSpan.FromMilliseconds(BackoffMs), Resume);
                     return;
                 default:
-                    ServerLog.AcceptFailed(_engine.Log, Endpoints.Format(_localEndPoint), new IOException(System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)));
+                    ServerLog.AcceptFailed(_engine.Services.Log, Endpoints.Format(_localEndPoint), new IOException(System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)));
                     Unregister();
                     return;
             }

@@ -4,16 +4,16 @@ using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 using Framewire.Proxy;
 using Framewire.Selectors;
-using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// One connection on an event loop, the seed's per-socket <c>data</c> grown up: non-blocking reads straight into a
-/// buffer taken only while bytes are pending, responses written straight to the socket, and write interest only
-/// while output is left over (the seed's <c>_set_selector_events_mask</c>). Everything here runs on the loop
-/// thread, except a pending handler, which owns the output until it completes and posts back. A connection from a
+/// One connection on an event loop, the tutorial's per-socket <c>data</c> grown up: non-blocking reads straight into
+/// a buffer taken only while bytes are pending, responses written straight to the socket, and write interest only
+/// while output is left over (the tutorial's <c>_set_selector_events_mask</c>). Everything here runs on the loop
+/// thread, except pending work, which owns the output until it completes and posts back. A connection from a
 /// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
+/// Timeouts, limits and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
 internal sealed class SelectorConnection : LoopItem
 {
@@ -23,43 +23,36 @@ internal sealed class SelectorConnection : LoopItem
 
     private readonly int _fd;
     private readonly EventLoop _loop;
-    private readonly SelectorEngine _engine;
-    private ConnectionApplication _protocol;
+    private readonly ConnectionServices _services;
+    private readonly ConnectionPolicy _policy;
     private readonly PooledBufferWriter _output = new();
     private readonly Action _resumeAfterPending;
+
+    // Null until a trusted proxy's PROXY header has come: the application takes the client's addresses it gives.
+    private ConnectionApplication? _application;
+    private ConnectionInfo _info;
     private byte[]? _input;
     private int _inputStart;
     private int _inputEnd;
     private int _outputSent;
     private SelectorEvents _interest;
     private State _state;
-    private bool _shuttingDown;
-    private bool _peerClosed;
-    private bool _awaitingProxyHeader;
+    private bool _peerGone;
     private bool _paused;
-    private string _closeReason = "closed";
+    private ConnectionClose _close;
 
-    // Environment.TickCount64 of the last received bytes (or of a handler's completion), and of the first byte of a
-    // frame header still incomplete (0: none): what the loop's sweep checks the timeouts against.
-    private long _lastActivity;
-    private long _headerSince;
-
-    // Since when a frame's content has been awaited and how much of it came since (the minimum data rate for
-    // input), and since when output has been stuck in our buffer with how much of it the client took since then
-    // (the same rate for output). 0: no transfer under way.
-    private long _contentSince;
-    private long _contentReceived;
-    private long _sendSince;
-    private int _sentAtStall;
-
-    public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, SelectorEngine engine)
+    public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, ConnectionServices services)
     {
         _fd = fd;
-        Info = info;
+        _info = info;
         _loop = loop;
-        _engine = engine;
-        _awaitingProxyHeader = ProxyTrust.IsTrusted(engine.TrustedProxies, info.RemoteEndPoint);
-        _protocol = _awaitingProxyHeader ? AwaitingProxyHeader.Instance : engine.CreateProtocol(info);
+        _services = services;
+        _policy = new ConnectionPolicy(services.Limits, info.Stats) { Output = { Target = _output } };
+        if (!services.RequiresProxyHeader(info.RemoteEndPoint))
+        {
+            _application = services.CreateApplication(info);
+        }
+
         _resumeAfterPending = () => _loop.Post(ResumeAfterPending);
     }
 
@@ -72,71 +65,58 @@ internal sealed class SelectorConnection : LoopItem
         Closed,
     }
 
-    /// <summary>The connection as handlers see it: after a PROXY header, with the client's addresses it gave.</summary>
-    public ConnectionInfo Info { get; private set; }
-
     public void Start()
     {
-        _lastActivity = Environment.TickCount64;
+        _policy.Restart();
         _loop.Add(this);
         SetInterest(SelectorEvents.Read);
-        if (_awaitingProxyHeader)
+        if (_application is null)
         {
-            Info.Stats.SetState(ConnectionState.Handshake);
-            _loop.Schedule(_engine.HandshakeTimeout, () =>
+            _info.Stats.SetState(ConnectionState.Handshake);
+            if (_services.HandshakeTimeout != Timeout.InfiniteTimeSpan)
             {
-                if (_awaitingProxyHeader && _state == State.Open)
+                _loop.Schedule(_services.HandshakeTimeout, () =>
                 {
-                    RefuseProxy($"no PROXY header within {_engine.HandshakeTimeout.TotalSeconds:0.###} s");
-                }
-            });
+                    if (_application is null && _state == State.Open)
+                    {
+                        Close(ConnectionServices.ProxyHeaderRefused(_services.HandshakeLate("PROXY header")));
+                    }
+                });
+            }
         }
     }
 
-    /// <summary>True when the connection is past the frame timeout, or idle past the idle timeout. Loop thread only.</summary>
-    public bool IsExpired(long now)
+    /// <summary>
+    /// The close the connection is due for, for the loop's sweep; null while it is fine. An open connection is judged
+    /// whole; one sending its last bytes only by whether its client takes them. Pending work owns the output, and a
+    /// lingering connection has its own timer. Loop thread only.
+    /// </summary>
+    public ConnectionClose? Check(long now) => _state switch
     {
-        ConnectionLimits limits = _engine.Limits;
-        return _state == State.Open &&
-            (limits.IsFrameExpired(_headerSince, now) || limits.IsTooSlow(_contentSince, _contentReceived, now) ||
-             IsSlowConsumer(now) || (PendingOutput == 0 && limits.IsIdleExpired(_lastActivity, now)));
-    }
+        State.Open => _policy.Check(now, applicationBusy: false),
+        State.Closing => _policy.Check(now, applicationBusy: true),
+        _ => null,
+    };
 
-    /// <summary>Closes a connection <see cref="IsExpired"/> found overdue; a late frame header is answered first.</summary>
-    public void OnExpired(long now)
+    /// <summary>Closes a connection <see cref="Check"/> found due; a message it cuts short is answered first.</summary>
+    public void Expire(ConnectionClose due)
     {
-        if (_state != State.Open)
+        if (due.Reason == CloseReason.SlowConsumer)
         {
+            // It does not read, so neither an error frame nor a graceful close would reach it.
+            _peerGone = true;
+            Close(due);
             return;
         }
 
-        if (_engine.Limits.IsFrameExpired(_headerSince, now))
+        if (_application is not null)
         {
-            _headerSince = 0;
-            _protocol.OnFrameTimeout(_output);
-            _inputStart = _inputEnd;
-            ReleaseInputIfEmpty();
-            _closeReason = "frame timeout";
-        }
-        else if (_engine.Limits.IsTooSlow(_contentSince, _contentReceived, now))
-        {
-            _contentSince = 0;
-            _protocol.OnDataRateTooLow(_output);
-            _inputStart = _inputEnd;
-            ReleaseInputIfEmpty();
-            _closeReason = "data rate too low";
-        }
-        else if (IsSlowConsumer(now))
-        {
-            CloseSlowConsumer("read slower than the minimum data rate");
-            return;
-        }
-        else
-        {
-            _closeReason = "idle timeout";
+            _policy.CutShort(_application, due.Reason);
         }
 
-        BeginClosing();
+        _inputStart = _inputEnd;
+        ReleaseInputIfEmpty();
+        BeginClosing(due);
     }
 
     public override void OnReady(SelectorEvents events)
@@ -172,55 +152,23 @@ internal sealed class SelectorConnection : LoopItem
     /// </summary>
     public void BeginShutdown()
     {
-        _shuttingDown = true;
-        if (_state == State.Open && !_protocol.HasPartialMessage && _inputEnd == _inputStart && PendingOutput == 0)
+        _policy.BeginShutdown();
+        if (_state == State.Open && _policy.Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0)
         {
             // Idle: nothing in flight to finish.
-            Close("server shutdown");
+            Close(new ConnectionClose(CloseReason.ServerShutdown));
             return;
         }
 
-        Info.Stats.SetState(ConnectionState.Draining);
+        _info.Stats.SetState(ConnectionState.Draining);
 
         // Queued bytes are still returned before the end-of-stream, and level-triggered readiness reports it.
         SocketCalls.ShutdownReceive(_fd);
     }
 
-    public void Abort()
-    {
-        if (_state != State.Closed)
-        {
-            Close("aborted at shutdown timeout");
-        }
-    }
+    public void Abort() => Close(new ConnectionClose(CloseReason.ShutdownTimeout));
 
     private int PendingOutput => _output.WrittenCount - _outputSent;
-
-    /// <summary>
-    /// True when the client took its output slower than the minimum rate over the last grace period. The window
-    /// moves on while the rate holds, so what the socket took at first cannot hide a client that stopped reading.
-    /// </summary>
-    private bool IsSlowConsumer(long now)
-    {
-        ConnectionLimits limits = _engine.Limits;
-        if (PendingOutput == 0 || _sendSince == 0)
-        {
-            return false;
-        }
-
-        if (limits.IsTooSlow(_sendSince, _outputSent - _sentAtStall, now))
-        {
-            return true;
-        }
-
-        if (limits.GracePeriodMs > 0 && now - _sendSince >= limits.GracePeriodMs)
-        {
-            _sendSince = now;
-            _sentAtStall = _outputSent;
-        }
-
-        return false;
-    }
 
     private void Receive()
     {
@@ -237,17 +185,15 @@ internal sealed class SelectorConnection : LoopItem
         int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
         if (received > 0)
         {
-            _lastActivity = Environment.TickCount64;
             _inputEnd += received;
-            Info.Stats.AddBytesReceived(received);
-            _contentReceived += received;
+            _policy.OnReceived(received);
             Process();
             return;
         }
 
         if (received == 0)
         {
-            _peerClosed = !_shuttingDown;
+            _peerGone = !_policy.IsShuttingDown;
             EndOfInput();
             return;
         }
@@ -256,8 +202,8 @@ internal sealed class SelectorConnection : LoopItem
         if (errno is not (SocketCalls.EAGAIN or SocketCalls.EINTR))
         {
             // Reset by the peer, or a failed socket: there is no one left to answer.
-            _peerClosed = true;
-            Close("receive failed: errno " + errno);
+            _peerGone = true;
+            Close(new ConnectionClose(CloseReason.ReceiveFailed, "errno " + errno));
         }
     }
 
@@ -284,7 +230,7 @@ internal sealed class SelectorConnection : LoopItem
 
     private void Process()
     {
-        if (_awaitingProxyHeader && !TakeProxyHeader())
+        if (_application is null && !TakeProxyHeader())
         {
             return;
         }
@@ -295,43 +241,21 @@ internal sealed class SelectorConnection : LoopItem
             if (_input is not null)
             {
                 var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
-                _protocol.OnOutputUnsent(PendingOutput);
-                status = _protocol.Process(ref input, _output);
+                status = _application!.Process(ref input, _policy.Output);
                 _inputStart = _inputEnd - (int)input.Length;
             }
 
+            _policy.AfterProcess(status, _application!.GetProgress(_inputEnd > _inputStart));
             if (status == ProcessStatus.Pending)
             {
-                _headerSince = 0;
                 Freeze();
                 return;
-            }
-
-            // Input held back by the read-ahead limit is whole frames waiting on the client, not a late header.
-            if (status == ProcessStatus.Paused || !_protocol.IsAwaitingHeader(_inputEnd > _inputStart))
-            {
-                _headerSince = 0;
-            }
-            else if (_headerSince == 0)
-            {
-                _headerSince = Environment.TickCount64;
-            }
-
-            if (!_protocol.HasPartialMessage)
-            {
-                _contentSince = 0;
-            }
-            else if (_contentSince == 0)
-            {
-                _contentSince = Environment.TickCount64;
-                _contentReceived = 0;
             }
 
             ReleaseInputIfEmpty();
             if (status == ProcessStatus.Close)
             {
-                _closeReason = _protocol.CloseReason.ToString();
-                BeginClosing();
+                BeginClosing(ConnectionClose.Refused(_application.CloseError));
                 return;
             }
 
@@ -343,9 +267,8 @@ internal sealed class SelectorConnection : LoopItem
             }
 
             // Held back by the read-ahead limit: go on when the client has taken everything, or when the socket took
-            // enough that the output is below the high water mark again; otherwise wait for writability.
-            ConnectionLimits limits = _engine.Limits;
-            if (!drained && (PendingOutput >= limits.SendHighWater || _protocol.UnsentResponses >= limits.MaxInFlight))
+            // enough that the output has room again; otherwise wait for writability.
+            if (!drained && _policy.Output.IsFull)
             {
                 return;
             }
@@ -353,7 +276,7 @@ internal sealed class SelectorConnection : LoopItem
     }
 
     /// <summary>
-    /// Parses the PROXY header from what was received so far; true once it is taken and the real protocol made.
+    /// Parses the PROXY header from what was received so far; true once it is taken and the application made.
     /// The parser decides by <see cref="ProxyHeaderParser.MaxLength"/> bytes at the latest, which bounds the buffer.
     /// </summary>
     private bool TakeProxyHeader()
@@ -367,45 +290,24 @@ internal sealed class SelectorConnection : LoopItem
 
         if (status == ProxyParseStatus.Invalid)
         {
-            RefuseProxy(error!);
+            Close(ConnectionServices.ProxyHeaderRefused(error!));
             return false;
         }
 
         _inputStart += header.Length;
-        _awaitingProxyHeader = false;
-        if (header.Source is not null)
-        {
-            // LOCAL (a health check) and UNKNOWN carry no client: the proxy's own addresses stay.
-            ConnectionInfo proxied = Info.WithEndPoints(header.Source, header.Destination ?? Info.LocalEndPoint);
-            if (_engine.Log.IsEnabled(LogLevel.Debug))
-            {
-                ServerLog.Proxied(_engine.Log, Info.Id, Endpoints.Format(Info.RemoteEndPoint), Endpoints.Format(proxied.RemoteEndPoint));
-            }
-
-            Info = proxied;
-        }
-
-        _protocol = _engine.CreateProtocol(Info);
+        _info = _services.AfterProxyHeader(_info, header);
+        _application = _services.CreateApplication(_info);
         return true;
-    }
-
-    /// <summary>A trusted proxy's connection without a valid header: closed without an answer, as the async engine does.</summary>
-    private void RefuseProxy(string reason)
-    {
-        _inputStart = _inputEnd;
-        ReleaseInputIfEmpty();
-        _closeReason = "PROXY header required from a trusted proxy: " + reason;
-        BeginClosing();
     }
 
     private void Freeze()
     {
-        // The handler now owns the output and the request bytes; stop watching the socket until it is done,
+        // The pending work now owns the output and the request bytes; stop watching the socket until it is done,
         // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
         _state = State.Frozen;
-        Info.Stats.SetState(ConnectionState.Processing);
+        _info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
-        _protocol.PendingTask!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+        _application!.PendingWork!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
     }
 
     private void ResumeAfterPending()
@@ -416,26 +318,31 @@ internal sealed class SelectorConnection : LoopItem
         }
 
         _state = State.Open;
-        _lastActivity = Environment.TickCount64;
-        _protocol.CompletePending();
+        _policy.OnWorkCompleted();
 
-        // Watching resumes with the flush; a shutdown that came meanwhile shows as the end of the stream.
+        // The application finishes the work first; watching resumes with the flush, and a shutdown that came
+        // meanwhile shows as the end of the stream.
         Process();
     }
 
     private void EndOfInput()
     {
-        _protocol.OnEndOfInput(_inputEnd > _inputStart, _shuttingDown, _output);
+        var ended = new ConnectionClose(_policy.IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
+        if (_application is not null)
+        {
+            _policy.CutShort(_application, ended.Reason);
+        }
+
         _inputStart = _inputEnd;
         ReleaseInputIfEmpty();
-        _closeReason = _shuttingDown ? "server shutdown" : "closed by peer";
-        BeginClosing();
+        BeginClosing(ended);
     }
 
-    private void BeginClosing()
+    private void BeginClosing(ConnectionClose close)
     {
+        _close = close;
         _state = State.Closing;
-        Info.Stats.SetState(ConnectionState.Draining);
+        _info.Stats.SetState(ConnectionState.Draining);
         Flush();
     }
 
@@ -448,7 +355,7 @@ internal sealed class SelectorConnection : LoopItem
             if (sent > 0)
             {
                 _outputSent += sent;
-                Info.Stats.AddBytesSent(sent);
+                _info.Stats.AddBytesSent(sent);
                 continue;
             }
 
@@ -460,64 +367,42 @@ internal sealed class SelectorConnection : LoopItem
 
             if (errno == SocketCalls.EAGAIN)
             {
-                if (_sendSince == 0)
-                {
-                    _sendSince = Environment.TickCount64;
-                    _sentAtStall = _outputSent;
-                }
-
-                if (_state == State.Open && PendingOutput > _engine.Limits.SendLimit && _protocol.UnsentResponses > 1)
-                {
-                    CloseSlowConsumer("unsent output passed the send limit");
-                    return false;
-                }
-
+                _policy.OnSendWaiting();
                 if (_state == State.Open)
                 {
-                    Info.Stats.SetState(ConnectionState.Writing);
+                    _info.Stats.SetState(ConnectionState.Writing);
                 }
 
-                // The socket buffer is full: wait for writability, and read on only while the client is less than
-                // the high water mark behind (backpressure); requests held back by the read-ahead limit come first.
-                SetInterest(_paused || PendingOutput >= _engine.Limits.SendHighWater ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
+                // The socket buffer is full: wait for writability, and read on only while the output has room
+                // (backpressure); requests held back by the read-ahead limit come first.
+                SetInterest(_paused || _policy.Output.IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
                 return false;
             }
 
-            _peerClosed = true;
-            Close("send failed: errno " + errno);
+            _peerGone = true;
+            Close(new ConnectionClose(CloseReason.SendFailed, "errno " + errno));
             return false;
         }
 
         _output.Release();
         _outputSent = 0;
-        _sendSince = 0;
-        _protocol.OnOutputDrained();
+        _policy.OnDrained();
         if (_state == State.Closing)
         {
             FinishClosing();
             return false;
         }
 
-        Info.Stats.SetState(_shuttingDown ? ConnectionState.Draining
-            : _inputEnd > _inputStart || _protocol.HasPartialMessage ? ConnectionState.Reading : ConnectionState.Idle);
+        _info.Stats.SetState(_policy.WaitingState(_inputEnd > _inputStart));
         SetInterest(SelectorEvents.Read);
         return true;
     }
 
-    private void CloseSlowConsumer(string detail)
-    {
-        _engine.OnSlowConsumer(Info.Id, detail);
-
-        // It does not read, so neither an error frame nor a graceful close would reach it.
-        _peerClosed = true;
-        Close("slow consumer");
-    }
-
     private void FinishClosing()
     {
-        if (_peerClosed)
+        if (_peerGone || !_close.ClosesFirst)
         {
-            Close(_closeReason);
+            Close(_close);
             return;
         }
 
@@ -526,11 +411,11 @@ internal sealed class SelectorConnection : LoopItem
         SocketCalls.ShutdownSend(_fd);
         _state = State.Lingering;
         SetInterest(SelectorEvents.Read);
-        _loop.Schedule(_engine.LingerTimeout, () =>
+        _loop.Schedule(_services.LingerTimeout, () =>
         {
             if (_state == State.Lingering)
             {
-                Close(_closeReason);
+                Close(_close);
             }
         });
     }
@@ -544,7 +429,7 @@ internal sealed class SelectorConnection : LoopItem
             return;
         }
 
-        Close(_closeReason);
+        Close(_close);
     }
 
     private void ReleaseInputIfEmpty()
@@ -555,7 +440,7 @@ internal sealed class SelectorConnection : LoopItem
             ArrayPool<byte>.Shared.Return(_input);
             _input = null;
             _inputStart = _inputEnd = 0;
-            _protocol.ReleaseBuffers();
+            _application?.ReleaseBuffers();
         }
     }
 
@@ -583,7 +468,7 @@ internal sealed class SelectorConnection : LoopItem
         _interest = events;
     }
 
-    private void Close(string reason)
+    private void Close(ConnectionClose close)
     {
         if (_state == State.Closed)
         {
@@ -595,9 +480,8 @@ internal sealed class SelectorConnection : LoopItem
         _state = State.Closed;
         SocketCalls.Close(_fd);
         _loop.Remove(this);
-        _engine.OnClosed(Info);
 
-        // A frozen connection's buffers still belong to its handler; they are left to the garbage collector.
+        // A frozen connection's buffers still belong to its pending work; they are left to the garbage collector.
         if (!frozen)
         {
             if (_input is not null)
@@ -607,12 +491,9 @@ internal sealed class SelectorConnection : LoopItem
             }
 
             _output.Release();
-            _protocol.ReleaseBuffers();
+            _application?.ReleaseBuffers();
         }
 
-        if (_engine.Log.IsEnabled(LogLevel.Debug))
-        {
-            ServerLog.ConnectionClosed(_engine.Log, Info.Id, reason);
-        }
+        _services.Closed(_info, close);
     }
 }

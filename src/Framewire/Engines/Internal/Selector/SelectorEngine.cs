@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Framewire.Apps;
+using Framewire.Engines.Internal.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Selector;
@@ -15,30 +16,22 @@ internal sealed class SelectorEngine : Engine
 {
     private readonly List<Socket> _listenerSockets = [];
     private readonly List<LoopListener> _listeners = [];
+    private readonly ILogger _logger;
     private EventLoop[] _loops = [];
-    private int _connectionCount;
     private volatile bool _stopping;
 
-    public SelectorEngine(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> protocolFactory, byte[]? busyFrame, ILogger logger)
-        : base(options, protocolFactory, busyFrame, logger)
+    public SelectorEngine(MessageServerOptions options, ConnectionServices services)
+        : base(options, services)
     {
         if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("The selector engine needs Linux (epoll); use the async engine on " + RuntimeInformation.OSDescription + ".");
         }
+
+        _logger = services.Log;
     }
 
-    public override int ConnectionCount => Volatile.Read(ref _connectionCount);
-
     public bool IsStopping => _stopping;
-
-    public ILogger Log => Logger;
-
-    public TimeSpan LingerTimeout => Options.LingerTimeout;
-
-    public IList<IPNetwork> TrustedProxies => Options.TrustedProxies;
-
-    public TimeSpan HandshakeTimeout => Options.HandshakeTimeout;
 
     public override EndPoint Start()
     {
@@ -46,7 +39,7 @@ internal sealed class SelectorEngine : Engine
         _loops = new EventLoop[loopCount];
         for (int i = 0; i < loopCount; i++)
         {
-            _loops[i] = new EventLoop(i + 1, Logger);
+            _loops[i] = new EventLoop(i + 1, _logger);
         }
 
         EndPoint bound;
@@ -76,7 +69,7 @@ internal sealed class SelectorEngine : Engine
 
         foreach (EventLoop loop in _loops)
         {
-            loop.StartSweeping(Limits.SweepInterval);
+            loop.StartSweeping(Services.Limits.SweepInterval);
             loop.Start();
         }
 
@@ -86,7 +79,7 @@ internal sealed class SelectorEngine : Engine
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        ServerLog.Stopping(Logger, ConnectionCount);
+        ServerLog.Stopping(_logger, ConnectionCount);
         using var unregistered = new CountdownEvent(_listeners.Count);
         foreach (LoopListener listener in _listeners)
         {
@@ -118,7 +111,7 @@ internal sealed class SelectorEngine : Engine
         }
         catch (OperationCanceledException)
         {
-            ServerLog.AbortingConnections(Logger, ConnectionCount);
+            ServerLog.AbortingConnections(_logger, ConnectionCount);
             foreach (EventLoop loop in _loops)
             {
                 loop.Post(loop.Abort);
@@ -133,50 +126,22 @@ internal sealed class SelectorEngine : Engine
         }
     }
 
-    public ConnectionApplication CreateProtocol(ConnectionInfo info) => ProtocolFactory(info);
-
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
     public void OnAccepted(EventLoop loop, int fd, EndPoint? remote, EndPoint local)
     {
-        if (Interlocked.Increment(ref _connectionCount) > Limits.MaxConnections)
+        ConnectionInfo? info = Services.TryOpen(remote, local);
+        if (info is null)
         {
-            Interlocked.Decrement(ref _connectionCount);
-            Refuse(fd, remote);
+            Services.Refuse(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), tls: false);
             return;
         }
 
-        var connection = new SelectorConnection(fd, NewConnection(remote, local), loop, this);
+        var connection = new SelectorConnection(fd, info, loop, Services);
         connection.Start();
         if (_stopping)
         {
             connection.BeginShutdown();
         }
-    }
-
-    public void OnClosed(ConnectionInfo info)
-    {
-        Interlocked.Decrement(ref _connectionCount);
-        ConnectionEnded(info);
-    }
-
-    /// <summary>
-    /// A connection over the limit: the busy frame (it fits any fresh socket's send buffer), FIN, then close. What
-    /// the peer already sent is read first, so the close is not a reset that could destroy the frame.
-    /// </summary>
-    private void Refuse(int fd, EndPoint? remote)
-    {
-        LogRefused(remote);
-        if (BusyFrame is not null)
-        {
-            _ = SocketCalls.Send(fd, BusyFrame);
-            _ = SocketCalls.ShutdownSend(fd);
-            Span<byte> sink = stackalloc byte[1024];
-            while (SocketCalls.Read(fd, sink) > 0)
-            {
-            }
-        }
-
-        _ = SocketCalls.Close(fd);
     }
 
     private EndPoint Listen()

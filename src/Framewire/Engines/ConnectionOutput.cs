@@ -1,0 +1,64 @@
+using System.Buffers;
+using Framewire.Engines.Internal.Connections;
+
+namespace Framewire.Engines;
+
+/// <summary>
+/// Where a <see cref="ConnectionApplication"/> writes what its connection sends, and how far ahead of its client it
+/// may get: the read-ahead limits (<see cref="MessageServerOptions.MaxInFlight"/> messages or
+/// <see cref="MessageServerOptions.SendHighWater"/> bytes not yet taken by the client) are counted here, for every
+/// engine and application alike. One per connection; use it only within the call that gave it.
+/// </summary>
+public sealed class ConnectionOutput : IBufferWriter<byte>
+{
+    private readonly ConnectionLimits _limits;
+    private readonly ConnectionStats _stats;
+    private IBufferWriter<byte>? _target;
+
+    // Each has one writer, the thread that runs the application; the engine's sweep reads them from its own thread.
+    private long _written;
+    private int _unsentMessages;
+
+    internal ConnectionOutput(ConnectionLimits limits, ConnectionStats stats)
+    {
+        _limits = limits;
+        _stats = stats;
+    }
+
+    /// <summary>
+    /// True when the connection is as far ahead of its client as the limits allow: stop taking requests and return
+    /// <see cref="ProcessStatus.Paused"/>; the engine calls again once the client has caught up.
+    /// </summary>
+    public bool IsFull => _unsentMessages >= _limits.MaxInFlight || Unsent >= _limits.SendHighWater;
+
+    /// <summary>Bytes written and not yet taken by the socket (or by TLS, which sends them).</summary>
+    internal long Unsent => Volatile.Read(ref _written) - _stats.BytesSent;
+
+    /// <summary>Whole messages written since the client last took all of the output.</summary>
+    internal int UnsentMessages => Volatile.Read(ref _unsentMessages);
+
+    /// <summary>The engine's own buffer or pipe, set once the connection's transport is known.</summary>
+    internal IBufferWriter<byte> Target
+    {
+        set => _target = value;
+    }
+
+    /// <summary>Marks the end of one message (a response): what <see cref="MessageServerOptions.MaxInFlight"/> counts.</summary>
+    public void CompleteMessage() => Volatile.Write(ref _unsentMessages, _unsentMessages + 1);
+
+    /// <inheritdoc/>
+    public void Advance(int count)
+    {
+        _target!.Advance(count);
+        Volatile.Write(ref _written, _written + count);
+    }
+
+    /// <inheritdoc/>
+    public Memory<byte> GetMemory(int sizeHint = 0) => _target!.GetMemory(sizeHint);
+
+    /// <inheritdoc/>
+    public Span<byte> GetSpan(int sizeHint = 0) => _target!.GetSpan(sizeHint);
+
+    /// <summary>The client has taken everything written: read-ahead starts over.</summary>
+    internal void OnDrained() => Volatile.Write(ref _unsentMessages, 0);
+}
