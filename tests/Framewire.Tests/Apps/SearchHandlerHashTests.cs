@@ -3,21 +3,21 @@ using System.Security.Cryptography;
 using System.Text;
 using Framewire.Client;
 using Framewire.Engines;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Apps;
 
-/// <summary>Runs against every engine: each subclass names one.</summary>
-public abstract class SearchHandlerHashTests
+/// <summary>Part of the engine-conformance suite: every test runs on every engine in <see cref="Framewire.Tests.Engines.Conformance.ConformanceEngines"/>.</summary>
+public sealed class SearchHandlerHashTests
 {
-    protected abstract ServerEngine Engine { get; }
 
     [Theory]
-    [InlineData("abc", 1)]
-    [InlineData("caf\u00e9", 3)]
-    public async Task Hash_AnswersRepeatedSha256(string value, int rounds)
+    [OnEveryEngine("abc", 1)]
+    [OnEveryEngine("caf\u00e9", 3)]
+    public async Task Hash_AnswersRepeatedSha256(ServerEngine engine, string value, int rounds)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json($"{{\"action\": \"hash\", \"value\": \"{value}\", \"rounds\": {rounds}}}"));
@@ -32,14 +32,14 @@ public abstract class SearchHandlerHashTests
     }
 
     [Theory]
-    [InlineData("{\"action\": \"hash\"}")]
-    [InlineData("{\"action\": \"hash\", \"value\": 1}")]
-    [InlineData("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 0}")]
-    [InlineData("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 1000001}")]
-    [InlineData("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 2.5}")]
-    public async Task Hash_BadArguments_InvalidRequestAndConnectionKept(string request)
+    [OnEveryEngine("{\"action\": \"hash\"}")]
+    [OnEveryEngine("{\"action\": \"hash\", \"value\": 1}")]
+    [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 0}")]
+    [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 1000001}")]
+    [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 2.5}")]
+    public async Task Hash_BadArguments_InvalidRequestAndConnectionKept(ServerEngine engine, string request)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(request));
@@ -49,14 +49,15 @@ public abstract class SearchHandlerHashTests
         Assert.Contains("Misty", await client.ReadJsonAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Hash_WorkerQueueFull_ServerBusy()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Hash_WorkerQueueFull_ServerBusy(ServerEngine engine)
     {
         await using RunningServer server = await RunningServer.StartAsync(configure: o =>
         {
             o.WorkerThreads = 1;
             o.WorkerQueueLength = 1;
-        }, engine: Engine);
+        }, engine: engine);
         var clients = new List<MessageClient>();
         try
         {
@@ -96,10 +97,11 @@ public abstract class SearchHandlerHashTests
         }
     }
 
-    [Fact]
-    public async Task Search_WhileHashSaturatesWorkers_StillAnsweredPromptly()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Search_WhileHashSaturatesWorkers_StillAnsweredPromptly(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.WorkerThreads = 2, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.WorkerThreads = 2, engine: engine);
         var hashers = new List<MessageClient>();
         try
         {
@@ -134,14 +136,4 @@ public abstract class SearchHandlerHashTests
             }
         }
     }
-}
-
-public sealed class SearchHandlerHashTestsOnAsyncEngine : SearchHandlerHashTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-}
-
-public sealed class SearchHandlerHashTestsOnSelectorEngine : SearchHandlerHashTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -12,10 +12,9 @@ public sealed class EnginesAttribute : DataAttribute
 {
     public override IEnumerable<object[]> GetData(MethodInfo testMethod)
     {
-        yield return ["async"];
-        if (OperatingSystem.IsLinux())
+        foreach (Framewire.Engines.ServerEngine engine in Engines.Conformance.ConformanceEngines.All)
         {
-            yield return ["selector"];
+            yield return [Engines.Conformance.ConformanceEngines.FlagValue(engine)];
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
@@ -9,9 +10,9 @@ namespace Framewire.Tests.Engines;
 /// <summary>
 /// The bad-input matrix, row by row: broken framing gets the error frame with its code, then the close; the other
 /// rows (bad content, odd senders, floods, resets) assert their answer and whether the connection is kept. In every
-/// row a client connected beside it is still served. Runs against every engine.
+/// row a client connected beside it is still served. Runs on every engine in <see cref="Conformance.ConformanceEngines"/>.
 /// </summary>
-public abstract class BadInputTests
+public sealed class BadInputTests
 {
     private const string Search = "{\"action\": \"search\", \"value\": \"ring\"}";
 
@@ -43,13 +44,12 @@ public abstract class BadInputTests
         };
     }
 
-    protected abstract ServerEngine Engine { get; }
 
     [Theory]
-    [MemberData(nameof(Rows))]
-    public async Task BrokenFraming_ErrorFrameThenClose_OtherClientServed(string row, byte[] input, string code)
+    [OnEveryEngine(Rows = nameof(Rows))]
+    public async Task BrokenFraming_ErrorFrameThenClose_OtherClientServed(ServerEngine engine, string row, byte[] input, string code)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
 
@@ -65,11 +65,11 @@ public abstract class BadInputTests
     public static TheoryData<string> Scenarios() => [.. s_scenarios.Keys];
 
     [Theory]
-    [MemberData(nameof(Scenarios))]
-    public async Task Misbehaviour_AnsweredAsExpected_OtherClientServed(string row)
+    [OnEveryEngine(Rows = nameof(Scenarios))]
+    public async Task Misbehaviour_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row)
     {
         (Action<MessageServerOptions>? configure, Func<RunningServer, RawClient, Task> run) = s_scenarios[row];
-        await using RunningServer server = await RunningServer.StartAsync(configure: configure, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: configure, engine: engine);
         await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
 
@@ -260,14 +260,4 @@ public abstract class BadInputTests
     private static string Header(string? contentLength) =>
         "{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\""
         + (contentLength is null ? "}" : $", \"content-length\": {contentLength}}}");
-}
-
-public sealed class BadInputTestsOnAsyncEngine : BadInputTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-}
-
-public sealed class BadInputTestsOnSelectorEngine : BadInputTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Framewire.Apps;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
@@ -12,15 +13,15 @@ namespace Framewire.Tests.Engines;
 /// held to the in-flight limit, a client that does not read is cut, content that trickles is dropped, and a
 /// neighbour is served throughout.
 /// </summary>
-public abstract class FlowControlTests
+public sealed class FlowControlTests
 {
     private const string Search = "{\"action\": \"search\", \"value\": \"ring\"}";
     private static readonly byte[] LargeAnswer = new byte[48 * 1024];
 
-    protected abstract ServerEngine Engine { get; }
 
-    [Fact]
-    public async Task MaxInFlight_PipelinedAgainstBlockedHandler_AtMostNOutstandingThenAllAnsweredInOrder()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MaxInFlight_PipelinedAgainstBlockedHandler_AtMostNOutstandingThenAllAnsweredInOrder(ServerEngine engine)
     {
         const int Requests = 100;
         const int MaxInFlight = 4;
@@ -42,7 +43,7 @@ public abstract class FlowControlTests
             Interlocked.Decrement(ref outstanding);
             context.Respond("binary/x", "binary", content);
         });
-        await using RunningServer server = await RunningServer.StartAsync(handler, o => o.MaxInFlight = MaxInFlight, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(handler, o => o.MaxInFlight = MaxInFlight, engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         var burst = new List<byte>();
@@ -71,18 +72,19 @@ public abstract class FlowControlTests
         Assert.InRange(Volatile.Read(ref mostOutstanding), 1, MaxInFlight);
     }
 
-    [Fact]
-    public async Task SendLimit_ClientThatNeverReads_ClosedWhileNeighbourServed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task SendLimit_ClientThatNeverReads_ClosedWhileNeighbourServed(ServerEngine engine)
     {
         // The selector engine reads on below the high water mark, so a client that keeps asking without reading
         // piles output past the send limit, which alone must close it (no minimum rate). The async engine stops
         // reading while a send is stuck, so its unsent output stays near the high water mark: the rate closes it.
         int handled = 0;
-        await using RunningServer server = await StartLargeAnswersAsync(() => Interlocked.Increment(ref handled), o =>
+        await using RunningServer server = await StartLargeAnswersAsync(engine, () => Interlocked.Increment(ref handled), o =>
         {
             o.SendHighWater = 64 * 1024;
             o.SendLimit = 64 * 1024;
-            o.MinDataRate = Engine == ServerEngine.Selector ? 0 : 1024;
+            o.MinDataRate = engine == ServerEngine.Selector ? 0 : 1024;
             o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
         });
 
@@ -97,10 +99,11 @@ public abstract class FlowControlTests
         await Eventually.TrueAsync(() => server.Server.ConnectionCount == 0);
     }
 
-    [Fact]
-    public async Task MinDataRate_ClientThatNeverReads_ClosedAsSlowConsumer()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MinDataRate_ClientThatNeverReads_ClosedAsSlowConsumer(ServerEngine engine)
     {
-        await using RunningServer server = await StartLargeAnswersAsync(() => { }, o =>
+        await using RunningServer server = await StartLargeAnswersAsync(engine, () => { }, o =>
         {
             o.MinDataRate = 16 * 1024;
             o.MinDataRateGracePeriod = TimeSpan.FromMilliseconds(500);
@@ -112,8 +115,9 @@ public abstract class FlowControlTests
         await Eventually.TrueAsync(() => server.Server.ConnectionCount == 0);
     }
 
-    [Fact]
-    public async Task MinDataRate_TrickledContent_DataRateTooLow_NormalSenderServed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MinDataRate_TrickledContent_DataRateTooLow_NormalSenderServed(ServerEngine engine)
     {
         var handler = new DelegateHandler(context =>
         {
@@ -124,7 +128,7 @@ public abstract class FlowControlTests
         {
             o.MinDataRate = 240;
             o.MinDataRateGracePeriod = TimeSpan.FromMilliseconds(700);
-        }, Engine);
+        }, engine);
         await using RawClient trickler = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient steady = await RawClient.ConnectAsync(server.EndPoint);
         byte[] slow = Frames.Binary(new byte[1000]);
@@ -169,7 +173,7 @@ public abstract class FlowControlTests
         }
     }
 
-    private async Task<RunningServer> StartLargeAnswersAsync(Action onHandled, Action<MessageServerOptions> configure)
+    private static async Task<RunningServer> StartLargeAnswersAsync(ServerEngine engine, Action onHandled, Action<MessageServerOptions> configure)
     {
         var handler = new DelegateHandler(context =>
         {
@@ -185,7 +189,7 @@ public abstract class FlowControlTests
 
             return ValueTask.CompletedTask;
         });
-        return await RunningServer.StartAsync(handler, configure, Engine);
+        return await RunningServer.StartAsync(handler, configure, engine);
     }
 
     /// <summary>
@@ -233,14 +237,4 @@ public abstract class FlowControlTests
 
         return (cut, sent);
     }
-}
-
-public sealed class FlowControlTestsOnAsyncEngine : FlowControlTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-}
-
-public sealed class FlowControlTestsOnSelectorEngine : FlowControlTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Framewire.Apps;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
@@ -11,20 +12,20 @@ namespace Framewire.Tests.Engines;
 /// <see cref="MessageServer.GetConnections"/> and <see cref="MessageServer.GetStatistics"/>: the live view of real
 /// loopback connections, each in a different state, on every engine.
 /// </summary>
-public abstract class LiveConnectionTests
+public sealed class LiveConnectionTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private static readonly byte[] Answer = Frames.Json("{\"result\": \"ok\"}");
     private static readonly byte[] Quick = Frames.Json("{\"action\": \"quick\"}");
     private static readonly byte[] Hold = Frames.Json("{\"action\": \"hold\"}");
 
-    protected abstract ServerEngine Engine { get; }
 
-    [Fact]
-    public async Task Connections_show_peer_state_bytes_and_requests_in_flight()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Connections_show_peer_state_bytes_and_requests_in_flight(ServerEngine engine)
     {
         var handler = new HoldingHandler();
-        await using RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(handler, engine: engine);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient reading = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient processing = await RawClient.ConnectAsync(server.EndPoint);
@@ -71,7 +72,7 @@ public abstract class LiveConnectionTests
         Assert.Equal(3, new[] { first.Id, second.Id, third.Id }.Distinct().Count());
 
         ServerStatistics statistics = server.Server.GetStatistics();
-        Assert.Equal(Engine, statistics.Engine);
+        Assert.Equal(engine, statistics.Engine);
         Assert.Equal(3, statistics.ActiveConnections);
         Assert.Equal(3, statistics.AcceptedConnections);
         Assert.Equal(4, statistics.FramesReceived);
@@ -86,10 +87,11 @@ public abstract class LiveConnectionTests
         Assert.Equal(Answer.Length, Find(connections, processing).BytesSent);
     }
 
-    [Fact]
-    public async Task Closed_connections_leave_the_list_and_keep_their_counts()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Closed_connections_leave_the_list_and_keep_their_counts(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(new HoldingHandler(), engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(new HoldingHandler(), engine: engine);
         await using (RawClient client = await RawClient.ConnectAsync(server.EndPoint))
         {
             await client.SendAsync(Quick);
@@ -165,14 +167,4 @@ public abstract class LiveConnectionTests
             context.RespondEncoded(Answer);
         }
     }
-}
-
-public sealed class LiveConnectionTestsOnAsyncEngine : LiveConnectionTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-}
-
-public sealed class LiveConnectionTestsOnSelectorEngine : LiveConnectionTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -5,19 +5,20 @@ using Framewire.Apps;
 using Framewire.Client;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
 
-/// <summary>Runs against every engine: each subclass names one.</summary>
-public abstract class MessageServerTests
+/// <summary>Part of the engine-conformance suite: every test runs on every engine in <see cref="Conformance.ConformanceEngines"/>.</summary>
+public sealed class MessageServerTests
 {
-    protected abstract ServerEngine Engine { get; }
 
-    [Fact]
-    public async Task Search_SeedKeys_AnsweredAsThePythonServerDoes()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Search_SeedKeys_AnsweredAsThePythonServerDoes(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
@@ -31,16 +32,16 @@ public abstract class MessageServerTests
     }
 
     [Theory]
-    [InlineData("{\"action\": \"find\", \"value\": \"x\"}", "{\"result\": \"Error: invalid action 'find'.\"}")]
-    [InlineData("{\"value\": \"x\"}", "{\"result\": \"Error: invalid action 'None'.\"}")]
-    [InlineData("{\"action\": 5}", "{\"result\": \"Error: invalid action '5'.\"}")]
-    [InlineData("{\"action\": \"search\"}", "{\"result\": \"No match for 'None'.\"}")]
-    [InlineData("{\"action\": \"search\", \"value\": true}", "{\"result\": \"No match for 'True'.\"}")]
-    [InlineData("{\"action\": \"search\", \"value\": \"ring\", \"value\": \"a\\\"b\"}", "{\"result\": \"No match for 'a\\\"b'.\"}")]
-    [InlineData("{\"action\": \"search\", \"value\": \"r\\u0069ng\"}", "{\"result\": \"In the caves beneath the Misty Mountains. \U0001f48d\"}")]
-    public async Task Search_EdgeCases_AnsweredAsPythonWould(string request, string expected)
+    [OnEveryEngine("{\"action\": \"find\", \"value\": \"x\"}", "{\"result\": \"Error: invalid action 'find'.\"}")]
+    [OnEveryEngine("{\"value\": \"x\"}", "{\"result\": \"Error: invalid action 'None'.\"}")]
+    [OnEveryEngine("{\"action\": 5}", "{\"result\": \"Error: invalid action '5'.\"}")]
+    [OnEveryEngine("{\"action\": \"search\"}", "{\"result\": \"No match for 'None'.\"}")]
+    [OnEveryEngine("{\"action\": \"search\", \"value\": true}", "{\"result\": \"No match for 'True'.\"}")]
+    [OnEveryEngine("{\"action\": \"search\", \"value\": \"ring\", \"value\": \"a\\\"b\"}", "{\"result\": \"No match for 'a\\\"b'.\"}")]
+    [OnEveryEngine("{\"action\": \"search\", \"value\": \"r\\u0069ng\"}", "{\"result\": \"In the caves beneath the Misty Mountains. \U0001f48d\"}")]
+    public async Task Search_EdgeCases_AnsweredAsPythonWould(ServerEngine engine, string request, string expected)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(request));
@@ -48,10 +49,11 @@ public abstract class MessageServerTests
         Assert.Equal(expected, await client.ReadJsonAsync());
     }
 
-    [Fact]
-    public async Task Binary_Request_AnsweredWithFirstTenBytes()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Binary_Request_AnsweredWithFirstTenBytes(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Binary("helloworld and more"u8));
@@ -62,10 +64,11 @@ public abstract class MessageServerTests
         Assert.Equal("First 10 bytes of request: helloworld"u8.ToArray(), content);
     }
 
-    [Fact]
-    public async Task Pipelined_Requests_AnsweredInOrder()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Pipelined_Requests_AnsweredInOrder(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         var burst = new List<byte>();
         for (int i = 0; i < 1000; i++)
@@ -85,10 +88,11 @@ public abstract class MessageServerTests
         }
     }
 
-    [Fact]
-    public async Task ProtocolError_AnsweredThenClosed_OtherClientUnaffected()
+    [Theory]
+    [OnEveryEngine]
+    public async Task ProtocolError_AnsweredThenClosed_OtherClientUnaffected(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
 
@@ -104,12 +108,12 @@ public abstract class MessageServerTests
     }
 
     [Theory]
-    [InlineData("{\"action\": \"search\", \"value\": \"ring\"}", "klingon", "unsupported_encoding")]
-    [InlineData("{\"action\": \"search\", ", "utf-8", "content_not_json")]
-    [InlineData("[\"search\", \"ring\"]", "utf-8", "invalid_request")]
-    public async Task ApplicationError_AnsweredAndConnectionKept(string content, string encoding, string code)
+    [OnEveryEngine("{\"action\": \"search\", \"value\": \"ring\"}", "klingon", "unsupported_encoding")]
+    [OnEveryEngine("{\"action\": \"search\", ", "utf-8", "content_not_json")]
+    [OnEveryEngine("[\"search\", \"ring\"]", "utf-8", "invalid_request")]
+    public async Task ApplicationError_AnsweredAndConnectionKept(ServerEngine engine, string content, string encoding, string code)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json(content, encoding));
@@ -120,10 +124,11 @@ public abstract class MessageServerTests
         Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task InvalidUtf8Content_IsContentNotJson()
+    [Theory]
+    [OnEveryEngine]
+    public async Task InvalidUtf8Content_IsContentNotJson(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         byte[] header = Encoding.UTF8.GetBytes("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": 4}");
 
@@ -133,14 +138,14 @@ public abstract class MessageServerTests
     }
 
     [Theory]
-    [InlineData("utf-16")]
-    [InlineData("utf-16-le")]
-    [InlineData("UTF-16BE")]
-    [InlineData("latin-1")]
-    [InlineData("ascii")]
-    public async Task JsonContent_InOtherEncodings_IsDecoded(string encoding)
+    [OnEveryEngine("utf-16")]
+    [OnEveryEngine("utf-16-le")]
+    [OnEveryEngine("UTF-16BE")]
+    [OnEveryEngine("latin-1")]
+    [OnEveryEngine("ascii")]
+    public async Task JsonContent_InOtherEncodings_IsDecoded(ServerEngine engine, string encoding)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         const string Request = "{\"action\": \"search\", \"value\": \"morpheus\"}";
         byte[] content = encoding.ToUpperInvariant() switch
@@ -156,10 +161,11 @@ public abstract class MessageServerTests
         Assert.Equal("{\"result\": \"Follow the white rabbit. \U0001f430\"}", await client.ReadJsonAsync());
     }
 
-    [Fact]
-    public async Task HalfCloseAfterRequest_ResponseStillDelivered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task HalfCloseAfterRequest_ResponseStillDelivered(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}"));
@@ -169,10 +175,11 @@ public abstract class MessageServerTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
-    [Fact]
-    public async Task HalfCloseMidFrame_AnsweredWithFrameTruncated()
+    [Theory]
+    [OnEveryEngine]
+    public async Task HalfCloseMidFrame_AnsweredWithFrameTruncated(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         byte[] frame = Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}");
 
@@ -182,8 +189,9 @@ public abstract class MessageServerTests
         Assert.Contains("\"code\": \"frame_truncated\"", await client.ReadJsonAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task HandlerThrows_InternalErrorAndConnectionKept()
+    [Theory]
+    [OnEveryEngine]
+    public async Task HandlerThrows_InternalErrorAndConnectionKept(ServerEngine engine)
     {
         var handler = new DelegateHandler(context =>
         {
@@ -195,7 +203,7 @@ public abstract class MessageServerTests
             context.Respond("binary/x", "binary", "ok"u8);
             return ValueTask.CompletedTask;
         });
-        await using RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(handler, engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Frames.Binary("x"u8));
@@ -207,8 +215,9 @@ public abstract class MessageServerTests
         Assert.Equal("ok"u8.ToArray(), (await client.ReadFrameAsync()).Content);
     }
 
-    [Fact]
-    public async Task AsyncHandler_PipelinedRequests_AnsweredInOrder()
+    [Theory]
+    [OnEveryEngine]
+    public async Task AsyncHandler_PipelinedRequests_AnsweredInOrder(ServerEngine engine)
     {
         var handler = new DelegateHandler(async context =>
         {
@@ -216,7 +225,7 @@ public abstract class MessageServerTests
             await Task.Delay(content[0] % 3);
             context.Respond("binary/x", "binary", content);
         });
-        await using RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(handler, engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         var burst = new List<byte>();
@@ -232,15 +241,16 @@ public abstract class MessageServerTests
         }
     }
 
-    [Fact]
-    public async Task Ipv6Loopback_Served()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Ipv6Loopback_Served(ServerEngine engine)
     {
         if (!Socket.OSSupportsIPv6)
         {
             return;
         }
 
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0), engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0), engine: engine);
         await using MessageClient client = await MessageClient.ConnectAsync(server.EndPoint);
 
         Response response = await client.SearchAsync("ring");
@@ -248,11 +258,12 @@ public abstract class MessageServerTests
         Assert.Contains("Misty", response.GetResultText(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task UnixDomainSocket_Served()
+    [Theory]
+    [OnEveryEngine]
+    public async Task UnixDomainSocket_Served(ServerEngine engine)
     {
         string path = Path.Combine(Path.GetTempPath(), $"fw-{Guid.NewGuid():N}.sock");
-        await using (RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = Endpoints.Parse("unix:" + path, 0), engine: Engine))
+        await using (RunningServer server = await RunningServer.StartAsync(configure: o => o.EndPoint = Endpoints.Parse("unix:" + path, 0), engine: engine))
         {
             await using MessageClient client = await MessageClient.ConnectAsync("unix:" + path, 0);
             Response response = await client.SearchAsync("morpheus");
@@ -262,8 +273,9 @@ public abstract class MessageServerTests
         Assert.False(File.Exists(path), "the socket file is removed on stop");
     }
 
-    [Fact]
-    public async Task Stop_InFlightRequestAnsweredBeforeClose()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Stop_InFlightRequestAnsweredBeforeClose(ServerEngine engine)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handler = new DelegateHandler(async context =>
@@ -272,7 +284,7 @@ public abstract class MessageServerTests
             await Task.Delay(300);
             context.Respond("binary/x", "binary", "done"u8);
         });
-        RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        RunningServer server = await RunningServer.StartAsync(handler, engine: engine);
         await using RawClient busy = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         await busy.SendAsync(Frames.Binary("work"u8));
@@ -288,8 +300,9 @@ public abstract class MessageServerTests
         await Assert.ThrowsAnyAsync<SocketException>(() => RawClient.ConnectAsync(server.EndPoint));
     }
 
-    [Fact]
-    public async Task Stop_UnderLoad_EverySentRequestAnswered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Stop_UnderLoad_EverySentRequestAnswered(ServerEngine engine)
     {
         int handled = 0;
         var handler = new DelegateHandler(context =>
@@ -300,7 +313,7 @@ public abstract class MessageServerTests
             context.Respond("binary/x", "binary", "ok"u8);
             return ValueTask.CompletedTask;
         });
-        RunningServer server = await RunningServer.StartAsync(handler, engine: Engine);
+        RunningServer server = await RunningServer.StartAsync(handler, engine: engine);
         byte[] batch = [.. Enumerable.Range(0, 8).SelectMany(i => Frames.Binary("request"u8))];
         int stopRequested = 0;
 
@@ -357,8 +370,9 @@ public abstract class MessageServerTests
         Assert.Equal(0, server.Server.ConnectionCount);
     }
 
-    [Fact]
-    public async Task Stop_RequestsHeldUntilStopBegan_EveryOneAnswered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Stop_RequestsHeldUntilStopBegan_EveryOneAnswered(ServerEngine engine)
     {
         // When the stop reaches the connections, some have a handler holding a request (and more read behind it),
         // others have answers the client has not read yet and requests held back by backpressure. A server that
@@ -388,7 +402,7 @@ public abstract class MessageServerTests
         });
 
         // One loop: the idle probe's close then shows that the stop has reached every connection.
-        RunningServer server = await RunningServer.StartAsync(handler, o => { o.Loops = 1; o.ShutdownTimeout = TimeSpan.FromSeconds(60); }, Engine);
+        RunningServer server = await RunningServer.StartAsync(handler, o => { o.Loops = 1; o.ShutdownTimeout = TimeSpan.FromSeconds(60); }, engine);
         var clients = new List<RawClient>();
         try
         {
@@ -459,15 +473,16 @@ public abstract class MessageServerTests
         }
     }
 
-    [Fact]
-    public async Task Stop_ConnectionsPastTimeout_Aborted()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Stop_ConnectionsPastTimeout_Aborted(ServerEngine engine)
     {
         var handler = new DelegateHandler(async context =>
         {
             await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
             context.Respond("binary/x", "binary", "late"u8);
         });
-        RunningServer server = await RunningServer.StartAsync(handler, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300), engine: Engine);
+        RunningServer server = await RunningServer.StartAsync(handler, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300), engine: engine);
         await using RawClient stuck = await RawClient.ConnectAsync(server.EndPoint);
         await stuck.SendAsync(Frames.Binary("x"u8));
         await Task.Delay(100);
@@ -479,10 +494,11 @@ public abstract class MessageServerTests
         _ = stopping;
     }
 
-    [Fact]
-    public async Task Echo_LargePayload_ReturnedIntact()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Echo_LargePayload_ReturnedIntact(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartEchoAsync(engine: Engine);
+        await using RunningServer server = await RunningServer.StartEchoAsync(engine: engine);
         using Socket socket = Endpoints.CreateSocket(server.EndPoint);
         await socket.ConnectAsync(server.EndPoint);
         byte[] payload = new byte[1 << 20];
@@ -502,12 +518,13 @@ public abstract class MessageServerTests
         Assert.Equal(payload, back);
     }
 
-    [Fact]
-    public async Task IdleTimeout_IdleConnectionClosed_ActiveOneKept()
+    [Theory]
+    [OnEveryEngine]
+    public async Task IdleTimeout_IdleConnectionClosed_ActiveOneKept(ServerEngine engine)
     {
         // A full second: on a loaded 2-core machine the active client's thread can be kept off the CPU for hundreds
         // of milliseconds, which a shorter timeout would take for idleness.
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.IdleTimeout = TimeSpan.FromSeconds(1), engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.IdleTimeout = TimeSpan.FromSeconds(1), engine: engine);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         using Socket active = Endpoints.CreateSocket(server.EndPoint);
         await active.ConnectAsync(server.EndPoint);
@@ -564,10 +581,11 @@ public abstract class MessageServerTests
         await Eventually.TrueAsync(() => server.Server.ConnectionCount == 1, TimeSpan.FromSeconds(5));
     }
 
-    [Fact]
-    public async Task IdleTimeout_NotBeforeItsTime()
+    [Theory]
+    [OnEveryEngine]
+    public async Task IdleTimeout_NotBeforeItsTime(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.IdleTimeout = TimeSpan.FromMilliseconds(500), engine: Engine);
+        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.IdleTimeout = TimeSpan.FromMilliseconds(500), engine: engine);
         await using RawClient idle = await RawClient.ConnectAsync(server.EndPoint);
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
@@ -576,10 +594,11 @@ public abstract class MessageServerTests
         Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
     }
 
-    [Fact]
-    public async Task FrameTimeout_SlowlorisHeader_AnsweredWithFrameTimeoutThenClosed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task FrameTimeout_SlowlorisHeader_AnsweredWithFrameTimeoutThenClosed(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.FrameTimeout = TimeSpan.FromMilliseconds(300), engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.FrameTimeout = TimeSpan.FromMilliseconds(300), engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         byte[] frame = Frames.Json("{\"action\": \"search\", \"value\": \"ring\"}");
 
@@ -613,10 +632,11 @@ public abstract class MessageServerTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
-    [Fact]
-    public async Task MaxConnections_FloodAnsweredWithServerBusy_FirstTwoStillServed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MaxConnections_FloodAnsweredWithServerBusy_FirstTwoStillServed(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.MaxConnections = 2, engine: Engine);
+        await using RunningServer server = await RunningServer.StartAsync(configure: o => o.MaxConnections = 2, engine: engine);
         await using RawClient first = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient second = await RawClient.ConnectAsync(server.EndPoint);
         foreach (RawClient client in new[] { first, second })
@@ -648,10 +668,11 @@ public abstract class MessageServerTests
         Assert.Contains("Misty Mountains", await third.ReadJsonAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task MaxConnections_Echo_ExtraConnectionClosedAtOnce()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MaxConnections_Echo_ExtraConnectionClosedAtOnce(ServerEngine engine)
     {
-        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.MaxConnections = 2, engine: Engine);
+        await using RunningServer server = await RunningServer.StartEchoAsync(o => o.MaxConnections = 2, engine: engine);
         await using RawClient first = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient second = await RawClient.ConnectAsync(server.EndPoint);
         await Eventually.TrueAsync(() => server.Server.ConnectionCount == 2, TimeSpan.FromSeconds(5));
@@ -674,14 +695,4 @@ public abstract class MessageServerTests
             Assert.Equal("ping"u8.ToArray(), back);
         }
     }
-}
-
-public sealed class MessageServerTestsOnAsyncEngine : MessageServerTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-}
-
-public sealed class MessageServerTestsOnSelectorEngine : MessageServerTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
 }

@@ -2,6 +2,7 @@ using Framewire.Apps;
 using Framewire.Client;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Metrics;
@@ -9,23 +10,12 @@ namespace Framewire.Tests.Metrics;
 [Collection(MetricsCollection.Name)]
 public sealed class ServerMetricsTests
 {
-    public static TheoryData<ServerEngine> Engines()
-    {
-        var engines = new TheoryData<ServerEngine> { ServerEngine.Async };
-        if (OperatingSystem.IsLinux())
-        {
-            engines.Add(ServerEngine.Selector);
-        }
-
-        return engines;
-    }
-
     [Theory]
-    [MemberData(nameof(Engines))]
+    [OnEveryEngine]
     public async Task Counts_frames_and_connections_of_search_requests(ServerEngine engine)
     {
         const int Requests = 25;
-        string tag = "engine=" + (engine == ServerEngine.Async ? "async" : "selector");
+        string tag = "engine=" + ConformanceEngines.FlagValue(engine);
         using var recorder = new MetricsRecorder();
         await using (RunningServer server = await RunningServer.StartAsync(engine: engine))
         {
@@ -60,7 +50,7 @@ public sealed class ServerMetricsTests
     }
 
     [Theory]
-    [MemberData(nameof(Engines))]
+    [OnEveryEngine]
     public async Task Counts_error_frames_by_code(ServerEngine engine)
     {
         using var recorder = new MetricsRecorder();
@@ -72,11 +62,11 @@ public sealed class ServerMetricsTests
         Assert.Equal(ErrorCode.InvalidRequest, error.Code);
 
         Assert.Equal(1, recorder.Count("framewire.errors", "code=" + error.WireCode));
-        Assert.Equal(1, recorder.Sum("framewire.frames.sent", "engine=" + (engine == ServerEngine.Async ? "async" : "selector")));
+        Assert.Equal(1, recorder.Sum("framewire.frames.sent", "engine=" + ConformanceEngines.FlagValue(engine)));
     }
 
     [Theory]
-    [MemberData(nameof(Engines))]
+    [OnEveryEngine]
     public async Task Counts_limit_hits_by_code(ServerEngine engine)
     {
         byte[] large = new byte[48 * 1024];

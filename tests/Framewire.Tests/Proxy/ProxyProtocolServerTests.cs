@@ -6,23 +6,23 @@ using System.Text;
 using Framewire.Apps;
 using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Proxy;
 
 /// <summary>PROXY headers from trusted and untrusted peers, over real loopback sockets, on every engine.</summary>
-public abstract class ProxyProtocolServerTests
+public sealed class ProxyProtocolServerTests
 {
-    protected static readonly IPEndPoint Client = new(IPAddress.Parse("192.0.2.10"), 56324);
-    protected static readonly IPEndPoint Destination = new(IPAddress.Parse("198.51.100.1"), 443);
-    protected static readonly byte[] Request = Frames.Binary("who"u8);
+    private static readonly IPEndPoint Client = new(IPAddress.Parse("192.0.2.10"), 56324);
+    private static readonly IPEndPoint Destination = new(IPAddress.Parse("198.51.100.1"), 443);
+    private static readonly byte[] Request = Frames.Binary("who"u8);
 
-    protected abstract ServerEngine Engine { get; }
-
-    [Fact]
-    public async Task TrustedProxy_V2Header_HandlerSeesClientAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_V2Header_HandlerSeesClientAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync([.. ProxyHeaders.V2Inet(Client, Destination), .. Request]);
@@ -30,10 +30,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_V1HeaderSplitFromRequest_HandlerSeesClientAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_V1HeaderSplitFromRequest_HandlerSeesClientAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("10.0.0.0/8", "127.0.0.1/32");
+        await using RunningServer server = await StartAsync(engine, "10.0.0.0/8", "127.0.0.1/32");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
         byte[] header = ProxyHeaders.V1("PROXY TCP6 2001:db8::10 2001:db8::1 1000 2000\r\n");
 
@@ -46,10 +47,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("[2001:db8::10]:1000 -> [2001:db8::1]:2000", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_V1Tcp4InOneWrite_HandlerSeesClientAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_V1Tcp4InOneWrite_HandlerSeesClientAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync([.. ProxyHeaders.V1("PROXY TCP4 192.0.2.10 198.51.100.1 56324 443\r\n"), .. Request]);
@@ -57,10 +59,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_V2Ipv6_HandlerSeesClientAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_V2Ipv6_HandlerSeesClientAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
         var source = new IPEndPoint(IPAddress.Parse("2001:db8::10"), 1000);
         var destination = new IPEndPoint(IPAddress.Parse("2001:db8::1"), 2000);
@@ -70,10 +73,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("[2001:db8::10]:1000 -> [2001:db8::1]:2000", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_HeaderAndRequestByteAtATime_HandlerSeesClientAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_HeaderAndRequestByteAtATime_HandlerSeesClientAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
         proxy.Socket.NoDelay = true;
         byte[] bytes = [.. ProxyHeaders.V2Inet(Client, Destination, tlvs: [0x04, 0x00, 0x02, 0xAB, 0xCD]), .. Request];
@@ -87,10 +91,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_UnknownV1_HandlerSeesRealAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_UnknownV1_HandlerSeesRealAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync([.. ProxyHeaders.V1("PROXY UNKNOWN\r\n"), .. Request]);
@@ -98,10 +103,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal($"{proxy.Socket.LocalEndPoint} -> {server.EndPoint}", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_BadV2Signature_ClosedWithoutAnswer_OtherProxyServed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_BadV2Signature_ClosedWithoutAnswer_OtherProxyServed(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient neighbour = await RawClient.ConnectAsync(server.EndPoint);
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
         byte[] header = ProxyHeaders.V2Inet(Client, Destination);
@@ -114,10 +120,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", await ReadAddressesAsync(neighbour));
     }
 
-    [Fact]
-    public async Task TrustedProxy_TruncatedHeaderThenHalfClose_ClosedWithoutAnswer()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_TruncatedHeaderThenHalfClose_ClosedWithoutAnswer(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync(ProxyHeaders.V2Inet(Client, Destination)[..20]);
@@ -126,10 +133,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal(0, await ReceiveAnyAsync(proxy.Socket));
     }
 
-    [Fact]
-    public async Task TrustedProxy_TruncatedHeaderThenSilence_ClosedAfterHandshakeTimeout()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_TruncatedHeaderThenSilence_ClosedAfterHandshakeTimeout(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(["127.0.0.0/8"], options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using RunningServer server = await StartAsync(engine, ["127.0.0.0/8"], options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync(ProxyHeaders.V1("PROXY TCP4 192.0.2.10 "));
@@ -138,10 +146,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal(0, await ReceiveAnyAsync(proxy.Socket));
     }
 
-    [Fact]
-    public async Task TrustedProxy_LocalCommand_HandlerSeesRealAddress()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_LocalCommand_HandlerSeesRealAddress(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync([.. ProxyHeaders.V2(0x20, 0x00, []), .. Request]);
@@ -149,10 +158,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal($"{proxy.Socket.LocalEndPoint} -> {server.EndPoint}", await ReadAddressesAsync(proxy));
     }
 
-    [Fact]
-    public async Task TrustedProxy_NoHeader_ClosedWithoutAnswer()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_NoHeader_ClosedWithoutAnswer(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync(Request);
@@ -160,10 +170,11 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal(0, await ReceiveAnyAsync(proxy.Socket));
     }
 
-    [Fact]
-    public async Task TrustedProxy_InvalidHeader_ClosedWithoutAnswer()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_InvalidHeader_ClosedWithoutAnswer(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("127.0.0.0/8");
+        await using RunningServer server = await StartAsync(engine, "127.0.0.0/8");
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         await proxy.SendAsync([.. ProxyHeaders.V1("PROXY TCP4 192.0.2.300 198.51.100.1 1 2\r\n"), .. Request]);
@@ -171,20 +182,22 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal(0, await ReceiveAnyAsync(proxy.Socket));
     }
 
-    [Fact]
-    public async Task TrustedProxy_SendsNothing_ClosedAfterHandshakeTimeout()
+    [Theory]
+    [OnEveryEngine]
+    public async Task TrustedProxy_SendsNothing_ClosedAfterHandshakeTimeout(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(["127.0.0.0/8"], options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using RunningServer server = await StartAsync(engine, ["127.0.0.0/8"], options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
         await using RawClient proxy = await RawClient.ConnectAsync(server.EndPoint);
 
         Assert.True(await proxy.StaysOpenAsync(TimeSpan.FromMilliseconds(100)));
         Assert.True(await proxy.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
     }
 
-    [Fact]
-    public async Task UntrustedPeer_ProxyLine_IsAFramingError()
+    [Theory]
+    [OnEveryEngine]
+    public async Task UntrustedPeer_ProxyLine_IsAFramingError(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync("192.0.2.0/24");
+        await using RunningServer server = await StartAsync(engine, "192.0.2.0/24");
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(ProxyHeaders.V1("PROXY TCP4 192.0.2.10 198.51.100.1 56324 443\r\n"));
@@ -194,10 +207,11 @@ public abstract class ProxyProtocolServerTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
-    [Fact]
-    public async Task UntrustedPeer_V2Header_IsAFrameHeaderThatNeverCompletes()
+    [Theory]
+    [OnEveryEngine]
+    public async Task UntrustedPeer_V2Header_IsAFrameHeaderThatNeverCompletes(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(["192.0.2.0/24"], options => options.FrameTimeout = TimeSpan.FromMilliseconds(500));
+        await using RunningServer server = await StartAsync(engine, ["192.0.2.0/24"], options => options.FrameTimeout = TimeSpan.FromMilliseconds(500));
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         // Read as a frame, the signature's first two bytes announce a 3338-byte header that never comes.
@@ -208,10 +222,11 @@ public abstract class ProxyProtocolServerTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
-    [Fact]
-    public async Task NoTrustedProxies_RequestWithoutHeader_Answered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task NoTrustedProxies_RequestWithoutHeader_Answered(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync();
+        await using RunningServer server = await StartAsync(engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
 
         await client.SendAsync(Request);
@@ -219,9 +234,9 @@ public abstract class ProxyProtocolServerTests
         Assert.Equal($"{client.Socket.LocalEndPoint} -> {server.EndPoint}", await ReadAddressesAsync(client));
     }
 
-    private protected Task<RunningServer> StartAsync(params string[] trusted) => StartAsync(trusted, null);
+    private static Task<RunningServer> StartAsync(ServerEngine engine, params string[] trusted) => StartAsync(engine, trusted, null);
 
-    private protected Task<RunningServer> StartAsync(string[] trusted, Action<MessageServerOptions>? configure) =>
+    private static Task<RunningServer> StartAsync(ServerEngine engine, string[] trusted, Action<MessageServerOptions>? configure) =>
         RunningServer.StartAsync(
             new AddressHandler(),
             options =>
@@ -233,7 +248,7 @@ public abstract class ProxyProtocolServerTests
 
                 configure?.Invoke(options);
             },
-            Engine);
+            engine);
 
     private static async Task<string> ReadAddressesAsync(RawClient client)
     {
@@ -271,56 +286,6 @@ public abstract class ProxyProtocolServerTests
             string text = $"{context.Connection.RemoteEndPoint} -> {context.Connection.LocalEndPoint}";
             context.Respond("binary/addresses", "binary", Encoding.UTF8.GetBytes(text));
             return ValueTask.CompletedTask;
-        }
-    }
-}
-
-public sealed class ProxyProtocolServerTestsOnSelectorEngine : ProxyProtocolServerTests
-{
-    protected override ServerEngine Engine => ServerEngine.Selector;
-}
-
-public sealed class ProxyProtocolServerTestsOnAsyncEngine : ProxyProtocolServerTests
-{
-    protected override ServerEngine Engine => ServerEngine.Async;
-
-    [Fact]
-    public async Task TrustedProxy_HeaderThenTls_HandlerSeesClientAddress()
-    {
-        using TestCertificates certificates = TestCertificates.Create();
-        await using RunningServer server = await StartAsync(["127.0.0.0/8"], options =>
-            options.Tls = TlsServerOptions.FromPemFiles(certificates.ServerCertPath, certificates.ServerKeyPath));
-        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server.EndPoint);
-
-        // The header goes out in clear, then the TLS handshake on the same connection, as a load balancer does it.
-        await socket.SendAsync(ProxyHeaders.V2Inet(Client, Destination));
-        await using var tls = new SslStream(new NetworkStream(socket), leaveInnerStreamOpen: false);
-        var trust = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
-        {
-            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-        };
-        trust.CustomTrustStore.AddRange(Framewire.Internal.PemFiles.LoadCertificates(certificates.CaPath));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = trust });
-        await tls.WriteAsync(Request);
-
-        var decoder = new FrameDecoder();
-        var received = new List<byte>();
-        byte[] buffer = new byte[4096];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var sequence = new ReadOnlySequence<byte>(received.ToArray());
-            if (decoder.Decode(ref sequence, out Frame frame, out _) == DecodeStatus.Frame)
-            {
-                Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", Encoding.UTF8.GetString(frame.Content.ToArray()));
-                return;
-            }
-
-            int n = await tls.ReadAsync(buffer, timeout.Token);
-            Assert.NotEqual(0, n);
-            received.AddRange(buffer[..n]);
         }
     }
 }

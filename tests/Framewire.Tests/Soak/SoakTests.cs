@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Framewire.Engines;
 using Framewire.Protocol;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 using Xunit.Abstractions;
 
@@ -15,7 +17,9 @@ namespace Framewire.Tests.Soak;
 /// and after a request), then the server's active-connection gauge must return to zero, and its open descriptors and
 /// resident memory to about where they were after the warm-up.
 /// </summary>
-public abstract class SoakTests(ITestOutputHelper output)
+[Collection(SoakCollection.Name)]
+[Trait("Category", "Soak")]
+public sealed class SoakTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan Churn = TimeSpan.FromSeconds(22);
@@ -40,14 +44,13 @@ public abstract class SoakTests(ITestOutputHelper output)
     // Resident memory may settle a little above the warm start (heap growth, JIT of rarely taken paths), not more.
     private const long MemoryMarginBytes = 48L * 1024 * 1024;
 
-    protected abstract string Engine { get; }
-
-    [Fact]
-    public async Task ConnectionChurn_ConnectionsDescriptorsAndMemoryReturnToTheirStart()
+    [Theory]
+    [OnEveryEngine]
+    public async Task ConnectionChurn_ConnectionsDescriptorsAndMemoryReturnToTheirStart(ServerEngine engine)
     {
         int metricsPort = FreePort();
         await using ChildProcess server = ChildProcess.StartFramewire(
-            "app-server", "127.0.0.1", "0", "--engine", Engine, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture));
+            "app-server", "127.0.0.1", "0", "--engine", ConformanceEngines.FlagValue(engine), "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture));
         int port = await server.WaitForListeningPortAsync();
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
 
@@ -67,7 +70,7 @@ public abstract class SoakTests(ITestOutputHelper output)
         Assert.True(endDescriptors <= startDescriptors + DescriptorTolerance, $"descriptors: {startDescriptors} after warm-up ({startKinds}), {endDescriptors} after the soak ({DescriptorKinds(server.Id)})");
         long endResident = await WaitForResidentAsync(server.Id, startResident + MemoryMarginBytes);
         output.WriteLine(
-            $"{Engine}: {soak.Requests} requests answered, {soak.Connections} connections in {Churn.TotalSeconds} s; "
+            $"{engine}: {soak.Requests} requests answered, {soak.Connections} connections in {Churn.TotalSeconds} s; "
             + $"descriptors {startDescriptors} -> {endDescriptors}; resident {startResident / 1024} KiB -> {endResident / 1024} KiB");
         Assert.True(
             endResident <= startResident + MemoryMarginBytes,
@@ -368,18 +371,4 @@ public abstract class SoakTests(ITestOutputHelper output)
 
         public void Fail(string what) => _failures.Enqueue(what);
     }
-}
-
-[Collection(SoakCollection.Name)]
-[Trait("Category", "Soak")]
-public sealed class SoakTestsOnAsyncEngine(ITestOutputHelper output) : SoakTests(output)
-{
-    protected override string Engine => "async";
-}
-
-[Collection(SoakCollection.Name)]
-[Trait("Category", "Soak")]
-public sealed class SoakTestsOnSelectorEngine(ITestOutputHelper output) : SoakTests(output)
-{
-    protected override string Engine => "selector";
 }
