@@ -10,10 +10,10 @@ public static class Endpoints
     /// <summary>The prefix that marks a Unix domain socket path in place of a host.</summary>
     public const string UnixPrefix = "unix:";
 
-    /// <summary>The seed's address: the IPv4 loopback.</summary>
+    /// <summary>The tutorial's address: the IPv4 loopback.</summary>
     public const string DefaultHost = "127.0.0.1";
 
-    /// <summary>The seed's port.</summary>
+    /// <summary>The tutorial's port.</summary>
     public const int DefaultPort = 65432;
 
     /// <summary>

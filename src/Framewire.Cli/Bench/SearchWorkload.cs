@@ -29,7 +29,7 @@ internal sealed class SearchWorkload : Workload
         byte[][] requests = new byte[Keys.Count][];
         for (int i = 0; i < requests.Length; i++)
         {
-            SeedRequest request = SeedRequest.Create("search", Keys[i]);
+            Request request = Request.Create("search", Keys[i]);
             requests[i] = Encode(request.ContentType, request.ContentEncoding, request.Content.Span);
         }
 

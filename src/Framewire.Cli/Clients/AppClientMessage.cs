@@ -20,7 +20,7 @@ internal sealed class AppClientMessage
     private readonly ArrayBufferWriter<byte> _request = new();
     private readonly ArrayBufferWriter<byte> _received = new();
     private readonly FrameDecoder _decoder = new();
-    private readonly SeedRequest _seedRequest;
+    private readonly Request _seedRequest;
     private readonly TextWriter? _log;
     private readonly string _target;
     private int _sent;
@@ -29,7 +29,7 @@ internal sealed class AppClientMessage
 
     /// <param name="log">Where to say what is sent (<c>--verbose</c>), or null.</param>
     /// <param name="target">The server's address, as the log names it.</param>
-    public AppClientMessage(Selector selector, Socket socket, SeedRequest request, bool connecting, TextWriter? log, string target)
+    public AppClientMessage(Selector selector, Socket socket, Request request, bool connecting, TextWriter? log, string target)
     {
         _selector = selector;
         _socket = socket;

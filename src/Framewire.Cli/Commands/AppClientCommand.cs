@@ -64,7 +64,7 @@ internal static class AppClientCommand
         try
         {
             EndPoint endPoint = Endpoints.Parse(host, port);
-            SeedRequest request = SeedRequest.Create(action, value);
+            Request request = Request.Create(action, value);
             TlsClientOptions? tlsOptions = tls.Load();
             if (verbose)
             {
@@ -112,7 +112,7 @@ internal static class AppClientCommand
     }
 
     private static async Task<Response> ExchangeOverTlsAsync(
-        string host, int port, SeedRequest request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
+        string host, int port, Request request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
     {
         var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls };
         await using MessageClient client = await MessageClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
@@ -124,7 +124,7 @@ internal static class AppClientCommand
     /// allows, then reading until one whole answer frame is in. The connect and the answer each get
     /// <paramref name="timeout"/>.
     /// </summary>
-    private static Response Exchange(EndPoint endPoint, SeedRequest request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    private static Response Exchange(EndPoint endPoint, Request request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
     {
         using Socket socket = Endpoints.CreateSocket(endPoint);
         SocketError started = NonBlockingConnect.Start(socket, endPoint);

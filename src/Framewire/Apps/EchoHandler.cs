@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Framewire.Apps;
 
-/// <summary>Sends every received byte straight back, unframed: the seed's echo and multi-connection servers.</summary>
+/// <summary>Sends every received byte straight back, unframed: the tutorial's echo and multi-connection servers.</summary>
 public sealed class EchoHandler : IStreamHandler
 {
     /// <summary>The one instance; the handler has no state.</summary>

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Framewire.Apps;
 
 /// <summary>
-/// A handler for raw, unframed byte streams (the seed's echo programs): it sees bytes as they arrive and may
+/// A handler for raw, unframed byte streams (the tutorial's echo programs): it sees bytes as they arrive and may
 /// write bytes back. One instance serves every connection, so it keeps no per-connection state.
 /// </summary>
 public interface IStreamHandler

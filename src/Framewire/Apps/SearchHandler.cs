@@ -11,12 +11,12 @@ using Framewire.Protocol.Internal;
 namespace Framewire.Apps;
 
 /// <summary>
-/// The seed's application: <c>{"action": "search", "value": k}</c> is answered with <c>{"result": answer}</c>
+/// The tutorial's application: <c>{"action": "search", "value": k}</c> is answered with <c>{"result": answer}</c>
 /// from a lookup table, any other action with <c>Error: invalid action '…'.</c>, and a binary request with the
-/// first 10 bytes of its content. Answers are byte-identical to the seed's Python server.
+/// first 10 bytes of its content. Answers are byte-identical to the tutorial's Python server.
 /// </summary>
 /// <remarks>
-/// One action goes beyond the seed, to show CPU-bound work kept off the I/O path:
+/// One action goes beyond the tutorial, to show CPU-bound work kept off the I/O path:
 /// <c>{"action": "hash", "value": s, "rounds": n}</c> answers <c>{"result": hex}</c>, SHA-256 applied n times
 /// (1 by default, at most <see cref="MaxHashRounds"/>) to the UTF-8 of s, computed on the server's worker pool.
 /// </remarks>
@@ -41,7 +41,7 @@ public sealed class SearchHandler : IMessageHandler
     private readonly FrozenDictionary<byte[], byte[]> _answers;
     private readonly FrozenDictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
 
-    /// <summary>Creates the handler with <paramref name="table"/>, or the seed's three entries when null.</summary>
+    /// <summary>Creates the handler with <paramref name="table"/>, or the tutorial's three entries when null.</summary>
     public SearchHandler(IReadOnlyDictionary<string, string>? table = null)
     {
         var answers = new Dictionary<byte[], byte[]>(Utf8KeyComparer.Instance);
@@ -58,7 +58,7 @@ public sealed class SearchHandler : IMessageHandler
         _lookup = _answers.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
-    /// <summary>The seed's table.</summary>
+    /// <summary>The tutorial's table.</summary>
     public static IReadOnlyDictionary<string, string> DefaultTable { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["morpheus"] = "Follow the white rabbit. \U0001f430",
@@ -244,7 +244,7 @@ public sealed class SearchHandler : IMessageHandler
     }
 
     /// <summary>
-    /// Answers a hit for the request exactly as the seed's client writes it, <c>{"action": "search", "value": "…"}</c>
+    /// Answers a hit for the request exactly as the tutorial's client writes it, <c>{"action": "search", "value": "…"}</c>
     /// with a value of printable ASCII and no escapes, without the JSON reader. Anything else — a miss included,
     /// whose answer quotes the value — returns false and takes the general path, which reads it the same way.
     /// </summary>

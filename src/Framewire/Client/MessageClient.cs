@@ -8,7 +8,7 @@ namespace Framewire.Client;
 /// once and completes when its response arrives, responses being matched to requests in order. A dropped
 /// connection or a malformed response fails every request still waiting, with an exception that says which.
 /// With <see cref="MessageClientOptions.Retry"/> set, the client instead opens a fresh connection when the
-/// current one has dropped, and retries the requests marked idempotent (<see cref="SeedRequest.Idempotent"/>).
+/// current one has dropped, and retries the requests marked idempotent (<see cref="Request.Idempotent"/>).
 /// </summary>
 public sealed class MessageClient : IAsyncDisposable
 {
@@ -69,8 +69,8 @@ public sealed class MessageClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a request built by <see cref="SeedRequest.Create"/> or <see cref="SeedRequest.Json"/>. With a retry
-    /// policy, a request marked <see cref="SeedRequest.Idempotent"/> whose connection drops before its answer is
+    /// Sends a request built by <see cref="Request.Create"/> or <see cref="Request.Json"/>. With a retry
+    /// policy, a request marked <see cref="Request.Idempotent"/> whose connection drops before its answer is
     /// sent again on a fresh connection.
     /// </summary>
     /// <exception cref="IOException">
@@ -79,15 +79,25 @@ public sealed class MessageClient : IAsyncDisposable
     /// </exception>
     /// <exception cref="ProtocolException">The server sent a frame that does not decode.</exception>
     /// <exception cref="TimeoutException">No response within the request timeout.</exception>
-    public Task<Response> SendAsync(SeedRequest request, CancellationToken cancellationToken = default)
+    public Task<Response> SendAsync(Request request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         return SendAsync(request.ContentType, request.ContentEncoding, request.Content, null, request.Idempotent, cancellationToken);
     }
 
+    /// <summary>Sends a request built under its former name; see <see cref="SendAsync(Request, CancellationToken)"/>.</summary>
+    [Obsolete("Use SendAsync(Request): SeedRequest goes in the next release.")]
+#pragma warning disable CS0618 // The overload exists only for the obsolete type.
+    public Task<Response> SendAsync(SeedRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync(request.ToRequest(), cancellationToken);
+    }
+#pragma warning restore CS0618
+
     /// <summary>Sends <c>{"action": "search", "value": value}</c>. A search only reads, so it is idempotent: retried under a retry policy.</summary>
     public Task<Response> SearchAsync(string value, CancellationToken cancellationToken = default) =>
-        SendAsync(SeedRequest.Json("search", value) with { Idempotent = true }, cancellationToken);
+        SendAsync(Request.Json("search", value) with { Idempotent = true }, cancellationToken);
 
     /// <summary>
     /// Sends one request frame and waits for its response. The request is taken as not idempotent: under a retry

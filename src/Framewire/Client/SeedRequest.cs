@@ -1,50 +1,23 @@
-using System.Buffers;
-using System.Text;
-using Framewire.Protocol;
-
 namespace Framewire.Client;
 
-/// <summary>
-/// A request as the seed's app-client builds it from an action and a value: <c>search</c> becomes the JSON
-/// object <c>{"action": "search", "value": v}</c>; any other action becomes the binary content
-/// <c>action + value</c> in UTF-8, typed <c>binary/custom-client-binary-type</c>.
-/// </summary>
+/// <summary>The former name of <see cref="Request"/>, kept for one release.</summary>
 /// <param name="ContentType">The request's content type.</param>
 /// <param name="ContentEncoding">The request's content encoding.</param>
 /// <param name="Content">The request's content.</param>
+[Obsolete("Use Request: the same request under a name that says what it is. SeedRequest goes in the next release.")]
 public sealed record SeedRequest(string ContentType, string ContentEncoding, ReadOnlyMemory<byte> Content)
 {
-    /// <summary>
-    /// True when sending the request twice does no more than sending it once (a lookup, an absolute write): under
-    /// <see cref="MessageClientOptions.Retry"/> it is sent again on a fresh connection when the connection drops before
-    /// its answer. False (the default) for any other request, which then fails rather than risk being processed twice.
-    /// </summary>
+    /// <inheritdoc cref="Request.Idempotent"/>
     public bool Idempotent { get; init; }
 
-    /// <summary>Builds the request the seed's client sends for <paramref name="action"/> and <paramref name="value"/>.</summary>
-    public static SeedRequest Create(string action, string value)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        ArgumentNullException.ThrowIfNull(value);
-        if (action == "search")
-        {
-            return Json(action, value);
-        }
+    /// <inheritdoc cref="Request.Create"/>
+    public static SeedRequest Create(string action, string value) => From(Request.Create(action, value));
 
-        return new SeedRequest(ContentTypes.ClientBinary, ContentTypes.Binary, Encoding.UTF8.GetBytes(action + value));
-    }
+    /// <inheritdoc cref="Request.Json"/>
+    public static SeedRequest Json(string action, string value) => From(Request.Json(action, value));
 
-    /// <summary>The JSON request <c>{"action": action, "value": value}</c>, whatever the action.</summary>
-    public static SeedRequest Json(string action, string value)
-    {
-        var content = new ArrayBufferWriter<byte>();
-        var json = new PythonJsonWriter(content);
-        json.WriteStartObject();
-        json.WritePropertyName("action");
-        json.WriteStringValue(action);
-        json.WritePropertyName("value");
-        json.WriteStringValue(value);
-        json.WriteEndObject();
-        return new SeedRequest(ContentTypes.Json, ContentTypes.Utf8, content.WrittenMemory);
-    }
+    /// <summary>This request under its new name.</summary>
+    public Request ToRequest() => new(ContentType, ContentEncoding, Content) { Idempotent = Idempotent };
+
+    private static SeedRequest From(Request request) => new(request.ContentType, request.ContentEncoding, request.Content);
 }

@@ -6,7 +6,7 @@ namespace Framewire.Engines;
 /// <summary>How a <see cref="MessageServer"/> listens and what it tolerates.</summary>
 public sealed partial class MessageServerOptions
 {
-    /// <summary>Where to listen; the seed's 127.0.0.1:65432 by default. Port 0 picks a free port.</summary>
+    /// <summary>Where to listen; the tutorial's 127.0.0.1:65432 by default. Port 0 picks a free port.</summary>
     public EndPoint EndPoint { get; set; } = new IPEndPoint(IPAddress.Loopback, Endpoints.DefaultPort);
 
     /// <summary>The engine that runs the sockets.</summary>

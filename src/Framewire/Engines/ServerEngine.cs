@@ -9,7 +9,7 @@ public enum ServerEngine
     Async,
 
     /// <summary>
-    /// Event loops on a selector (epoll on Linux) calling non-blocking socket operations directly, as the seed's
+    /// Event loops on a selector (epoll on Linux) calling non-blocking socket operations directly, as the tutorial's
     /// "async from scratch" does: the fastest engine; Unix only.
     /// </summary>
     Selector,

@@ -6,7 +6,7 @@ using Framewire.Protocol.Internal;
 namespace Framewire.Protocol;
 
 /// <summary>
-/// Writes frames. The header is written as the seed's Python programs write it —
+/// Writes frames. The header is written as the tutorial's Python programs write it —
 /// <c>{"byteorder": "little", "content-type": "…", "content-encoding": "…", "content-length": N}</c> — so frames
 /// for the same content are byte-identical; custom header keys follow the four required ones.
 /// </summary>

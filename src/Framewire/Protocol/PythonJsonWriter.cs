@@ -8,7 +8,7 @@ namespace Framewire.Protocol;
 /// Writes JSON exactly as Python's <c>json.dumps(obj, ensure_ascii=False)</c> does: <c>", "</c> between items,
 /// <c>": "</c> after keys, non-ASCII as raw UTF-8, and only <c>"</c>, <c>\</c> and control characters escaped
 /// (<c>\n \r \t \b \f</c> by name, the rest as lower-case <c>\u00xx</c>). Frames written this way are
-/// byte-identical to what the seed's Python programs send.
+/// byte-identical to what the tutorial's Python programs send.
 /// </summary>
 /// <remarks>
 /// The writer does not check that the JSON it produces is well nested; it tracks only whether the next item

@@ -72,7 +72,7 @@ public sealed class SearchHandlerHashTests
             var answers = new List<Task<Response>>();
             foreach (MessageClient client in clients)
             {
-                answers.Add(client.SendAsync(SeedRequest.Json("hash", "x") with { Content = Encoding.UTF8.GetBytes("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 1000000}") }));
+                answers.Add(client.SendAsync(Request.Json("hash", "x") with { Content = Encoding.UTF8.GetBytes("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 1000000}") }));
             }
 
             Response[] responses = await Task.WhenAll(answers);
@@ -110,7 +110,7 @@ public sealed class SearchHandlerHashTests
             {
                 MessageClient hasher = await MessageClient.ConnectAsync(server.EndPoint);
                 hashers.Add(hasher);
-                hashing.Add(hasher.SendAsync(new SeedRequest("text/json", "utf-8", Encoding.UTF8.GetBytes("{\"action\": \"hash\", \"value\": \"load\", \"rounds\": 1000000}"))));
+                hashing.Add(hasher.SendAsync(new Request("text/json", "utf-8", Encoding.UTF8.GetBytes("{\"action\": \"hash\", \"value\": \"load\", \"rounds\": 1000000}"))));
             }
 
             await using MessageClient searcher = await MessageClient.ConnectAsync(server.EndPoint);

@@ -19,7 +19,7 @@ public class MessageClientRetryTests
         },
     };
 
-    private static SeedRequest Search(string value, bool idempotent) => SeedRequest.Json("search", value) with { Idempotent = idempotent };
+    private static Request Search(string value, bool idempotent) => Request.Json("search", value) with { Idempotent = idempotent };
 
     [Fact]
     public async Task IdempotentRequest_ConnectionDroppedAfterReadingIt_IsAnsweredOnAFreshConnection()

@@ -268,7 +268,7 @@ public sealed partial class HaproxyTests : IAsyncLifetime
                 for (int n = 0; !_stop.IsCancellationRequested; n++)
                 {
                     (string key, string answer) = n % 4 == 3 ? ($"miss-{index}-{n}", $"No match for 'miss-{index}-{n}'.") : Searches[(index + n) % Searches.Length];
-                    Response response = await client.SendAsync(SeedRequest.Json("search", key) with { Idempotent = true }, timeUp);
+                    Response response = await client.SendAsync(Request.Json("search", key) with { Idempotent = true }, timeUp);
                     string? result = response.GetResultText();
                     if (result != answer)
                     {

@@ -37,7 +37,7 @@ public class FrameVectorTests
     public void SeedRequest_EncodesThePythonClientsFrame(string name)
     {
         FrameVectors.Vector vector = FrameVectors.Get(name);
-        SeedRequest request = SeedRequest.Create(vector.Action, vector.Value);
+        Request request = Request.Create(vector.Action, vector.Value);
 
         byte[] frame = Frames.Encode(request.ContentType, request.ContentEncoding, request.Content.Span);
 

@@ -6,7 +6,7 @@ namespace Framewire.Protocol.Internal;
 
 /// <summary>
 /// The frame a server answers refused input with: <c>text/json</c>, UTF-8, content
-/// <c>{"result": "Error: …", "error": {"code": "…", "message": "…"}}</c>. The <c>result</c> text is what the seed's
+/// <c>{"result": "Error: …", "error": {"code": "…", "message": "…"}}</c>. The <c>result</c> text is what the tutorial's
 /// client prints; <c>error</c> is for programs.
 /// </summary>
 internal static class ErrorFrame

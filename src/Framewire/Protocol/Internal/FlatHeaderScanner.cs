@@ -2,7 +2,7 @@ namespace Framewire.Protocol.Internal;
 
 /// <summary>
 /// Reads the header every client of the protocol actually sends — Python's <c>json.dumps</c> of the four required
-/// keys in the seed's order, with its <c>", "</c> and <c>": "</c> separators, printable ASCII values without
+/// keys in the tutorial's order, with its <c>", "</c> and <c>": "</c> separators, printable ASCII values without
 /// escapes — as four literal comparisons and three vectorised scans, without the general JSON reader. It accepts
 /// only headers the full <see cref="HeaderParser"/> would accept with the same result, and declines everything else
 /// (other key orders or spacing, custom keys, escapes, non-ASCII, any error) so the full parser decides those,

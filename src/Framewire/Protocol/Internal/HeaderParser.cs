@@ -265,7 +265,7 @@ internal static class HeaderParser
 
     private static string FirstMissing(int seen)
     {
-        // The seed's programs check in this order and name the first key they miss.
+        // The tutorial's programs check in this order and name the first key they miss.
         if ((seen & ByteOrderKey) == 0)
         {
             return "byteorder";
