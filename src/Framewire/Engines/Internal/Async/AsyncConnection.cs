@@ -2,10 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Framewire.Apps;
 using Framewire.Engines.Internal.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Async;
 
@@ -17,7 +15,7 @@ namespace Framewire.Engines.Internal.Async;
 /// and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
-internal sealed class AsyncConnection
+internal sealed partial class AsyncConnection
 {
     // The pipe's segment size; also the smallest receive, so one receive fits a typical burst of small frames.
     private const int MinimumReceiveSize = 4096;
@@ -232,82 +230,6 @@ internal sealed class AsyncConnection
         return close;
     }
 
-    /// <summary>
-    /// True when the kernel holds bytes the receive loop has not taken yet: the peer is not idle, the thread pool is
-    /// just late to run the receive. Asked only of connections that look idle.
-    /// </summary>
-    private bool HasBytesWaiting()
-    {
-        try
-        {
-            return _socket.Available > 0;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
-
-    private async Task<(SslStream? Tls, ConnectionClose? Refusal)> EstablishAsync()
-    {
-        if (!_proxyRequired && _tlsOptions is null)
-        {
-            return (null, null);
-        }
-
-        using var timeout = new CancellationTokenSource(_services.HandshakeTimeout);
-        SslStream? tls = null;
-        bool proxyStep = _proxyRequired;
-        try
-        {
-            byte[] following = [];
-            if (_proxyRequired)
-            {
-                ProxyHeaderRead read = await ProxyHeaderReader.ReadAsync(_socket, _waitForData, timeout.Token).ConfigureAwait(false);
-                if (read.Error is not null)
-                {
-                    return (null, ConnectionServices.ProxyHeaderRefused(read.Error));
-                }
-
-                _info = _services.AfterProxyHeader(_info, read.Header);
-                following = read.FollowingBytes;
-                proxyStep = false;
-            }
-
-            if (_tlsOptions is null)
-            {
-                if (following.Length > 0)
-                {
-                    // Well under the pipe's pause threshold, so the flush completes without a reader.
-                    await _input.Writer.WriteAsync(following).ConfigureAwait(false);
-                }
-
-                return (null, null);
-            }
-
-            tls = new SslStream(following.Length > 0 ? new PrefixedStream(following, _stream) : _stream, leaveInnerStreamOpen: true);
-            await tls.AuthenticateAsServerAsync(_tlsOptions, timeout.Token).ConfigureAwait(false);
-            if (_services.Log.IsEnabled(LogLevel.Debug))
-            {
-                ServerLog.TlsEstablished(_services.Log, _info.Id, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
-            }
-
-            return (tls, null);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or AuthenticationException or SocketException or ObjectDisposedException)
-        {
-            if (tls is not null)
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-            }
-
-            bool late = timeout.IsCancellationRequested;
-            return (null, proxyStep
-                ? ConnectionServices.ProxyHeaderRefused(late ? _services.HandshakeLate("PROXY header") : "PROXY header failed: " + e.Message)
-                : new ConnectionClose(CloseReason.HandshakeFailed, late ? _services.HandshakeLate("TLS handshake") : "TLS handshake failed: " + e.Message));
-        }
-    }
-
     private async Task<ConnectionClose> ProcessLoopAsync(ConnectionApplication application, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
@@ -393,97 +315,5 @@ internal sealed class AsyncConnection
         FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
         _policy.OnDrained();
         return !flushed.IsCompleted;
-    }
-
-    private async Task ReceiveLoopAsync(SslStream? tls)
-    {
-        PipeWriter writer = _input.Writer;
-        CancellationToken cancellation = _receiveCancellation.Token;
-        try
-        {
-            while (true)
-            {
-                if (_waitForData)
-                {
-                    // SslStream passes a zero-byte read down to the socket when it has no decrypted bytes left.
-                    _ = tls is null
-                        ? await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellation).ConfigureAwait(false)
-                        : await tls.ReadAsync(Memory<byte>.Empty, cancellation).ConfigureAwait(false);
-                }
-
-                Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
-                int received = tls is null
-                    ? await _socket.ReceiveAsync(memory, SocketFlags.None, cancellation).ConfigureAwait(false)
-                    : await tls.ReadAsync(memory, cancellation).ConfigureAwait(false);
-                if (received == 0)
-                {
-                    _peerGone = !_policy.IsShuttingDown;
-                    break;
-                }
-
-                _policy.OnReceived(received);
-                writer.Advance(received);
-                FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
-                if (flushed.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The process loop is done with this connection.
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
-        {
-            _peerGone = true;
-        }
-        catch (Exception e) when (e is IOException or AuthenticationException)
-        {
-            // TLS: the peer reset, broke the record layer, or tried to renegotiate; nothing it sends can be trusted.
-            _peerGone = true;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // The socket failed or was aborted; the process loop sees the end of input and closes.
-        }
-        finally
-        {
-            await writer.CompleteAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Sends FIN and discards what the peer still sends for a short while. Closing with unread bytes in the
-    /// receive queue would make the kernel send a reset, and the peer could lose the error frame we just sent.
-    /// </summary>
-    private async Task LingerAsync(SslStream? tls)
-    {
-        try
-        {
-            if (tls is not null)
-            {
-                // close_notify first, so the peer can tell our close from a truncation attack.
-                await tls.ShutdownAsync().ConfigureAwait(false);
-            }
-
-            _socket.Shutdown(SocketShutdown.Send);
-            using var timeout = new CancellationTokenSource(_services.LingerTimeout);
-            byte[] sink = ArrayPool<byte>.Shared.Rent(MinimumReceiveSize);
-            try
-            {
-                while (await _socket.ReceiveAsync(sink, SocketFlags.None, timeout.Token).ConfigureAwait(false) > 0)
-                {
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(sink);
-            }
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The peer reset, stopped sending, or took too long: close either way.
-        }
     }
 }

@@ -15,7 +15,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
 /// Timeouts, limits and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
-internal sealed class SelectorConnection : LoopItem
+internal sealed partial class SelectorConnection : LoopItem
 {
     // One read takes up to this much. 16 KiB holds a burst of 16 pipelined small frames many times over and
     // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
@@ -338,100 +338,6 @@ internal sealed class SelectorConnection : LoopItem
         BeginClosing(ended);
     }
 
-    private void BeginClosing(ConnectionClose close)
-    {
-        _close = close;
-        _state = State.Closing;
-        _info.Stats.SetState(ConnectionState.Draining);
-        Flush();
-    }
-
-    /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
-    private bool Flush()
-    {
-        while (PendingOutput > 0)
-        {
-            int sent = SocketCalls.Send(_fd, _output.WrittenSpan[_outputSent..]);
-            if (sent > 0)
-            {
-                _outputSent += sent;
-                _info.Stats.AddBytesSent(sent);
-                continue;
-            }
-
-            int errno = SocketCalls.LastError;
-            if (errno == SocketCalls.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == SocketCalls.EAGAIN)
-            {
-                _policy.OnSendWaiting();
-                if (_state == State.Open)
-                {
-                    _info.Stats.SetState(ConnectionState.Writing);
-                }
-
-                // The socket buffer is full: wait for writability, and read on only while the output has room
-                // (backpressure); requests held back by the read-ahead limit come first.
-                SetInterest(_paused || _policy.Output.IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
-                return false;
-            }
-
-            _peerGone = true;
-            Close(new ConnectionClose(CloseReason.SendFailed, "errno " + errno));
-            return false;
-        }
-
-        _output.Release();
-        _outputSent = 0;
-        _policy.OnDrained();
-        if (_state == State.Closing)
-        {
-            FinishClosing();
-            return false;
-        }
-
-        _info.Stats.SetState(_policy.WaitingState(_inputEnd > _inputStart));
-        SetInterest(SelectorEvents.Read);
-        return true;
-    }
-
-    private void FinishClosing()
-    {
-        if (_peerGone || !_close.ClosesFirst)
-        {
-            Close(_close);
-            return;
-        }
-
-        // We close first: send FIN, then discard what the peer still sends for a short while, so the kernel does
-        // not answer unread bytes with a reset that could destroy the error frame we just sent.
-        SocketCalls.ShutdownSend(_fd);
-        _state = State.Lingering;
-        SetInterest(SelectorEvents.Read);
-        _loop.Schedule(_services.LingerTimeout, () =>
-        {
-            if (_state == State.Lingering)
-            {
-                Close(_close);
-            }
-        });
-    }
-
-    private void Discard()
-    {
-        Span<byte> sink = stackalloc byte[4096];
-        int received = SocketCalls.Read(_fd, sink);
-        if (received > 0 || (received < 0 && SocketCalls.LastError is SocketCalls.EAGAIN or SocketCalls.EINTR))
-        {
-            return;
-        }
-
-        Close(_close);
-    }
-
     private void ReleaseInputIfEmpty()
     {
         if (_input is not null && _inputStart == _inputEnd)
@@ -442,58 +348,5 @@ internal sealed class SelectorConnection : LoopItem
             _inputStart = _inputEnd = 0;
             _application?.ReleaseBuffers();
         }
-    }
-
-    /// <summary>Changes what the selector watches for; <see cref="SelectorEvents.None"/> unregisters.</summary>
-    private void SetInterest(SelectorEvents events)
-    {
-        if (events == _interest)
-        {
-            return;
-        }
-
-        if (events == SelectorEvents.None)
-        {
-            _loop.Selector.Unregister(_fd);
-        }
-        else if (_interest == SelectorEvents.None)
-        {
-            _loop.Selector.Register(_fd, events, this);
-        }
-        else
-        {
-            _loop.Selector.Modify(_fd, events);
-        }
-
-        _interest = events;
-    }
-
-    private void Close(ConnectionClose close)
-    {
-        if (_state == State.Closed)
-        {
-            return;
-        }
-
-        bool frozen = _state == State.Frozen;
-        SetInterest(SelectorEvents.None);
-        _state = State.Closed;
-        SocketCalls.Close(_fd);
-        _loop.Remove(this);
-
-        // A frozen connection's buffers still belong to its pending work; they are left to the garbage collector.
-        if (!frozen)
-        {
-            if (_input is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_input);
-                _input = null;
-            }
-
-            _output.Release();
-            _application?.ReleaseBuffers();
-        }
-
-        _services.Closed(_info, close);
     }
 }
