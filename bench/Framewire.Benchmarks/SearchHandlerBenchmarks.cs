@@ -43,7 +43,7 @@ public class SearchHandlerBenchmarks
         var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
         _application = new FrameApplication(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, ServerMetrics.Async, CancellationToken.None);
         _policy = new ConnectionPolicy(new ConnectionLimits(new MessageServerOptions()), connection.Stats);
-        _policy.Output.Target = _output;
+        _policy.Target = _output;
         _stats = connection.Stats;
         _context = new MessageContext(connection, _workers);
         _hit = new ReadOnlySequence<byte>(Inputs.SearchRequest("morpheus"));
@@ -82,7 +82,7 @@ public class SearchHandlerBenchmarks
     private int Process(ReadOnlySequence<byte> input)
     {
         _output.ResetWrittenCount();
-        ProcessStatus status = _application.Process(ref input, _policy.Output);
+        ProcessStatus status = _application.Process(ref input, _policy);
         if (status != ProcessStatus.NeedMoreData || !input.IsEmpty)
         {
             throw new InvalidOperationException($"Unexpected status {status}.");

@@ -7,19 +7,20 @@ namespace Framewire.Engines;
 /// Where a <see cref="ConnectionApplication"/> writes what its connection sends, and how far ahead of its client it
 /// may get: the read-ahead limits (<see cref="MessageServerOptions.MaxInFlight"/> messages or
 /// <see cref="MessageServerOptions.SendHighWater"/> bytes not yet taken by the client) are counted here, for every
-/// engine and application alike. One per connection; use it only within the call that gave it.
+/// engine and application alike. One per connection; use it only within the call that gave it. Only the library
+/// derives from it: the connection's policy is its output, so that a connection costs one object for both.
 /// </summary>
-public sealed class ConnectionOutput : IBufferWriter<byte>
+public abstract class ConnectionOutput : IBufferWriter<byte>
 {
-    private readonly ConnectionLimits _limits;
-    private readonly ConnectionStats _stats;
+    private protected readonly ConnectionLimits _limits;
+    private protected readonly ConnectionStats _stats;
     private IBufferWriter<byte>? _target;
 
     // Each has one writer, the thread that runs the application; the engine's sweep reads them from its own thread.
     private long _written;
     private int _unsentMessages;
 
-    internal ConnectionOutput(ConnectionLimits limits, ConnectionStats stats)
+    private protected ConnectionOutput(ConnectionLimits limits, ConnectionStats stats)
     {
         _limits = limits;
         _stats = stats;
@@ -60,5 +61,5 @@ public sealed class ConnectionOutput : IBufferWriter<byte>
     public Span<byte> GetSpan(int sizeHint = 0) => _target!.GetSpan(sizeHint);
 
     /// <summary>The client has taken everything written: read-ahead starts over.</summary>
-    internal void OnDrained() => Volatile.Write(ref _unsentMessages, 0);
+    private protected void ResetMessages() => Volatile.Write(ref _unsentMessages, 0);
 }

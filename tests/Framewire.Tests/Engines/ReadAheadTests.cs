@@ -22,7 +22,7 @@ public sealed class ReadAheadTests : IDisposable
 
         Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));
         Assert.Equal(6 * request.Length, input.Length);
-        Assert.Equal(4, connection.Policy.Output.UnsentMessages);
+        Assert.Equal(4, connection.Policy.UnsentMessages);
 
         // Still paused: nothing was sent.
         Assert.Equal(ProcessStatus.Paused, connection.Process(ref input));

@@ -21,7 +21,7 @@ internal sealed class InMemoryApplication
         var options = new MessageServerOptions { MaxInFlight = maxInFlight, SendHighWater = sendHighWater, SendLimit = long.MaxValue };
         Info = Connection();
         Policy = new ConnectionPolicy(new ConnectionLimits(options), Info.Stats);
-        Policy.Output.Target = Written;
+        Policy.Target = Written;
         Application = new FrameApplication(handler, FrameLimits.Default, Info, workers, NullLogger.Instance, metrics, CancellationToken.None);
     }
 
@@ -41,12 +41,12 @@ internal sealed class InMemoryApplication
         IMessageHandler handler, WorkerPool workers, ServerMetrics? metrics = null, int maxInFlight = int.MaxValue, long sendHighWater = long.MaxValue) =>
         new(handler, workers, metrics ?? ServerMetrics.Async, maxInFlight, sendHighWater);
 
-    public ProcessStatus Process(ref ReadOnlySequence<byte> input) => Application.Process(ref input, Policy.Output);
+    public ProcessStatus Process(ref ReadOnlySequence<byte> input) => Application.Process(ref input, Policy);
 
     /// <summary>The client takes everything written so far, as an engine's drained output.</summary>
     public void Drain()
     {
-        Info.Stats.AddBytesSent(Policy.Output.Unsent);
+        Info.Stats.AddBytesSent(Policy.Unsent);
         Policy.OnDrained();
     }
 }

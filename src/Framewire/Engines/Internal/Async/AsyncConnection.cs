@@ -179,7 +179,7 @@ internal sealed partial class AsyncConnection
         _info.Stats.SetState(ConnectionState.Idle);
         ConnectionApplication application = _services.CreateApplication(_info);
         PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
-        _policy.Output.Target = output;
+        _policy.Target = output;
         Task receiving = ReceiveLoopAsync(tls);
         ConnectionClose close;
         Exception? sendFailure = null;
@@ -233,7 +233,6 @@ internal sealed partial class AsyncConnection
     private async Task<ConnectionClose> ProcessLoopAsync(ConnectionApplication application, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
-        ConnectionOutput applicationOutput = _policy.Output;
         while (true)
         {
             Volatile.Write(ref _busy, 0);
@@ -241,7 +240,7 @@ internal sealed partial class AsyncConnection
             Volatile.Write(ref _busy, 1);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
-            while ((status = application.Process(ref buffer, applicationOutput)) is ProcessStatus.Pending or ProcessStatus.Paused)
+            while ((status = application.Process(ref buffer, _policy)) is ProcessStatus.Pending or ProcessStatus.Paused)
             {
                 if (status == ProcessStatus.Paused)
                 {

@@ -11,10 +11,8 @@ namespace Framewire.Engines.Internal.Connections;
 /// thread that runs the connection writes the report fields; <see cref="Check"/> may run on another (the async
 /// engine's sweep timer) and alone writes the window fields, so every shared field is read and written volatile.
 /// </remarks>
-internal sealed class ConnectionPolicy
+internal sealed class ConnectionPolicy : ConnectionOutput
 {
-    private readonly ConnectionLimits _limits;
-    private readonly ConnectionStats _stats;
     private long _lastActivity;
     private long _headerSince;
     private long _contentSince;
@@ -29,14 +27,10 @@ internal sealed class ConnectionPolicy
     private long _windowBase;
 
     public ConnectionPolicy(ConnectionLimits limits, ConnectionStats stats)
+        : base(limits, stats)
     {
-        _limits = limits;
-        _stats = stats;
-        Output = new ConnectionOutput(limits, stats);
         _lastActivity = Environment.TickCount64;
     }
-
-    public ConnectionOutput Output { get; }
 
     public ConnectionLimits Limits => _limits;
 
@@ -47,7 +41,7 @@ internal sealed class ConnectionPolicy
     public bool IsShuttingDown => _shuttingDown;
 
     /// <summary>True when the client is a slow consumer by the send limit: more than that unsent, beyond a single message.</summary>
-    public bool IsOverSendLimit => Output.Unsent > _limits.SendLimit && Output.UnsentMessages > 1;
+    public bool IsOverSendLimit => Unsent > _limits.SendLimit && UnsentMessages > 1;
 
     public void BeginShutdown() => _shuttingDown = true;
 
@@ -104,7 +98,7 @@ internal sealed class ConnectionPolicy
     public void OnDrained()
     {
         Volatile.Write(ref _sendSince, 0);
-        Output.OnDrained();
+        ResetMessages();
     }
 
     /// <summary>
@@ -140,7 +134,7 @@ internal sealed class ConnectionPolicy
             return new ConnectionClose(CloseReason.DataRateTooLow);
         }
 
-        return Output.Unsent == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
+        return Unsent == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
     }
 
     /// <summary>
@@ -151,7 +145,7 @@ internal sealed class ConnectionPolicy
     {
         if (Progress != MessageProgress.None)
         {
-            application.OnIncompleteMessage(reason, Output);
+            application.OnIncompleteMessage(reason, this);
             Volatile.Write(ref _progress, (int)MessageProgress.None);
             Volatile.Write(ref _headerSince, 0);
             Volatile.Write(ref _contentSince, 0);

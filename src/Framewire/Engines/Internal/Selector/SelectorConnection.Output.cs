@@ -44,7 +44,7 @@ internal sealed partial class SelectorConnection
 
                 // The socket buffer is full: wait for writability, and read on only while the output has room
                 // (backpressure); requests held back by the read-ahead limit come first.
-                SetInterest(_paused || _policy.Output.IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
+                SetInterest(_paused || _policy.IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
                 return false;
             }
 

@@ -47,7 +47,7 @@ internal sealed partial class SelectorConnection : LoopItem
         _info = info;
         _loop = loop;
         _services = services;
-        _policy = new ConnectionPolicy(services.Limits, info.Stats) { Output = { Target = _output } };
+        _policy = new ConnectionPolicy(services.Limits, info.Stats) { Target = _output };
         if (!services.RequiresProxyHeader(info.RemoteEndPoint))
         {
             _application = services.CreateApplication(info);
@@ -241,7 +241,7 @@ internal sealed partial class SelectorConnection : LoopItem
             if (_input is not null)
             {
                 var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
-                status = _application!.Process(ref input, _policy.Output);
+                status = _application!.Process(ref input, _policy);
                 _inputStart = _inputEnd - (int)input.Length;
             }
 
@@ -268,7 +268,7 @@ internal sealed partial class SelectorConnection : LoopItem
 
             // Held back by the read-ahead limit: go on when the client has taken everything, or when the socket took
             // enough that the output has room again; otherwise wait for writability.
-            if (!drained && _policy.Output.IsFull)
+            if (!drained && _policy.IsFull)
             {
                 return;
             }
