@@ -250,14 +250,14 @@ internal sealed class AsyncDriver : BenchDriver
         Memory<byte> buffer = connection.ReceiveBuffer;
         try
         {
-            while (connection.InFlight > 0 || Run.CanSend(Stopwatch.GetTimestamp()))
+            while (!connection.IsFinished(Stopwatch.GetTimestamp()))
             {
                 int received = await ReceiveAsync(socket, tls, buffer).ConfigureAwait(false);
                 long now = Stopwatch.GetTimestamp();
                 if (received == 0)
                 {
                     // The pacer shuts the receive side of idle connections down once sending is over.
-                    return connection.InFlight == 0 && !Run.CanSend(now) ? null : Closed(connection);
+                    return connection.IsFinished(now) ? null : Closed(connection);
                 }
 
                 if (!connection.OnReceived(buffer.Span[..received], now))
@@ -291,7 +291,7 @@ internal sealed class AsyncDriver : BenchDriver
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
-            return connection.InFlight == 0 && !Run.CanSend(Stopwatch.GetTimestamp()) ? null : Broken(connection, e);
+            return connection.IsFinished(Stopwatch.GetTimestamp()) ? null : Broken(connection, e);
         }
     }
 
@@ -378,7 +378,7 @@ internal sealed class AsyncDriver : BenchDriver
         // Sending is over: wake the loops of idle connections, whose receives would otherwise wait forever.
         foreach (BenchConnection connection in connections)
         {
-            if (connection.InFlight == 0)
+            if (connection.IsFinished(Stopwatch.GetTimestamp()))
             {
                 try
                 {

@@ -246,6 +246,28 @@ internal sealed class BenchConnection : IDisposable
         _socket?.Dispose();
     }
 
+    /// <summary>
+    /// True when the run sends no more and every request this connection sent is answered. A sender on another thread
+    /// may have taken the last of the budget without counting its requests yet, so the answer is read under the send lock.
+    /// </summary>
+    public bool IsFinished(long now)
+    {
+        if (InFlight > 0 || _run.CanSend(now))
+        {
+            return false;
+        }
+
+        AcquireSend();
+        try
+        {
+            return InFlight == 0;
+        }
+        finally
+        {
+            ReleaseSend();
+        }
+    }
+
     public bool TryAcquireSend() => Interlocked.CompareExchange(ref _sendLock, 1, 0) == 0;
 
     public void AcquireSend()
