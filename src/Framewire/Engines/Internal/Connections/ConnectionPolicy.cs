@@ -32,8 +32,6 @@ internal sealed class ConnectionPolicy : ConnectionOutput
         _lastActivity = Environment.TickCount64;
     }
 
-    public ConnectionLimits Limits => _limits;
-
     /// <summary>Where the application was in its message after it last processed input.</summary>
     public MessageProgress Progress => (MessageProgress)Volatile.Read(ref _progress);
 
