@@ -7,7 +7,7 @@ using Framewire.Selectors;
 namespace Framewire.Cli.Clients;
 
 /// <summary>
-/// The seed's <c>libclient.Message</c>: one connection's state as its selector registration's data. It writes the
+/// The tutorial's <c>libclient.Message</c>: one connection's state as its selector registration's data. It writes the
 /// request frame while the socket is registered for writing, then registers for reading only and decodes the
 /// answer with a <see cref="FrameDecoder"/> until one whole frame is in.
 /// </summary>
@@ -40,13 +40,16 @@ internal sealed class AppClientMessage
         FrameEncoder.Write(_request, request.ContentType, request.ContentEncoding, request.Content.Span);
     }
 
-    /// <summary>True until the selector has reported the non-blocking connect's end.</summary>
+    /// <summary>True until the selector has reported that the non-blocking connect succeeded.</summary>
     public bool Connecting { get; private set; }
 
     /// <summary>The answer, once a whole frame has come.</summary>
     public Response? Response { get; private set; }
 
-    /// <summary>The seed's <c>process_events</c>.</summary>
+    /// <summary>The answer is the request's own bytes, as an echo server sends them back.</summary>
+    public bool IsEchoOfRequest { get; private set; }
+
+    /// <summary>The tutorial's <c>process_events</c>.</summary>
     /// <exception cref="SocketException">The connect, a send or a receive failed.</exception>
     /// <exception cref="IOException">The server closed the connection before a whole answer.</exception>
     /// <exception cref="ProtocolException">The answer is not a valid frame.</exception>
@@ -54,12 +57,14 @@ internal sealed class AppClientMessage
     {
         if (Connecting)
         {
-            Connecting = false;
+            // Connecting stays true when the connect failed, so that the caller can tell that failure from later ones.
             SocketError connected = NonBlockingConnect.Finish(_socket);
             if (connected != SocketError.Success)
             {
                 throw new SocketException((int)connected);
             }
+
+            Connecting = false;
         }
 
         if ((events & SelectorEvents.Read) != 0)
@@ -133,6 +138,7 @@ internal sealed class AppClientMessage
 
         if (status == DecodeStatus.Frame)
         {
+            IsEchoOfRequest = _received.WrittenSpan[.._decoded].SequenceEqual(_request.WrittenSpan);
             Response = new Response(frame.Header, frame.Content.ToArray());
         }
     }

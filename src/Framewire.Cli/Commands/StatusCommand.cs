@@ -15,7 +15,7 @@ namespace Framewire.Cli.Commands;
 
 /// <summary>
 /// <c>framewire status --admin ADDR</c>: asks a server started with <c>--admin ADDR</c> for its connections and
-/// counters, the built-in replacement for the seed's advice to watch <c>netstat</c> and <c>lsof</c>.
+/// counters, the built-in replacement for the tutorial's advice to watch <c>netstat</c> and <c>lsof</c>.
 /// </summary>
 internal static class StatusCommand
 {
@@ -33,7 +33,7 @@ internal static class StatusCommand
         Option<bool> json = new("--json") { Description = "Print the status as one JSON document (one per line with --watch)" };
         Option<double?> watch = new("--watch")
         {
-            Description = $"Refresh every this many seconds until Ctrl-C (default {DefaultWatchSeconds})",
+            Description = $"Refresh every this many seconds until Ctrl-C ({DefaultWatchSeconds} when no number follows)",
             HelpName = "seconds",
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseInterval,
@@ -60,8 +60,7 @@ internal static class StatusCommand
         }
         catch (ArgumentException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Refused(stderr, e);
         }
 
         try
@@ -92,10 +91,13 @@ internal static class StatusCommand
             // Ctrl-C ends a watch.
             return (int)ExitCode.Success;
         }
-        catch (Exception e) when (e is SocketException or TimeoutException or IOException or JsonException or ProtocolException)
+        catch (SocketException e)
         {
-            await stderr.WriteLineAsync($"Error: no status from {Endpoints.Format(endPoint)}: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"{Failures.CannotConnect(endPoint, e)}; was the server started with --admin {admin}?");
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or JsonException or ProtocolException)
+        {
+            return Failures.Failed(stderr, $"no status from {Endpoints.Format(endPoint)}: {e.Message}");
         }
     }
 
@@ -152,13 +154,8 @@ internal static class StatusCommand
             return DefaultWatchSeconds;
         }
 
-        string text = result.Tokens[0].Value;
-        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0.1 and <= 3600)
-        {
-            return seconds;
-        }
-
-        result.AddError($"--watch '{text}' is not a number of seconds from 0.1 to 3600.");
-        return null;
+        return double.TryParse(result.Tokens[0].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0.1 and <= 3600
+            ? seconds
+            : CommonArguments.Reject<double?>(result, "a number of seconds from 0.1 to 3600");
     }
 }

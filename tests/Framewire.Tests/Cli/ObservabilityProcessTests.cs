@@ -211,7 +211,9 @@ public sealed class ObservabilityProcessTests
         (int code, _, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire("status", "--admin", $"127.0.0.1:{port}", "--json"), Timeout);
 
         Assert.Equal(1, code);
-        Assert.StartsWith($"Error: no status from 127.0.0.1:{port}:", stderr, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Error: cannot connect to 127.0.0.1:{port}: connection refused (is the server running, on that port?); was the server started with --admin 127.0.0.1:{port}?",
+            stderr.Trim());
     }
 
     private static async Task<string> WaitForAdminAsync(ChildProcess server)
