@@ -8,11 +8,10 @@ namespace Framewire.Cli;
 /// <summary>
 /// <c>--help</c>, replacing System.CommandLine's own: optional arguments in brackets wherever a command is shown
 /// (its list of commands shows every argument as required), each default stated once, enum values as the
-/// documentation spells them, and text wrapped at the terminal's width (80 columns when piped).
+/// documentation spells them, and text wrapped at the terminal's width.
 /// </summary>
 internal sealed class HelpText : SynchronousCommandLineAction
 {
-    private const int PipedWidth = 80;
     private const int MaxLabelColumn = 34;
 
     /// <summary>Help is asked for by a command line that may be incomplete (<c>app-client --help</c>): its errors do not count.</summary>
@@ -21,7 +20,7 @@ internal sealed class HelpText : SynchronousCommandLineAction
     public override int Invoke(ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
-        Write(parseResult.CommandResult.Command, parseResult.InvocationConfiguration.Output, TerminalWidth());
+        Write(parseResult.CommandResult.Command, parseResult.InvocationConfiguration.Output, Terminal.Width());
         return (int)ExitCode.Success;
     }
 
@@ -176,22 +175,5 @@ internal sealed class HelpText : SynchronousCommandLineAction
         }
 
         return lines;
-    }
-
-    private static int TerminalWidth()
-    {
-        if (Console.IsOutputRedirected)
-        {
-            return PipedWidth;
-        }
-
-        try
-        {
-            return Math.Max(Console.WindowWidth, 40);
-        }
-        catch (IOException)
-        {
-            return PipedWidth;
-        }
     }
 }

@@ -20,6 +20,9 @@ namespace Framewire.Cli.Commands;
 internal static class StatusCommand
 {
     private const double DefaultWatchSeconds = 2;
+
+    // --wide: no table of a server's status comes near this many columns, so none is cut.
+    private const int WideWidth = 1000;
     private static readonly byte[] Request = "{\"action\": \"status\"}"u8.ToArray();
 
     public static Command Create(CancellationToken shutdown)
@@ -38,20 +41,23 @@ internal static class StatusCommand
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseInterval,
         };
-        var command = new Command("status", "Show a running server's connections (peer, age, state, bytes, in flight) and counters")
+        Option<bool> wide = new("--wide") { Description = "Show every column, however wide the table; without it, columns that do not fit the terminal (80 when piped) are left out" };
+        var command = new Command("status", "Show a running server's connections (peer, state, age, bytes, frames, in flight) and counters, from a server started with --admin")
         {
-            admin, json, watch,
+            admin, json, watch, wide,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             TimeSpan? interval = result.GetResult(watch) is null ? null : TimeSpan.FromSeconds(result.GetValue(watch) ?? DefaultWatchSeconds);
-            return await RunAsync(result.GetValue(admin)!, result.GetValue(json), interval, Console.Out, Console.Error, linked.Token);
+            int? width = result.GetValue(wide) ? null : Terminal.Width();
+            return await RunAsync(result.GetValue(admin)!, result.GetValue(json), interval, width, Console.Out, Console.Error, linked.Token);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string admin, bool json, TimeSpan? watch, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <param name="width">The columns the table must fit in; null for every column (<c>--wide</c>).</param>
+    public static async Task<int> RunAsync(string admin, bool json, TimeSpan? watch, int? width, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         EndPoint endPoint;
         try
@@ -68,7 +74,7 @@ internal static class StatusCommand
             if (watch is not TimeSpan interval)
             {
                 byte[] document = await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false);
-                Print(document, json, stdout);
+                Print(document, json, width, stdout);
                 return (int)ExitCode.Success;
             }
 
@@ -76,14 +82,14 @@ internal static class StatusCommand
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
-                    Print(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false), json: true, stdout);
+                    Print(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false), json: true, width, stdout);
                     await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
                 }
 
                 return (int)ExitCode.Success;
             }
 
-            await WatchTableAsync(endPoint, interval, stdout, cancellationToken).ConfigureAwait(false);
+            await WatchTableAsync(endPoint, interval, width, stdout, cancellationToken).ConfigureAwait(false);
             return (int)ExitCode.Success;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -101,16 +107,16 @@ internal static class StatusCommand
         }
     }
 
-    private static async Task WatchTableAsync(EndPoint endPoint, TimeSpan interval, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task WatchTableAsync(EndPoint endPoint, TimeSpan interval, int? width, TextWriter stdout, CancellationToken cancellationToken)
     {
-        IAnsiConsole console = BenchConsole.Create(stdout, interactive: true);
+        IAnsiConsole console = TableConsole(stdout, interactive: true, width);
         StatusDocument first = Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false));
-        await console.Live(StatusView.Render(first)).StartAsync(async context =>
+        await console.Live(StatusView.Render(first, width)).StartAsync(async context =>
         {
             while (true)
             {
                 await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                context.UpdateTarget(StatusView.Render(Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false))));
+                context.UpdateTarget(StatusView.Render(Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false)), width));
                 context.Refresh();
             }
         }).ConfigureAwait(false);
@@ -133,7 +139,7 @@ internal static class StatusCommand
     private static StatusDocument Parse(byte[] document) =>
         JsonSerializer.Deserialize(document, AdminJsonContext.Default.StatusDocument) ?? throw new JsonException("The status document is null.");
 
-    private static void Print(byte[] document, bool json, TextWriter stdout)
+    private static void Print(byte[] document, bool json, int? width, TextWriter stdout)
     {
         if (json)
         {
@@ -141,10 +147,18 @@ internal static class StatusCommand
         }
         else
         {
-            BenchConsole.Create(stdout, interactive: false).Write(StatusView.Render(Parse(document)));
+            TableConsole(stdout, interactive: false, width).Write(StatusView.Render(Parse(document), width));
         }
 
         stdout.Flush();
+    }
+
+    /// <summary>A console as wide as the table may be, so that Spectre does not wrap what the view has fitted.</summary>
+    private static IAnsiConsole TableConsole(TextWriter stdout, bool interactive, int? width)
+    {
+        IAnsiConsole console = BenchConsole.Create(stdout, interactive);
+        console.Profile.Width = width ?? WideWidth;
+        return console;
     }
 
     private static double? ParseInterval(ArgumentResult result)

@@ -160,7 +160,8 @@ public sealed class ObservabilityProcessTests
         Assert.Contains(Endpoints.Format(one.Socket.LocalEndPoint), table, StringComparison.Ordinal);
         Assert.Contains(Endpoints.Format(two.Socket.LocalEndPoint), table, StringComparison.Ordinal);
         Assert.Contains("reading", table, StringComparison.Ordinal);
-        Assert.Contains("Bytes out", table, StringComparison.Ordinal);
+        Assert.Contains("Bytes in/out", table, StringComparison.Ordinal);
+        Assert.All(table.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 80, $"piped, the table fits 80 columns: {line}"));
 
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync(Timeout));

@@ -39,7 +39,7 @@ public class RuntimeErrorTests
         Assert.Equal((1, expected), await RunAsync(stderr => AppClientCommand.RunAsync("127.0.0.1", port, "search", "x", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None)));
         Assert.Equal(
             (1, $"{expected}; was the server started with --admin 127.0.0.1:{port}?"),
-            await RunAsync(stderr => StatusCommand.RunAsync($"127.0.0.1:{port}", false, null, new StringWriter(), stderr, CancellationToken.None)));
+            await RunAsync(stderr => StatusCommand.RunAsync($"127.0.0.1:{port}", false, null, 80, new StringWriter(), stderr, CancellationToken.None)));
     }
 
     [Fact]
