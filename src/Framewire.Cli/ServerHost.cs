@@ -9,7 +9,7 @@ namespace Framewire.Cli;
 /// <summary>Runs a server until the command is cancelled (Ctrl-C, SIGTERM), then stops it gracefully.</summary>
 internal static class ServerHost
 {
-    /// <summary>The engine servers run on unless told otherwise; the README's benchmarks say why.</summary>
+    /// <summary>The engine servers run on unless told otherwise; docs/engines.md says why.</summary>
     public const ServerEngine DefaultEngine = ServerEngine.Selector;
 
     /// <summary>
