@@ -20,7 +20,7 @@ internal sealed class AppClientMessage
     private readonly ArrayBufferWriter<byte> _request = new();
     private readonly ArrayBufferWriter<byte> _received = new();
     private readonly FrameDecoder _decoder = new();
-    private readonly SeedRequest _seedRequest;
+    private readonly SeedRequest _requestToSend;
     private readonly TextWriter? _log;
     private readonly string _target;
     private int _sent;
@@ -33,7 +33,7 @@ internal sealed class AppClientMessage
     {
         _selector = selector;
         _socket = socket;
-        _seedRequest = request;
+        _requestToSend = request;
         _log = log;
         _target = target;
         Connecting = connecting;
@@ -83,7 +83,7 @@ internal sealed class AppClientMessage
         if (!_announced)
         {
             _announced = true;
-            _log?.WriteLine($"Sending {_seedRequest.ContentType} request ({_seedRequest.Content.Length} bytes) to {_target}");
+            _log?.WriteLine($"Sending {_requestToSend.ContentType} request ({_requestToSend.Content.Length} bytes) to {_target}");
         }
 
         int sent = _socket.Send(_request.WrittenSpan[_sent..], SocketFlags.None, out SocketError error);
