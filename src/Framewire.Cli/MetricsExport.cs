@@ -22,6 +22,10 @@ internal static class MetricsExport
     public static Option<int?> CreateOption() => new("--metrics-port")
     {
         Description = "Serve Prometheus metrics on http://127.0.0.1:PORT/metrics (loopback only)",
+        HelpName = "port",
+        CustomParser = result => int.TryParse(Commands.CommonArguments.TokenOf(result), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535
+            ? port
+            : Commands.CommonArguments.Reject<int?>(result, "a port number from 1 to 65535"),
     };
 
     /// <summary>Starts the exporter when <paramref name="port"/> is set; null when it is not.</summary>

@@ -22,14 +22,11 @@ RootCommand root = FramewireCommand.Create(shutdown.Token);
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+    foreach (string problem in UsageErrors.Describe(parsed))
     {
-        Console.Error.WriteLine($"Error: {error.Message}");
+        Console.Error.WriteLine($"Error: {problem}");
     }
 
-    Console.Error.WriteLine();
-    string command = parsed.CommandResult.Command is RootCommand ? "framewire" : "framewire " + parsed.CommandResult.Command.Name;
-    Console.Error.WriteLine($"Usage: see '{command} --help'");
     return (int)ExitCode.Usage;
 }
 

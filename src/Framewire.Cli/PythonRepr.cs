@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Framewire.Cli;
 
-/// <summary>Formats values as Python's <c>repr()</c> does, so output reads like the seed's programs'.</summary>
+/// <summary>Formats values as Python's <c>repr()</c> does, so output reads like the tutorial's programs'.</summary>
 internal static class PythonRepr
 {
     /// <summary>repr() of a bytes object: <c>b'Hello, world'</c>, escapes for the rest.</summary>

@@ -9,7 +9,7 @@ namespace Framewire.Cli;
 /// <summary>Runs a server until the command is cancelled (Ctrl-C, SIGTERM), then stops it gracefully.</summary>
 internal static class ServerHost
 {
-    /// <summary>The engine servers run on unless told otherwise; the README's benchmarks say why.</summary>
+    /// <summary>The engine servers run on unless told otherwise; docs/engines.md says why.</summary>
     public const ServerEngine DefaultEngine = ServerEngine.Selector;
 
     /// <summary>
@@ -38,13 +38,11 @@ internal static class ServerHost
         }
         catch (ArgumentException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Refused(stderr, e);
         }
         catch (HttpListenerException e)
         {
-            await stderr.WriteLineAsync($"Error: cannot serve metrics: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"cannot serve metrics on http://127.0.0.1:{metricsPort}/metrics: {e.Message}");
         }
 
         using IDisposable? exporter = metrics;
@@ -56,14 +54,13 @@ internal static class ServerHost
         }
         catch (InvalidOperationException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Usage(stderr, e.Message);
         }
 
-        return await RunAsync(server, stdout, stderr, cancellationToken, adminEndPoint).ConfigureAwait(false);
+        return await RunAsync(server, options.EndPoint, adminEndPoint, stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
-    public static async Task<int> RunAsync(MessageServer server, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, EndPoint? admin = null)
+    private static async Task<int> RunAsync(MessageServer server, EndPoint endPoint, EndPoint? admin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         await using (server.ConfigureAwait(false))
         {
@@ -73,8 +70,7 @@ internal static class ServerHost
             }
             catch (SocketException e)
             {
-                await stderr.WriteLineAsync($"Error: cannot listen: {e.Message}").ConfigureAwait(false);
-                return (int)ExitCode.Failure;
+                return Failures.Failed(stderr, Failures.CannotListen(endPoint, e));
             }
 
             await stdout.WriteLineAsync($"Listening on {Endpoints.Format(server.LocalEndPoint)}").ConfigureAwait(false);
@@ -87,8 +83,7 @@ internal static class ServerHost
                 }
                 catch (SocketException e)
                 {
-                    await stderr.WriteLineAsync($"Error: cannot serve the admin endpoint on {Endpoints.Format(admin)}: {e.Message}").ConfigureAwait(false);
-                    return (int)ExitCode.Failure;
+                    return Failures.Failed(stderr, $"--admin: {Failures.CannotListen(admin, e)}");
                 }
 
                 await stdout.WriteLineAsync($"Admin on {Endpoints.Format(adminEndpoint.LocalEndPoint)}").ConfigureAwait(false);

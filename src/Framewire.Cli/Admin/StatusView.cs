@@ -4,53 +4,59 @@ using Spectre.Console.Rendering;
 
 namespace Framewire.Cli.Admin;
 
-/// <summary><c>framewire status</c>'s table: the server's counters, then one row per open connection.</summary>
+/// <summary>
+/// <c>framewire status</c>'s tables: the server's counters, then one row per open connection. At a given width, the
+/// least telling columns are left out rather than cells wrapped (<c>--wide</c>: all of them).
+/// </summary>
 internal static class StatusView
 {
-    public static IRenderable Render(StatusDocument status)
+    /// <param name="width">The columns to fit in; null for every column, however wide.</param>
+    public static IRenderable Render(StatusDocument status, int? width)
     {
-        var counters = new Table().Border(TableBorder.Rounded)
-            .Title(Markup.Escape($"{status.Server} ({status.Engine} engine) at {status.Time.ToLocalTime():HH:mm:ss}"))
-            .AddColumns("Active", "Accepted", "Frames in/out", "Bytes in", "Bytes out")
-            .AddColumn("Errors", column => column.NoWrap());
+        ArgumentNullException.ThrowIfNull(status);
         StatusCounters c = status.Counters;
-        counters.AddRow(
-            Number(c.Active),
-            Number(c.Accepted),
-            string.Create(CultureInfo.InvariantCulture, $"{c.FramesReceived:#,0}/{c.FramesSent:#,0}"),
-            Bytes(c.BytesReceived),
-            Bytes(c.BytesSent),
-            Markup.Escape(Errors(c.Errors)));
+        (Table counters, IReadOnlyList<string> hiddenCounters) = new FittedTable()
+            .Column("Active", 0)
+            .Column("Accepted", 1)
+            .Column("Frames in/out", 3)
+            .Column("Bytes in/out", 2)
+            .Column("Errors", 0)
+            .Row(Number(c.Active), Number(c.Accepted), InOut(c.FramesReceived, c.FramesSent), $"{Bytes(c.BytesReceived)}/{Bytes(c.BytesSent)}", Errors(c.Errors))
+            .Build(width, $"{status.Server} ({status.Engine} engine) at {status.Time.ToLocalTime():HH:mm:ss}");
 
-        var connections = new Table().Border(TableBorder.Rounded)
-            .AddColumn("Id", column => column.RightAligned())
-            .AddColumn("Peer", column => column.NoWrap())
-            .AddColumn("Age", column => column.RightAligned())
-            .AddColumn("State")
-            .AddColumn("Bytes in", column => column.RightAligned())
-            .AddColumn("Bytes out", column => column.RightAligned())
-            .AddColumn("Frames in/out", column => column.RightAligned())
-            .AddColumn("In flight", column => column.RightAligned());
+        var table = new FittedTable()
+            .Column("Id", 0, rightAligned: true)
+            .Column("Peer", 0)
+            .Column("State", 1)
+            .Column("Age", 3, rightAligned: true)
+            .Column("Bytes in/out", 2, rightAligned: true)
+            .Column("Frames in/out", 4, rightAligned: true)
+            .Column("In flight", 5, rightAligned: true);
         foreach (StatusConnection connection in status.Connections)
         {
-            connections.AddRow(
+            table.Row(
                 Number(connection.Id),
-                Markup.Escape(connection.Peer),
-                Age(connection.AgeSeconds),
+                connection.Peer,
                 connection.State,
-                Bytes(connection.BytesReceived),
-                Bytes(connection.BytesSent),
-                string.Create(CultureInfo.InvariantCulture, $"{connection.FramesReceived:#,0}/{connection.FramesSent:#,0}"),
+                Age(connection.AgeSeconds),
+                $"{Bytes(connection.BytesReceived)}/{Bytes(connection.BytesSent)}",
+                InOut(connection.FramesReceived, connection.FramesSent),
                 Number(connection.InFlight));
         }
 
         if (status.Connections.Count == 0)
         {
-            connections.AddRow("", "[grey]no open connections[/]", "", "", "", "", "", "");
+            table.Row("", "no open connections", "", "", "", "", "");
         }
 
-        return new Rows(counters, connections);
+        (Table connections, IReadOnlyList<string> hiddenConnections) = table.Build(width, title: null);
+        string[] hidden = [.. hiddenCounters.Concat(hiddenConnections).Distinct()];
+        return hidden.Length == 0
+            ? new Rows(counters, connections)
+            : new Rows(counters, connections, new Text($"Not shown: {string.Join(", ", hidden)}; --wide shows them"));
     }
+
+    private static string InOut(long received, long sent) => string.Create(CultureInfo.InvariantCulture, $"{received:#,0}/{sent:#,0}");
 
     private static string Number(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 

@@ -4,12 +4,12 @@ using Framewire.Protocol;
 namespace Framewire.Cli.Bench;
 
 /// <summary>
-/// Binary frames as the seed's client sends for an action other than search: content of a fixed size whose first
+/// Binary frames as the tutorial's client sends for an action other than search: content of a fixed size whose first
 /// bytes are the sequence number in decimal, answered with <c>First 10 bytes of request: </c> and those bytes.
 /// </summary>
 internal sealed class BinaryWorkload : Workload
 {
-    // The seed's server echoes the first 10 bytes of the content.
+    // The tutorial's server echoes the first 10 bytes of the content.
     private const int EchoedLength = 10;
 
     private static ReadOnlySpan<byte> AnswerPrefix => "First 10 bytes of request: "u8;

@@ -7,13 +7,13 @@ using Framewire.Protocol;
 namespace Framewire.Cli.Bench;
 
 /// <summary>
-/// The seed's search requests, cycling through its three keys and one that misses. The expected answers are
-/// written here from the seed's table with the protocol's encoder, not by the server's handler, so a server is
-/// checked against the seed's bytes rather than against itself.
+/// The tutorial's search requests, cycling through its three keys and one that misses. The expected answers are
+/// written here from the tutorial's table with the protocol's encoder, not by the server's handler, so a server is
+/// checked against the tutorial's bytes rather than against itself.
 /// </summary>
 internal sealed class SearchWorkload : Workload
 {
-    /// <summary>A key the seed's table does not hold.</summary>
+    /// <summary>A key the tutorial's table does not hold.</summary>
     public const string MissingKey = "neo";
 
     public SearchWorkload()

@@ -7,7 +7,7 @@ using Framewire.Selectors;
 namespace Framewire.Cli.Bench;
 
 /// <summary>
-/// The driver on Framewire's own <see cref="Selector"/>, as the seed builds its clients: <c>--threads</c> event loops
+/// The driver on Framewire's own <see cref="Selector"/>, as the tutorial builds its clients: <c>--threads</c> event loops
 /// (<see cref="SelectorLoop"/>), each a thread of its own blocking in its own epoll instance and owning every N-th
 /// connection, with non-blocking sockets and no hand-over between threads.
 /// </summary>

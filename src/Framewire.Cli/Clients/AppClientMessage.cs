@@ -7,7 +7,7 @@ using Framewire.Selectors;
 namespace Framewire.Cli.Clients;
 
 /// <summary>
-/// The seed's <c>libclient.Message</c>: one connection's state as its selector registration's data. It writes the
+/// The tutorial's <c>libclient.Message</c>: one connection's state as its selector registration's data. It writes the
 /// request frame while the socket is registered for writing, then registers for reading only and decodes the
 /// answer with a <see cref="FrameDecoder"/> until one whole frame is in.
 /// </summary>
@@ -20,7 +20,7 @@ internal sealed class AppClientMessage
     private readonly ArrayBufferWriter<byte> _request = new();
     private readonly ArrayBufferWriter<byte> _received = new();
     private readonly FrameDecoder _decoder = new();
-    private readonly Request _seedRequest;
+    private readonly Request _requestToSend;
     private readonly TextWriter? _log;
     private readonly string _target;
     private int _sent;
@@ -33,20 +33,23 @@ internal sealed class AppClientMessage
     {
         _selector = selector;
         _socket = socket;
-        _seedRequest = request;
+        _requestToSend = request;
         _log = log;
         _target = target;
         Connecting = connecting;
         FrameEncoder.Write(_request, request.ContentType, request.ContentEncoding, request.Content.Span);
     }
 
-    /// <summary>True until the selector has reported the non-blocking connect's end.</summary>
+    /// <summary>True until the selector has reported that the non-blocking connect succeeded.</summary>
     public bool Connecting { get; private set; }
 
     /// <summary>The answer, once a whole frame has come.</summary>
     public Response? Response { get; private set; }
 
-    /// <summary>The seed's <c>process_events</c>.</summary>
+    /// <summary>The answer is the request's own bytes, as an echo server sends them back.</summary>
+    public bool IsEchoOfRequest { get; private set; }
+
+    /// <summary>The tutorial's <c>process_events</c>.</summary>
     /// <exception cref="SocketException">The connect, a send or a receive failed.</exception>
     /// <exception cref="IOException">The server closed the connection before a whole answer.</exception>
     /// <exception cref="ProtocolException">The answer is not a valid frame.</exception>
@@ -54,12 +57,14 @@ internal sealed class AppClientMessage
     {
         if (Connecting)
         {
-            Connecting = false;
+            // Connecting stays true when the connect failed, so that the caller can tell that failure from later ones.
             SocketError connected = NonBlockingConnect.Finish(_socket);
             if (connected != SocketError.Success)
             {
                 throw new SocketException((int)connected);
             }
+
+            Connecting = false;
         }
 
         if ((events & SelectorEvents.Read) != 0)
@@ -78,7 +83,7 @@ internal sealed class AppClientMessage
         if (!_announced)
         {
             _announced = true;
-            _log?.WriteLine($"Sending {_seedRequest.ContentType} request ({_seedRequest.Content.Length} bytes) to {_target}");
+            _log?.WriteLine($"Sending {_requestToSend.ContentType} request ({_requestToSend.Content.Length} bytes) to {_target}");
         }
 
         int sent = _socket.Send(_request.WrittenSpan[_sent..], SocketFlags.None, out SocketError error);
@@ -133,6 +138,7 @@ internal sealed class AppClientMessage
 
         if (status == DecodeStatus.Frame)
         {
+            IsEchoOfRequest = _received.WrittenSpan[.._decoded].SequenceEqual(_request.WrittenSpan);
             Response = new Response(frame.Header, frame.Content.ToArray());
         }
     }

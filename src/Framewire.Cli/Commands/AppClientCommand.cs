@@ -11,9 +11,9 @@ using Framewire.Selectors;
 namespace Framewire.Cli.Commands;
 
 /// <summary>
-/// <c>framewire app-client host port action value</c>: the seed's application client. <c>search</c> sends a JSON
-/// request, any other action sends <c>action + value</c> as binary; prints the answer as the seed's client does.
-/// Like the seed's client, it runs the connection from a <see cref="Selector"/> event loop; over TLS it uses
+/// <c>framewire app-client host port action value</c>: the tutorial's application client. <c>search</c> sends a JSON
+/// request, any other action sends <c>action + value</c> as binary; prints the answer as the tutorial's client does.
+/// Like the tutorial's client, it runs the connection from a <see cref="Selector"/> event loop; over TLS it uses
 /// <see cref="MessageClient"/>, as the handshake needs a stream.
 /// </summary>
 internal static class AppClientCommand
@@ -27,10 +27,10 @@ internal static class AppClientCommand
         Argument<int> port = CommonArguments.RequiredPort();
         Argument<string> action = new("action") { Description = "search, or anything else for a binary request" };
         Argument<string> value = new("value") { Description = "The search key, or the rest of the binary content" };
-        Option<double> timeout = new("--timeout") { Description = "Seconds to wait for the connection and for the answer", DefaultValueFactory = _ => 10 };
+        Option<double> timeout = CommonArguments.Timeout("How long to wait for the connection and for the answer", 10);
         Option<bool> verbose = CommonArguments.Verbose();
         (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
-        var command = new Command("app-client", "The seed's application client: one request, one answer")
+        var command = new Command("app-client", "The tutorial's application client (app-client.py): one request in the frame protocol, one answer. Talks to app-server")
         {
             host, port, action, value, timeout, verbose,
         };
@@ -61,9 +61,14 @@ internal static class AppClientCommand
         string host, int port, string action, string value, TimeSpan timeout, bool verbose, ClientTls tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tls);
+        if (!Failures.TryResolve(host, port, stderr, out EndPoint? endPoint, out int failed))
+        {
+            return failed;
+        }
+
+        string target = Endpoints.Format(endPoint);
         try
         {
-            EndPoint endPoint = Endpoints.Parse(host, port);
             Request request = Request.Create(action, value);
             TlsClientOptions? tlsOptions = tls.Load();
             if (verbose)
@@ -71,17 +76,22 @@ internal static class AppClientCommand
                 await stdout.WriteLineAsync($"Starting connection to {host}:{port}").ConfigureAwait(false);
             }
 
-            Response response = tlsOptions is null
+            (Response response, bool echoed) = tlsOptions is null
                 ? await Task.Factory.StartNew(
                     // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
                     () => Exchange(endPoint, request, timeout, verbose, stdout, cancellationToken),
                     CancellationToken.None,
                     TaskCreationOptions.LongRunning,
                     TaskScheduler.Default).ConfigureAwait(false)
-                : await ExchangeOverTlsAsync(host, port, request, timeout, tlsOptions, cancellationToken).ConfigureAwait(false);
+                : (await ExchangeOverTlsAsync(host, port, endPoint, request, timeout, tlsOptions, cancellationToken).ConfigureAwait(false), false);
+            if (echoed)
+            {
+                return Failures.Failed(stderr, Echoes.EchoedRequest);
+            }
+
             if (verbose)
             {
-                await stdout.WriteLineAsync($"Received {response.Header.ContentType} response from {Endpoints.Format(endPoint)}").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"Received {response.Header.ContentType} response from {target}").ConfigureAwait(false);
             }
 
             if (!response.IsJson)
@@ -91,46 +101,62 @@ internal static class AppClientCommand
             }
 
             await stdout.WriteLineAsync($"Got result: {response.GetResultText()}").ConfigureAwait(false);
-            if (response.TryGetError(out ProtocolError error))
-            {
-                await stderr.WriteLineAsync($"Error: the server refused the request: {error}").ConfigureAwait(false);
-                return (int)ExitCode.Failure;
-            }
-
-            return (int)ExitCode.Success;
+            return response.TryGetError(out ProtocolError error) ? Failures.Failed(stderr, $"the server refused the request: {error}") : (int)ExitCode.Success;
         }
         catch (ArgumentException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Refused(stderr, e);
         }
-        catch (Exception e) when (e is SocketException or IOException or TimeoutException or ProtocolException or AuthenticationException)
+        catch (ProtocolException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"the answer is not a frame of the frame protocol: {e.Message} (is this an app-server?)");
+        }
+        catch (AuthenticationException e)
+        {
+            return Failures.Failed(stderr, $"the TLS handshake with {target} failed: {e.Message} (does the server serve TLS? app-server does with --tls-cert and --tls-key)");
+        }
+        catch (SocketException e)
+        {
+            return Failures.Failed(stderr, $"{target}: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            return Failures.Failed(stderr, e.Message);
         }
     }
 
     private static async Task<Response> ExchangeOverTlsAsync(
-        string host, int port, Request request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
+        string host, int port, EndPoint endPoint, Request request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
     {
         var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls };
-        await using MessageClient client = await MessageClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
-        return await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        MessageClient client;
+        try
+        {
+            client = await MessageClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException(Failures.CannotConnect(endPoint, e), e);
+        }
+
+        await using (client.ConfigureAwait(false))
+        {
+            return await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
-    /// The seed's app-client loop: a non-blocking connect registered for writing, the request sent as the socket
+    /// The tutorial's app-client loop: a non-blocking connect registered for writing, the request sent as the socket
     /// allows, then reading until one whole answer frame is in. The connect and the answer each get
     /// <paramref name="timeout"/>.
     /// </summary>
-    private static Response Exchange(EndPoint endPoint, Request request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    private static (Response Response, bool Echoed) Exchange(EndPoint endPoint, Request request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
     {
         using Socket socket = Endpoints.CreateSocket(endPoint);
         SocketError started = NonBlockingConnect.Start(socket, endPoint);
         if (started is not (SocketError.Success or SocketError.InProgress))
         {
-            throw new SocketException((int)started);
+            throw new IOException(Failures.CannotConnect(endPoint, new SocketException((int)started)));
         }
 
         using Selector selector = DefaultSelector.Create();
@@ -145,14 +171,21 @@ internal static class AppClientCommand
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException(message.Connecting
-                    ? $"Connecting to {Endpoints.Format(endPoint)} took longer than {timeout.TotalSeconds:0.###} s."
-                    : $"No response within {timeout.TotalSeconds:0.###} s.");
+                    ? $"cannot connect to {Endpoints.Format(endPoint)}: no answer within {timeout.TotalSeconds:0.###} s"
+                    : $"no answer from {Endpoints.Format(endPoint)} within {timeout.TotalSeconds:0.###} s");
             }
 
             // Waits are cut into slices so that Ctrl-C is noticed within one.
             foreach (SelectorEvent ready in selector.Select(left < CancellationPoll ? left : CancellationPoll))
             {
-                ((AppClientMessage)ready.Key.Data!).ProcessEvents(ready.Events);
+                try
+                {
+                    ((AppClientMessage)ready.Key.Data!).ProcessEvents(ready.Events);
+                }
+                catch (SocketException e) when (message.Connecting)
+                {
+                    throw new IOException(Failures.CannotConnect(endPoint, e), e);
+                }
             }
 
             if (wasConnecting && !message.Connecting)
@@ -163,6 +196,6 @@ internal static class AppClientCommand
         }
 
         selector.Unregister(socket);
-        return message.Response;
+        return (message.Response, message.IsEchoOfRequest);
     }
 }

@@ -6,7 +6,7 @@ using Framewire.Protocol;
 
 namespace Framewire.Cli.Commands;
 
-/// <summary><c>framewire app-server [host] [port]</c>: the seed's application server (the search app).</summary>
+/// <summary><c>framewire app-server [host] [port]</c>: the tutorial's application server (the search app).</summary>
 internal static class AppServerCommand
 {
     // The generic host's options type holds the defaults, so the command line and configuration cannot drift apart.
@@ -16,11 +16,11 @@ internal static class AppServerCommand
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
-        Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the seed's table" };
-        Option<long> maxHeader = CommonArguments.Size("--max-header-length", Defaults.MaxHeaderLength, "Largest accepted JSON header (at most 65535)");
-        Option<long> maxContent = CommonArguments.Size("--max-content-length", Defaults.MaxContentLength, "Largest accepted content");
+        Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the tutorial's table", HelpName = "file" };
+        Option<long?> maxHeader = CommonArguments.OptionalSize("--max-header-length", "Largest accepted JSON header, at most 65535 (default 8KiB)");
+        Option<long?> maxContent = CommonArguments.OptionalSize("--max-content-length", "Largest accepted content (default 16MiB)");
         var flags = new ServerFlags();
-        var command = new Command("app-server", "The seed's application server: answers search requests and binary requests in the frame protocol")
+        var command = new Command("app-server", "The tutorial's application server (app-server.py): answers search requests and binary requests in the frame protocol. For app-client")
         {
             host, port, data, maxHeader, maxContent,
         };
@@ -31,7 +31,12 @@ internal static class AppServerCommand
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             Settings settings = flags.Read(
                 result,
-                new Settings(result.GetValue(host)!, result.GetValue(port), result.GetValue(data)?.FullName, result.GetValue(maxHeader), result.GetValue(maxContent)));
+                new Settings(
+                    result.GetValue(host)!,
+                    result.GetValue(port),
+                    result.GetValue(data)?.FullName,
+                    result.GetValue(maxHeader) ?? Defaults.MaxHeaderLength,
+                    result.GetValue(maxContent) ?? Defaults.MaxContentLength));
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -62,10 +67,13 @@ internal static class AppServerCommand
                 options = ToServerOptions(configured);
                 handler = new SearchHandler(DataFile is null ? null : SearchHandler.LoadTable(DataFile));
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
+            catch (ArgumentException e)
             {
-                await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-                return (int)ExitCode.Usage;
+                return Failures.Refused(stderr, e);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
+            {
+                return Failures.Usage(stderr, e.Message);
             }
 
             return await ServeAsync(options, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);

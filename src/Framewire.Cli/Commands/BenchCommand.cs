@@ -16,32 +16,62 @@ namespace Framewire.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    private static readonly Choice<BenchMode> Modes = new(BenchMode.Echo, BenchMode.Frame, BenchMode.Oneshot);
+    private static readonly Choice<BenchEngine> Engines = new(BenchEngine.Selector, BenchEngine.Async);
+
     public static Command Create(CancellationToken shutdown)
     {
         Argument<BenchMode> mode = new("mode")
         {
-            Description = "echo: raw bytes; frame: the frame protocol (search requests, or --binary); oneshot: a new connection per search request",
-            HelpName = "echo|frame|oneshot",
+            Description = "echo: raw bytes, for echo-server and multiconn-server; frame: the frame protocol (search requests, or --binary), "
+                + "for app-server; oneshot: a new connection per search request, for app-server",
+            HelpName = Modes.HelpName,
+            CustomParser = result => Modes.Parse(result) ?? BenchMode.Echo,
         };
-        Option<string> host = new("--host") { Description = "Server address, host name, or unix:/path/to.sock", DefaultValueFactory = _ => Endpoints.DefaultHost };
-        Option<int> port = new("--port") { Description = "Server port", DefaultValueFactory = _ => Endpoints.DefaultPort };
-        Option<int> connections = new("--connections", "-c") { Description = "Connections (oneshot: connections open at once)", DefaultValueFactory = _ => 64 };
-        Option<int> depth = new("--depth") { Description = "Requests in flight per connection", DefaultValueFactory = _ => 1 };
-        Option<double> duration = Seconds("--duration", "How long to measure, after the warm-up (10, 10s, 500ms, 1m)", 10, "-d");
-        Option<double?> warmup = new("--warmup") { Description = "Load before measuring, not counted (default 2 s; timed runs only)", HelpName = "seconds", CustomParser = ParseSeconds };
-        Option<long?> requests = new("--requests", "-n") { Description = "Send exactly N requests in all, every one measured, instead of running for --duration", HelpName = "N" };
-        Option<double?> rate = new("--rate", "-R") { Description = "Open loop: R requests/s in all; latency counts from each request's intended send time (no coordinated omission)", HelpName = "R" };
+        Option<string> host = new("--host") { Description = "The server's address, host name, or unix:/path/to.sock", DefaultValueFactory = _ => Endpoints.DefaultHost };
+        Option<int> port = new("--port") { Description = "The server's port", DefaultValueFactory = _ => Endpoints.DefaultPort, CustomParser = CommonArguments.ParsePort };
+        Option<int> connections = CommonArguments.Whole("--connections", "Connections (oneshot: connections open at once)", 1, 64, "-c");
+        Option<int> depth = CommonArguments.Whole("--depth", "Requests in flight per connection", 1, 1);
+        Option<double> duration = Seconds("--duration", "How long to measure after the warm-up: 10, 10s, 500ms, 1m", 10, "-d");
+        Option<double?> warmup = new("--warmup")
+        {
+            Description = "Load before measuring, not counted; timed runs only (default 2s)",
+            HelpName = "seconds",
+            CustomParser = result => ParseSeconds(result, positive: false),
+        };
+        Option<long?> requests = new("--requests", "-n")
+        {
+            Description = "Send exactly N requests in all, every one measured, instead of running for --duration",
+            HelpName = "N",
+            CustomParser = result => long.TryParse(CommonArguments.TokenOf(result), NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n >= 1
+                ? n
+                : CommonArguments.Reject<long?>(result, "a whole number of at least 1"),
+        };
+        Option<double?> rate = new("--rate", "-R")
+        {
+            Description = "Open loop: R requests/s in all; latency counts from each request's intended send time (no coordinated omission)",
+            HelpName = "R",
+            CustomParser = result => double.TryParse(CommonArguments.TokenOf(result), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double r) && r > 0 && double.IsFinite(r)
+                ? r
+                : CommonArguments.Reject<double?>(result, "a number of requests per second above 0"),
+        };
         Option<long?> size = new("--size") { Description = "Echo message size (default 64)", HelpName = "bytes", CustomParser = ParseSize };
         Option<long?> binary = new("--binary") { Description = "Frame mode: binary requests with this much content instead of search requests", HelpName = "bytes", CustomParser = ParseSize };
-        Option<int> threads = new("--threads", "-t") { Description = "Event-loop threads that run the connections", DefaultValueFactory = _ => 1 };
-        Option<BenchEngine?> engine = new("--engine") { Description = "The socket driver: selector, event loops on Framewire's Selector (Linux, the default there without TLS); async, .NET's async sockets (the default with --tls, which only it speaks)", HelpName = "selector|async" };
+        Option<int> threads = CommonArguments.Whole("--threads", "Event-loop threads that run the connections", 1, 1, "-t");
+        Option<BenchEngine?> engine = new("--engine")
+        {
+            Description = "The socket driver: selector, event loops on Framewire's Selector (Linux only); async, .NET's async sockets, "
+                + "the one that speaks TLS (default selector on Linux without --tls, else async)",
+            HelpName = Engines.HelpName,
+            CustomParser = Engines.Parse,
+        };
         Option<double> timeout = Seconds("--timeout", "How long a connection may wait for an answer or a connect", 5);
         Option<bool> json = new("--json") { Description = "Print exactly one JSON line (snake_case figures) instead of the table" };
         (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
         var command = new Command(
             "bench",
-            "Load generator: checks every answer and reports msgs/s, MiB/s (request plus answer bytes) and latency percentiles in µs. "
-            + "With --tls the handshakes happen while connecting, before the clock starts, except in oneshot, where every request makes one")
+            "Load generator for any of the servers: checks every answer byte for byte and reports msgs/s, MiB/s (request plus answer "
+            + "bytes) and latency percentiles in µs")
         {
             mode, host, port, connections, depth, duration, warmup, requests, rate, size, binary, threads, engine, timeout, json,
         };
@@ -106,9 +136,7 @@ internal static class BenchCommand
         }
         catch (ArgumentException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            await stderr.WriteLineAsync("Usage: see 'framewire bench --help'").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Refused(stderr, e);
         }
 
         string target = Endpoints.Format(endPoint);
@@ -187,13 +215,13 @@ internal static class BenchCommand
         Description = description,
         HelpName = "seconds",
         DefaultValueFactory = _ => defaultSeconds,
-        CustomParser = result => ParseSeconds(result) ?? 0,
+        CustomParser = result => ParseSeconds(result, positive: true) ?? 0,
     };
 
     /// <summary>Seconds as a number with an optional unit: <c>10</c>, <c>10s</c>, <c>1.5</c>, <c>500ms</c>, <c>2m</c>.</summary>
-    private static double? ParseSeconds(ArgumentResult result)
+    private static double? ParseSeconds(ArgumentResult result, bool positive)
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : string.Empty;
+        string text = CommonArguments.TokenOf(result).Trim();
         (string number, double scale) = text switch
         {
             _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
@@ -201,26 +229,18 @@ internal static class BenchCommand
             _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60),
             _ => (text, 1),
         };
-        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value))
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && (value > 0 || !positive))
         {
             return value * scale;
         }
 
-        result.AddError($"'{text}' is not a duration (examples: 10, 10s, 500ms, 1m).");
-        return null;
+        return CommonArguments.Reject<double?>(result, positive ? "a duration above 0 (such as 10, 10s, 500ms, 1m)" : "a duration (such as 2, 2s, 500ms, 0)");
     }
 
-    private static long? ParseSize(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (SizeParser.TryParse(text, out long bytes) && bytes <= int.MaxValue)
-        {
-            return bytes;
-        }
-
-        result.AddError($"'{text}' is not a size up to 2 GiB (examples: 64, 4KiB, 1MiB).");
-        return null;
-    }
+    private static long? ParseSize(ArgumentResult result) =>
+        SizeParser.TryParse(CommonArguments.TokenOf(result), out long bytes) && bytes <= int.MaxValue
+            ? bytes
+            : CommonArguments.Reject<long?>(result, "a size up to 2 GiB (such as 64, 4KiB, 1MiB)");
 
     private static int? ToInt(long? value) => value is long bytes ? (int)bytes : null;
 }

@@ -12,7 +12,7 @@ internal sealed record ClientTls(bool Enabled, string? CaPath, string? Certifica
     /// <summary>The client commands' options, built fresh for each command, and a reader of their values.</summary>
     public static (Option[] Options, Func<ParseResult, ClientTls> Read) CreateOptions()
     {
-        Option<bool> tls = new("--tls") { Description = "Connect with TLS (implied by the other --tls options)" };
+        Option<bool> tls = new("--tls") { Description = "Connect with TLS (implied by the other --tls options); bench shakes hands while connecting, before the clock starts, except in oneshot runs, where every request does" };
         Option<FileInfo?> ca = new("--tls-ca") { Description = "Trust only server certificates issued by this PEM CA, instead of the system's roots", HelpName = "FILE" };
         Option<FileInfo?> certificate = new("--tls-client-cert") { Description = "Present this PEM client certificate (mutual TLS), with --tls-client-key", HelpName = "FILE" };
         Option<FileInfo?> key = new("--tls-client-key") { Description = "The PEM private key of --tls-client-cert", HelpName = "FILE" };

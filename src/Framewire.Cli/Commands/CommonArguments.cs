@@ -1,15 +1,25 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using Framewire.Engines;
 
 namespace Framewire.Cli.Commands;
 
-/// <summary>The arguments and options several commands share, built fresh for each command that uses them.</summary>
+/// <summary>
+/// The arguments and options several commands share, built fresh for each command that uses them, and the parsers
+/// behind them. A value that does not parse is refused in one line that names the argument, what it takes and what it
+/// got (<see cref="Reject"/>). A default is stated once: by <c>DefaultValueFactory</c>, which help prints, or, for an
+/// option whose default lives elsewhere, in its description.
+/// </summary>
 internal static class CommonArguments
 {
+    public static readonly Choice<ServerEngine> Engines = new(ServerEngine.Selector, ServerEngine.Async);
+
+    public static readonly Choice<LogFormat> LogFormats = new(Cli.LogFormat.Console, Cli.LogFormat.Json);
+
     public static Argument<string> Host() => new("host")
     {
-        Description = $"IPv4/IPv6 address, host name, or unix:/path/to.sock (default {Endpoints.DefaultHost})",
+        Description = "IPv4 or IPv6 address, host name, or unix:/path/to.sock",
         Arity = ArgumentArity.ZeroOrOne,
         DefaultValueFactory = _ => Endpoints.DefaultHost,
         CustomParser = ParseHost,
@@ -17,24 +27,26 @@ internal static class CommonArguments
 
     public static Argument<int> Port() => new("port")
     {
-        Description = $"TCP port; 0 picks a free one for servers (default {Endpoints.DefaultPort})",
+        Description = "TCP port; 0 picks a free one for servers",
         Arity = ArgumentArity.ZeroOrOne,
         DefaultValueFactory = _ => Endpoints.DefaultPort,
         CustomParser = ParsePort,
     };
 
-    public static Argument<string> RequiredHost() => new("host") { Description = "Server address, host name, or unix:/path/to.sock", CustomParser = ParseHost };
+    public static Argument<string> RequiredHost() => new("host") { Description = "The server's address, host name, or unix:/path/to.sock", CustomParser = ParseHost };
 
-    public static Argument<int> RequiredPort() => new("port") { Description = "Server port", CustomParser = ParsePort };
+    public static Argument<int> RequiredPort() => new("port") { Description = "The server's port", CustomParser = ParsePort };
 
     public static Option<bool> Udp() => new("--udp") { Description = "Datagrams over UDP instead of a TCP connection" };
 
-    public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the seed's programs do" };
+    public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Print a line per connection and per message, as the tutorial's programs do" };
 
     public static Option<LogFormat> LogFormat() => new("--log-format")
     {
-        Description = "Logs on stderr as console (readable lines, the default) or json (one JSON object per line)",
+        Description = "Logs on stderr: console, readable lines, or json, one JSON object per line",
+        HelpName = LogFormats.HelpName,
         DefaultValueFactory = _ => Cli.LogFormat.Console,
+        CustomParser = result => LogFormats.Parse(result) ?? Cli.LogFormat.Console,
     };
 
     public static Option<string?> Admin() => new("--admin")
@@ -45,28 +57,17 @@ internal static class CommonArguments
 
     public static Option<ServerEngine?> Engine() => new("--engine")
     {
-        Description = "selector: epoll event loops, one thread each (the seed's design); async: .NET async sockets and pipelines "
-            + "(default: selector, or async when TLS is asked for, which only it serves)",
+        Description = "selector: event loops on epoll, one thread each, as the tutorial's selectors server; async: .NET async sockets and "
+            + "pipelines (default selector, or async with TLS, which only it serves)",
+        HelpName = Engines.HelpName,
+        CustomParser = Engines.Parse,
     };
 
-    public static Option<int> Loops()
+    public static Option<int> Loops() => new("--loops")
     {
-        var loops = new Option<int>("--loops") { Description = "Event loops for the selector engine (default 0: one per processor)" };
-        loops.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 0)
-            {
-                result.AddError("--loops must be 0 (one per processor) or more.");
-            }
-        });
-        return loops;
-    }
-
-    public static Option<long> Size(string name, long defaultValue, string description) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseSize,
+        Description = "Event loops of the selector engine; 0 is one per processor (default 0)",
+        HelpName = "count",
+        CustomParser = result => ParseWhole(result, minimum: 0) ?? 0,
     };
 
     /// <summary>A size option with no default of its own: null when not given.</summary>
@@ -74,7 +75,7 @@ internal static class CommonArguments
     {
         Description = description,
         HelpName = "bytes",
-        CustomParser = result => TryParseSize(result, out long bytes) ? bytes : null,
+        CustomParser = result => SizeParser.TryParse(TokenOf(result), out long bytes) ? bytes : Reject<long?>(result, "a size (such as 240, 64KiB, 16MiB)"),
     };
 
     /// <summary>A count of 1 or more, null when not given.</summary>
@@ -82,83 +83,101 @@ internal static class CommonArguments
     {
         Description = description,
         HelpName = "count",
-        CustomParser = ParseCount,
+        CustomParser = result => ParseWhole(result, minimum: 1),
+    };
+
+    /// <summary>A whole number of at least <paramref name="minimum"/>, <paramref name="defaultValue"/> when not given.</summary>
+    public static Option<int> Whole(string name, string description, int minimum, int defaultValue, params string[] aliases) => new(name, aliases)
+    {
+        Description = description,
+        HelpName = "count",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => ParseWhole(result, minimum) ?? defaultValue,
     };
 
     public static Option<int?> MaxConnections() =>
-        Count("--max-connections", "Most connections open at once, at most the open-files limit; more get server_busy and are closed (default 10000)");
+        Count("--max-connections", "Most connections open at once, at most the open-files limit; more are refused with a server_busy error frame (default 10000)");
 
+    /// <summary>Seconds for a server's timeout, 0 to disable it; null when not given.</summary>
     public static Option<double?> Seconds(string name, string description) => new(name)
     {
         Description = description,
         HelpName = "seconds",
-        CustomParser = ParseSeconds,
+        CustomParser = result => TryParseSeconds(TokenOf(result), out double seconds) ? seconds : Reject<double?>(result, "a number of seconds (such as 120 or 0.5; 0 disables)"),
+    };
+
+    /// <summary>A client's <c>--timeout</c>: seconds above 0, <paramref name="defaultSeconds"/> when not given.</summary>
+    public static Option<double> Timeout(string description, double defaultSeconds) => new("--timeout")
+    {
+        Description = description,
+        HelpName = "seconds",
+        DefaultValueFactory = _ => defaultSeconds,
+        CustomParser = result => TryParseSeconds(TokenOf(result), out double seconds) && seconds > 0
+            ? seconds
+            : Reject<double>(result, "a number of seconds above 0 (such as 10 or 0.5)"),
     };
 
     /// <summary>Seconds as a command line gives them, null when not given.</summary>
     public static TimeSpan? ToTimeSpan(double? seconds) => seconds is double value ? TimeSpan.FromSeconds(value) : null;
 
-    private static int? ParseCount(ArgumentResult result)
+    /// <summary>The token a parser reads; empty when the value was left out.</summary>
+    public static string TokenOf(ArgumentResult result)
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count > 0)
-        {
-            return count;
-        }
-
-        result.AddError($"'{text}' is not a count (1 or more).");
-        return null;
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
     }
 
-    private static double? ParseSeconds(ArgumentResult result)
+    /// <summary>
+    /// Refuses the result's token in one line: "port must be a port number from 0 to 65535, not 'x'". A token that
+    /// looks like an option where a positional argument was expected is named as the unknown option it is.
+    /// </summary>
+    public static void Reject(ArgumentResult result, string allowed)
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (double.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
-            && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+        ArgumentNullException.ThrowIfNull(result);
+        string text = TokenOf(result);
+        if (result.Parent is CommandResult command && UsageErrors.LooksLikeOption(text))
         {
-            return seconds;
+            result.AddError(UsageErrors.UnknownOption(command.Command, text));
+            return;
         }
 
-        result.AddError($"'{text}' is not a number of seconds (examples: 120, 0.5; 0 disables).");
-        return null;
+        string name = result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
+        result.AddError($"{name} must be {allowed}, not '{text}'");
     }
+
+    /// <summary><see cref="Reject(ArgumentResult, string)"/> in a parser that must still return a value.</summary>
+    public static T Reject<T>(ArgumentResult result, string allowed)
+    {
+        Reject(result, allowed);
+        return default!;
+    }
+
+    /// <summary>A whole number of at least <paramref name="minimum"/>; null, with an error, for anything else.</summary>
+    public static int? ParseWhole(ArgumentResult result, int minimum) =>
+        int.TryParse(TokenOf(result), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= minimum
+            ? value
+            : Reject<int?>(result, $"a whole number of at least {minimum}");
+
+    public static int ParsePort(ArgumentResult result) =>
+        int.TryParse(TokenOf(result), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
+            ? port
+            : Reject<int>(result, "a port number from 0 to 65535");
+
+    private static bool TryParseSeconds(string text, out double seconds) =>
+        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out seconds) && seconds <= TimeSpan.MaxValue.TotalSeconds / 2;
 
     private static string ParseHost(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : Endpoints.DefaultHost;
-
-        // An unknown option lands here as a positional value; say what it really is.
-        if (text.StartsWith('-'))
+        if (string.IsNullOrWhiteSpace(text) || text.StartsWith('-'))
         {
-            result.AddError($"Unrecognized option '{text}'.");
+            Reject(result, "an IP address, a host name or unix:/path/to.sock");
+        }
+        else if (text == Endpoints.UnixPrefix)
+        {
+            Reject(result, "unix: followed by the socket file's path (such as unix:/tmp/framewire.sock)");
         }
 
         return text;
-    }
-
-    private static int ParsePort(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port <= 65535)
-        {
-            return port;
-        }
-
-        result.AddError($"'{text}' is not a port number (0 to 65535).");
-        return 0;
-    }
-
-    private static long ParseSize(ArgumentResult result) => TryParseSize(result, out long bytes) ? bytes : 0;
-
-    private static bool TryParseSize(ArgumentResult result, out long bytes)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (SizeParser.TryParse(text, out bytes))
-        {
-            return true;
-        }
-
-        result.AddError($"'{text}' is not a size (examples: 240, 64KiB, 16MiB).");
-        return false;
     }
 }

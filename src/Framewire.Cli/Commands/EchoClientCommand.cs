@@ -2,20 +2,24 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Framewire.Cli.Clients;
 
 namespace Framewire.Cli.Commands;
 
-/// <summary><c>framewire echo-client [host] [port]</c>: the seed's echo client. Sends a message and prints what came back.</summary>
+/// <summary><c>framewire echo-client [host] [port]</c>: the tutorial's echo client. Sends a message and prints what came back.</summary>
 internal static class EchoClientCommand
 {
+    // As the tutorial's client's recv(1024).
+    private const int ReceiveSize = 1024;
+
     public static Command Create(CancellationToken shutdown)
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
-        Option<string> message = new("--message", "-m") { Description = "What to send", DefaultValueFactory = _ => "Hello, world" };
-        Option<double> timeout = new("--timeout") { Description = "Seconds to wait for the connection and for the echo", DefaultValueFactory = _ => 10 };
+        Option<string> message = new("--message", "-m") { Description = "What to send", HelpName = "text", DefaultValueFactory = _ => "Hello, world" };
+        Option<double> timeout = CommonArguments.Timeout("How long to wait for the connection and for the echo", 10);
         Option<bool> udp = CommonArguments.Udp();
-        var command = new Command("echo-client", "The seed's echo client: send a message, print the echo")
+        var command = new Command("echo-client", "The tutorial's echo client (echo-client.py): sends a message and prints the echo. Talks to echo-server and multiconn-server")
         {
             host, port, message, timeout, udp,
         };
@@ -33,29 +37,34 @@ internal static class EchoClientCommand
     public static async Task<int> RunAsync(string host, int port, string message, TimeSpan timeout, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         byte[] sent = Encoding.UTF8.GetBytes(message);
-        EndPoint endPoint;
-        try
+        if (!Failures.TryResolve(host, port, stderr, out EndPoint? endPoint, out int failed))
         {
-            endPoint = Endpoints.Parse(host, port);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return failed;
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         using Socket socket = Endpoints.CreateSocket(endPoint);
-        byte[] received = new byte[Math.Max(sent.Length, 1)];
+
+        // Room for more than the echo: a server that is not an echo server may answer with more than was sent.
+        byte[] received = new byte[Math.Max(sent.Length, ReceiveSize)];
         int total = 0;
+        string? problem = null;
         try
         {
-            await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
+            try
+            {
+                await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                return Failures.Failed(stderr, Failures.CannotConnect(endPoint, e));
+            }
+
             await socket.SendAsync(sent, SocketFlags.None, deadline.Token).ConfigureAwait(false);
 
-            // TCP may split the echo; read until all of it is back or the server closes.
-            while (total < sent.Length)
+            // TCP may split the echo; read until all of it is back, the server closes, or the answer is not the echo.
+            while (total < sent.Length && problem is null)
             {
                 int n = await socket.ReceiveAsync(received.AsMemory(total), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 if (n == 0)
@@ -63,27 +72,22 @@ internal static class EchoClientCommand
                     break;
                 }
 
+                Echoes.Match(sent.AsSpan(total), received.AsSpan(total, n), atStart: total == 0, out problem);
                 total += n;
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await stderr.WriteLineAsync($"Error: no complete echo from {Endpoints.Format(endPoint)} within {timeout.TotalSeconds:0.###} s").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"no complete echo from {Endpoints.Format(endPoint)} within {timeout.TotalSeconds:0.###} s");
         }
         catch (SocketException e)
         {
-            await stderr.WriteLineAsync($"Error: {Endpoints.Format(endPoint)}: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"{Endpoints.Format(endPoint)}: {e.Message}");
         }
 
         await stdout.WriteLineAsync($"Received {PythonRepr.Bytes(received.AsSpan(0, total))}").ConfigureAwait(false);
-        if (total != sent.Length)
-        {
-            await stderr.WriteLineAsync($"Error: the server closed the connection after {total} of {sent.Length} byte(s)").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
-        }
-
-        return (int)ExitCode.Success;
+        return problem is not null ? Failures.Failed(stderr, problem)
+            : total != sent.Length ? Failures.Failed(stderr, $"the server closed the connection after {total} of {sent.Length} byte(s)")
+            : (int)ExitCode.Success;
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Cli.Commands;
 
 /// <summary>
-/// <c>framewire echo-server [host] [port]</c>: the seed's first server. Blocking sockets, one client at a time:
+/// <c>framewire echo-server [host] [port]</c>: the tutorial's first server. Blocking sockets, one client at a time:
 /// accept, echo until the client closes, then the next client (or exit, with <c>--once</c>).
 /// </summary>
 internal static class EchoServerCommand
@@ -17,11 +17,11 @@ internal static class EchoServerCommand
     {
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
-        Option<bool> once = new("--once") { Description = "Exit after the first client has disconnected, as the seed's server does" };
+        Option<bool> once = new("--once") { Description = "Exit after the first client has disconnected, as the tutorial's server does" };
         Option<bool> verbose = CommonArguments.Verbose();
         Option<bool> udp = CommonArguments.Udp();
         Option<LogFormat> logFormat = CommonArguments.LogFormat();
-        var command = new Command("echo-server", "The seed's blocking echo server: one client at a time (--udp: every datagram echoed)")
+        var command = new Command("echo-server", "The tutorial's echo server (echo-server.py): blocking sockets, one client at a time, every byte sent back (--udp: every datagram). For echo-client and multiconn-client")
         {
             host, port, once, verbose, udp, logFormat,
         };
@@ -38,15 +38,9 @@ internal static class EchoServerCommand
     public static async Task<int> RunAsync(
         string host, int port, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, LogFormat logFormat = LogFormat.Console)
     {
-        EndPoint endPoint;
-        try
+        if (!Failures.TryResolve(host, port, stderr, out EndPoint? endPoint, out int failed))
         {
-            endPoint = Endpoints.Parse(host, port);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return failed;
         }
 
         ServerHost.WarnIfExposed(endPoint, stderr);
@@ -55,7 +49,7 @@ internal static class EchoServerCommand
         using Socket listener = Endpoints.CreateSocket(endPoint);
         try
         {
-            if (endPoint is UnixDomainSocketEndPoint unix)
+            if (endPoint is UnixDomainSocketEndPoint unix && File.Exists(unix.ToString()))
             {
                 File.Delete(unix.ToString());
             }
@@ -65,8 +59,7 @@ internal static class EchoServerCommand
         }
         catch (SocketException e)
         {
-            await stderr.WriteLineAsync($"Error: cannot listen: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, Failures.CannotListen(endPoint, e));
         }
 
         await stdout.WriteLineAsync($"Listening on {Endpoints.Format(listener.LocalEndPoint)}").ConfigureAwait(false);

@@ -9,14 +9,14 @@ using Framewire.Selectors;
 namespace Framewire.Cli.Commands;
 
 /// <summary>
-/// <c>framewire multiconn-client [host] [port] [num_connections]</c>: the seed's multi-connection client. Every
-/// connection sends the messages in turn and closes once all of their bytes have come back. As in the seed, one
+/// <c>framewire multiconn-client [host] [port] [num_connections]</c>: the tutorial's multi-connection client. Every
+/// connection sends the messages in turn and closes once all of their bytes have come back. As in the tutorial, one
 /// thread drives every connection through a <see cref="Selector"/>: non-blocking connects, a send when a socket is
 /// writable, a receive when it is readable.
 /// </summary>
 internal static class MulticonnClientCommand
 {
-    private static readonly string[] SeedMessages = ["Message 1 from client.", "Message 2 from client."];
+    private static readonly string[] TutorialMessages = ["Message 1 from client.", "Message 2 from client."];
 
     // The longest the loop waits in the selector before it looks at the cancellation token again.
     private static readonly TimeSpan CancellationPoll = TimeSpan.FromMilliseconds(100);
@@ -27,25 +27,20 @@ internal static class MulticonnClientCommand
         Argument<int> port = CommonArguments.Port();
         Argument<int> connections = new("num_connections")
         {
-            Description = "How many connections to open (default 2)",
+            Description = "How many connections to open",
             Arity = ArgumentArity.ZeroOrOne,
             DefaultValueFactory = _ => 2,
-            CustomParser = result =>
-            {
-                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count >= 1)
-                {
-                    return count;
-                }
-
-                result.AddError($"num_connections must be a whole number of at least 1, not '{text}'.");
-                return 0;
-            },
+            CustomParser = result => CommonArguments.ParseWhole(result, minimum: 1) ?? 0,
         };
-        Option<string[]> messages = new("--message", "-m") { Description = "A message to send (repeat for several); default the seed's two", AllowMultipleArgumentsPerToken = false };
-        Option<double> timeout = new("--timeout") { Description = "Seconds the whole run may take", DefaultValueFactory = _ => 10 };
+        Option<string[]> messages = new("--message", "-m")
+        {
+            Description = "A message to send; repeat for several (default the tutorial's two, 'Message 1 from client.' and 'Message 2 from client.')",
+            HelpName = "text",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        Option<double> timeout = CommonArguments.Timeout("How long the whole run may take", 10);
         Option<bool> verbose = CommonArguments.Verbose();
-        var command = new Command("multiconn-client", "The seed's multi-connection echo client")
+        var command = new Command("multiconn-client", "The tutorial's multi-connection client (multiconn-client.py): several connections at once, each checking that every byte it sends comes back. Talks to multiconn-server and echo-server")
         {
             host, port, connections, messages, timeout, verbose,
         };
@@ -57,7 +52,7 @@ internal static class MulticonnClientCommand
                 result.GetValue(host)!,
                 result.GetValue(port),
                 result.GetValue(connections),
-                chosen is { Length: > 0 } ? chosen : SeedMessages,
+                chosen is { Length: > 0 } ? chosen : TutorialMessages,
                 TimeSpan.FromSeconds(result.GetValue(timeout)),
                 result.GetValue(verbose),
                 Console.Out,
@@ -69,28 +64,23 @@ internal static class MulticonnClientCommand
 
     public static async Task<int> RunAsync(string host, int port, int connections, IReadOnlyList<string> messages, TimeSpan timeout, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        EndPoint endPoint;
-        try
+        if (!Failures.TryResolve(host, port, stderr, out EndPoint? endPoint, out int failed))
         {
-            endPoint = Endpoints.Parse(host, port);
-        }
-        catch (ArgumentException e)
-        {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return failed;
         }
 
         byte[][] payloads = new byte[messages.Count][];
-        long expectedPerConnection = 0;
         for (int i = 0; i < payloads.Length; i++)
         {
             payloads[i] = Encoding.UTF8.GetBytes(messages[i]);
-            expectedPerConnection += payloads[i].Length;
         }
+
+        byte[] echo = [.. payloads.SelectMany(p => p)];
+        long expectedPerConnection = echo.Length;
 
         // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
         MulticonnConnection[] all = await Task.Factory.StartNew(
-            () => RunLoop(endPoint, connections, payloads, expectedPerConnection, timeout, verbose, stdout, cancellationToken),
+            () => RunLoop(endPoint, connections, payloads, echo, timeout, verbose, stdout, cancellationToken),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
@@ -118,8 +108,8 @@ internal static class MulticonnClientCommand
         return complete == connections ? (int)ExitCode.Success : (int)ExitCode.Failure;
     }
 
-    /// <summary>The seed's <c>start_connections</c> and event loop: every connection on one selector, until all are closed or the time is up.</summary>
-    private static MulticonnConnection[] RunLoop(EndPoint endPoint, int count, byte[][] payloads, long expected, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>The tutorial's <c>start_connections</c> and event loop: every connection on one selector, until all are closed or the time is up.</summary>
+    private static MulticonnConnection[] RunLoop(EndPoint endPoint, int count, byte[][] payloads, byte[] echo, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         using Selector selector = DefaultSelector.Create();
@@ -134,12 +124,12 @@ internal static class MulticonnClientCommand
             }
 
             Socket socket = Endpoints.CreateSocket(endPoint);
-            var connection = new MulticonnConnection(id, socket, payloads, expected);
+            var connection = new MulticonnConnection(id, socket, payloads, echo);
             connections[i] = connection;
             SocketError started = NonBlockingConnect.Start(socket, endPoint);
             if (started is not (SocketError.Success or SocketError.InProgress))
             {
-                connection.Close(new SocketException((int)started).Message);
+                connection.Close(Failures.CannotConnect(endPoint, new SocketException((int)started)));
                 continue;
             }
 
@@ -161,7 +151,7 @@ internal static class MulticonnClientCommand
             foreach (SelectorEvent ready in selector.Select(left < CancellationPoll ? left : CancellationPoll))
             {
                 var connection = (MulticonnConnection)ready.Key.Data!;
-                ServiceConnection(selector, connection, ready.Events, buffer, verbose, output);
+                ServiceConnection(selector, endPoint, connection, ready.Events, buffer, verbose, output);
                 if (connection.IsClosed)
                 {
                     open--;
@@ -181,8 +171,8 @@ internal static class MulticonnClientCommand
         return connections;
     }
 
-    /// <summary>The seed's client <c>service_connection</c>: receive on read-ready, send on write-ready, close once every byte is back.</summary>
-    private static void ServiceConnection(Selector selector, MulticonnConnection connection, SelectorEvents events, byte[] buffer, bool verbose, TextWriter output)
+    /// <summary>The tutorial's client <c>service_connection</c>: receive on read-ready, send on write-ready, close once every byte is back.</summary>
+    private static void ServiceConnection(Selector selector, EndPoint endPoint, MulticonnConnection connection, SelectorEvents events, byte[] buffer, bool verbose, TextWriter output)
     {
         Socket socket = connection.Socket;
         if (connection.Connecting)
@@ -191,7 +181,7 @@ internal static class MulticonnClientCommand
             SocketError connected = NonBlockingConnect.Finish(socket);
             if (connected != SocketError.Success)
             {
-                Close(selector, connection, verbose, output, new SocketException((int)connected).Message);
+                Close(selector, connection, verbose, output, Failures.CannotConnect(endPoint, new SocketException((int)connected)));
                 return;
             }
         }
@@ -214,7 +204,11 @@ internal static class MulticonnClientCommand
                         output.WriteLine($"Received {PythonRepr.Bytes(buffer.AsSpan(0, received))} from connection {connection.Id}");
                     }
 
-                    connection.ReceivedTotal += received;
+                    if (connection.Receive(buffer.AsSpan(0, received)) is string problem)
+                    {
+                        Close(selector, connection, verbose, output, problem);
+                        return;
+                    }
                 }
 
                 if (received == 0 || connection.ReceivedTotal == connection.MessageTotal)
@@ -250,7 +244,7 @@ internal static class MulticonnClientCommand
 
             if (connection.Outbox.IsEmpty && !connection.HasMessages)
             {
-                // Unlike the seed, which keeps EVENT_WRITE to the end: a level-triggered selector reports an idle
+                // Unlike the tutorial, which keeps EVENT_WRITE to the end: a level-triggered selector reports an idle
                 // socket writable on every call, which would spin the loop until the echo is back.
                 selector.Modify(socket, SelectorEvents.Read);
                 if (connection.MessageTotal == 0)

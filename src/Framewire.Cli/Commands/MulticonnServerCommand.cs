@@ -4,7 +4,7 @@ using Framewire.Engines;
 
 namespace Framewire.Cli.Commands;
 
-/// <summary><c>framewire multiconn-server [host] [port]</c>: the seed's multi-connection echo server.</summary>
+/// <summary><c>framewire multiconn-server [host] [port]</c>: the tutorial's multi-connection echo server.</summary>
 internal static class MulticonnServerCommand
 {
     public static Command Create(CancellationToken shutdown)
@@ -12,7 +12,7 @@ internal static class MulticonnServerCommand
         Argument<string> host = CommonArguments.Host();
         Argument<int> port = CommonArguments.Port();
         var flags = new ServerFlags();
-        var command = new Command("multiconn-server", "The seed's multi-connection echo server: many clients at once, every byte echoed")
+        var command = new Command("multiconn-server", "The tutorial's multi-connection server (multiconn-server.py): many clients at once, every byte sent back. For multiconn-client and echo-client")
         {
             host, port,
         };
@@ -44,8 +44,7 @@ internal static class MulticonnServerCommand
             }
             catch (ArgumentException e)
             {
-                await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-                return (int)ExitCode.Usage;
+                return Failures.Refused(stderr, e);
             }
 
             return await ServeAsync(options, logging => new MessageServer(EchoHandler.Instance, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);

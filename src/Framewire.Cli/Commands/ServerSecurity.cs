@@ -84,12 +84,12 @@ internal sealed record ServerSecurity(IReadOnlyList<IPNetwork> TrustedProxies, s
             string text = result.Tokens[i].Value;
             if (!IPNetwork.TryParse(text, out networks[i]))
             {
-                result.AddError($"'{text}' is not a network in CIDR notation (examples: 10.0.0.0/8, 127.0.0.1/32, fd00::/8).");
+                result.AddError($"--trusted-proxy must be a network in CIDR notation (such as 10.0.0.0/8, 127.0.0.1/32, fd00::/8), not '{text}'");
             }
             else if (!IPAddress.Parse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal))).Equals(networks[i].BaseAddress))
             {
                 // 10.0.0.1/8 is most likely a typo for a single address or for 10.0.0.0/8: trusting a whole network by accident is not harmless.
-                result.AddError($"'{text}' has bits set after its prefix: write {networks[i]} for the network, or a /32 or /128 for one address.");
+                result.AddError($"--trusted-proxy '{text}' has bits set after its prefix: write {networks[i]} for the network, or a /32 or /128 for one address");
             }
         }
 

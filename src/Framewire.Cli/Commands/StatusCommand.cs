@@ -15,11 +15,14 @@ namespace Framewire.Cli.Commands;
 
 /// <summary>
 /// <c>framewire status --admin ADDR</c>: asks a server started with <c>--admin ADDR</c> for its connections and
-/// counters, the built-in replacement for the seed's advice to watch <c>netstat</c> and <c>lsof</c>.
+/// counters, the built-in replacement for the tutorial's advice to watch <c>netstat</c> and <c>lsof</c>.
 /// </summary>
 internal static class StatusCommand
 {
     private const double DefaultWatchSeconds = 2;
+
+    // --wide: no table of a server's status comes near this many columns, so none is cut.
+    private const int WideWidth = 1000;
     private static readonly byte[] Request = "{\"action\": \"status\"}"u8.ToArray();
 
     public static Command Create(CancellationToken shutdown)
@@ -33,25 +36,28 @@ internal static class StatusCommand
         Option<bool> json = new("--json") { Description = "Print the status as one JSON document (one per line with --watch)" };
         Option<double?> watch = new("--watch")
         {
-            Description = $"Refresh every this many seconds until Ctrl-C (default {DefaultWatchSeconds})",
+            Description = $"Refresh every this many seconds until Ctrl-C ({DefaultWatchSeconds} when no number follows)",
             HelpName = "seconds",
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseInterval,
         };
-        var command = new Command("status", "Show a running server's connections (peer, age, state, bytes, in flight) and counters")
+        Option<bool> wide = new("--wide") { Description = "Show every column, however wide the table; without it, columns that do not fit the terminal (80 when piped) are left out" };
+        var command = new Command("status", "Show a running server's connections (peer, state, age, bytes, frames, in flight) and counters, from a server started with --admin")
         {
-            admin, json, watch,
+            admin, json, watch, wide,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             TimeSpan? interval = result.GetResult(watch) is null ? null : TimeSpan.FromSeconds(result.GetValue(watch) ?? DefaultWatchSeconds);
-            return await RunAsync(result.GetValue(admin)!, result.GetValue(json), interval, Console.Out, Console.Error, linked.Token);
+            int? width = result.GetValue(wide) ? null : Terminal.Width();
+            return await RunAsync(result.GetValue(admin)!, result.GetValue(json), interval, width, Console.Out, Console.Error, linked.Token);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string admin, bool json, TimeSpan? watch, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <param name="width">The columns the table must fit in; null for every column (<c>--wide</c>).</param>
+    public static async Task<int> RunAsync(string admin, bool json, TimeSpan? watch, int? width, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         EndPoint endPoint;
         try
@@ -60,8 +66,7 @@ internal static class StatusCommand
         }
         catch (ArgumentException e)
         {
-            await stderr.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Refused(stderr, e);
         }
 
         try
@@ -69,7 +74,7 @@ internal static class StatusCommand
             if (watch is not TimeSpan interval)
             {
                 byte[] document = await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false);
-                Print(document, json, stdout);
+                Print(document, json, width, stdout);
                 return (int)ExitCode.Success;
             }
 
@@ -77,14 +82,14 @@ internal static class StatusCommand
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
-                    Print(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false), json: true, stdout);
+                    Print(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false), json: true, width, stdout);
                     await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
                 }
 
                 return (int)ExitCode.Success;
             }
 
-            await WatchTableAsync(endPoint, interval, stdout, cancellationToken).ConfigureAwait(false);
+            await WatchTableAsync(endPoint, interval, width, stdout, cancellationToken).ConfigureAwait(false);
             return (int)ExitCode.Success;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -92,23 +97,26 @@ internal static class StatusCommand
             // Ctrl-C ends a watch.
             return (int)ExitCode.Success;
         }
-        catch (Exception e) when (e is SocketException or TimeoutException or IOException or JsonException or ProtocolException)
+        catch (SocketException e)
         {
-            await stderr.WriteLineAsync($"Error: no status from {Endpoints.Format(endPoint)}: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, $"{Failures.CannotConnect(endPoint, e)}; was the server started with --admin {admin}?");
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or JsonException or ProtocolException)
+        {
+            return Failures.Failed(stderr, $"no status from {Endpoints.Format(endPoint)}: {e.Message}");
         }
     }
 
-    private static async Task WatchTableAsync(EndPoint endPoint, TimeSpan interval, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task WatchTableAsync(EndPoint endPoint, TimeSpan interval, int? width, TextWriter stdout, CancellationToken cancellationToken)
     {
-        IAnsiConsole console = BenchConsole.Create(stdout, interactive: true);
+        IAnsiConsole console = TableConsole(stdout, interactive: true, width);
         StatusDocument first = Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false));
-        await console.Live(StatusView.Render(first)).StartAsync(async context =>
+        await console.Live(StatusView.Render(first, width)).StartAsync(async context =>
         {
             while (true)
             {
                 await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                context.UpdateTarget(StatusView.Render(Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false))));
+                context.UpdateTarget(StatusView.Render(Parse(await FetchAsync(endPoint, cancellationToken).ConfigureAwait(false)), width));
                 context.Refresh();
             }
         }).ConfigureAwait(false);
@@ -131,7 +139,7 @@ internal static class StatusCommand
     private static StatusDocument Parse(byte[] document) =>
         JsonSerializer.Deserialize(document, AdminJsonContext.Default.StatusDocument) ?? throw new JsonException("The status document is null.");
 
-    private static void Print(byte[] document, bool json, TextWriter stdout)
+    private static void Print(byte[] document, bool json, int? width, TextWriter stdout)
     {
         if (json)
         {
@@ -139,10 +147,18 @@ internal static class StatusCommand
         }
         else
         {
-            BenchConsole.Create(stdout, interactive: false).Write(StatusView.Render(Parse(document)));
+            TableConsole(stdout, interactive: false, width).Write(StatusView.Render(Parse(document), width));
         }
 
         stdout.Flush();
+    }
+
+    /// <summary>A console as wide as the table may be, so that Spectre does not wrap what the view has fitted.</summary>
+    private static IAnsiConsole TableConsole(TextWriter stdout, bool interactive, int? width)
+    {
+        IAnsiConsole console = BenchConsole.Create(stdout, interactive);
+        console.Profile.Width = width ?? WideWidth;
+        return console;
     }
 
     private static double? ParseInterval(ArgumentResult result)
@@ -152,13 +168,8 @@ internal static class StatusCommand
             return DefaultWatchSeconds;
         }
 
-        string text = result.Tokens[0].Value;
-        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0.1 and <= 3600)
-        {
-            return seconds;
-        }
-
-        result.AddError($"--watch '{text}' is not a number of seconds from 0.1 to 3600.");
-        return null;
+        return double.TryParse(result.Tokens[0].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0.1 and <= 3600
+            ? seconds
+            : CommonArguments.Reject<double?>(result, "a number of seconds from 0.1 to 3600");
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Framewire.Cli.Clients;
 
 namespace Framewire.Cli.Commands;
 
@@ -11,16 +12,14 @@ internal static class UdpEchoClient
 
     public static async Task<int> RunAsync(string host, int port, byte[] message, TimeSpan timeout, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (!UdpEchoServer.TryParse(host, port, out IPEndPoint? endPoint, out string? error))
+        if (!UdpEchoServer.TryResolve(host, port, stderr, out IPEndPoint? endPoint, out int failed))
         {
-            await stderr.WriteLineAsync($"Error: {error}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return failed;
         }
 
         if (message.Length > MaxDatagram)
         {
-            await stderr.WriteLineAsync($"Error: a datagram carries at most {MaxDatagram} bytes, not {message.Length}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return Failures.Usage(stderr, $"--message must be at most {MaxDatagram} bytes with --udp, the most a datagram carries, not {message.Length}");
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -48,12 +47,6 @@ internal static class UdpEchoClient
         }
 
         await stdout.WriteLineAsync($"Received {PythonRepr.Bytes(received.AsSpan(0, length))}").ConfigureAwait(false);
-        if (!received.AsSpan(0, length).SequenceEqual(message))
-        {
-            await stderr.WriteLineAsync($"Error: the echo differs from the {message.Length} byte(s) sent").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
-        }
-
-        return (int)ExitCode.Success;
+        return received.AsSpan(0, length).SequenceEqual(message) ? (int)ExitCode.Success : Failures.Failed(stderr, Echoes.NotAnEcho);
     }
 }

@@ -14,10 +14,9 @@ internal static class UdpEchoServer
 
     public static async Task<int> RunAsync(string host, int port, bool once, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (!TryParse(host, port, out IPEndPoint? endPoint, out string? error))
+        if (!TryResolve(host, port, stderr, out IPEndPoint? endPoint, out int failed))
         {
-            await stderr.WriteLineAsync($"Error: {error}").ConfigureAwait(false);
-            return (int)ExitCode.Usage;
+            return failed;
         }
 
         ServerHost.WarnIfExposed(endPoint, stderr);
@@ -28,8 +27,7 @@ internal static class UdpEchoServer
         }
         catch (SocketException e)
         {
-            await stderr.WriteLineAsync($"Error: cannot listen: {e.Message}").ConfigureAwait(false);
-            return (int)ExitCode.Failure;
+            return Failures.Failed(stderr, Failures.CannotListen(endPoint, e));
         }
 
         await stdout.WriteLineAsync($"Listening on {Endpoints.Format(socket.LocalEndPoint)}").ConfigureAwait(false);
@@ -75,26 +73,25 @@ internal static class UdpEchoServer
         return (int)ExitCode.Success;
     }
 
-    /// <summary>Parses a host for UDP, which has IP addresses and host names but no Unix socket paths here.</summary>
-    public static bool TryParse(string host, int port, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    /// <summary>
+    /// Resolves a host for UDP, which has IP addresses and host names but no Unix socket paths here, or prints why not
+    /// and gives the exit code in <paramref name="exitCode"/>.
+    /// </summary>
+    public static bool TryResolve(string host, int port, TextWriter stderr, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint, out int exitCode)
     {
         endPoint = null;
-        try
+        if (!Failures.TryResolve(host, port, stderr, out EndPoint? resolved, out exitCode))
         {
-            if (Endpoints.Parse(host, port) is IPEndPoint ip)
-            {
-                endPoint = ip;
-                error = null;
-                return true;
-            }
-
-            error = "--udp needs an IP address or a host name, not a Unix socket path.";
-        }
-        catch (ArgumentException e)
-        {
-            error = e.Message;
+            return false;
         }
 
-        return false;
+        if (resolved is not IPEndPoint ip)
+        {
+            exitCode = Failures.Usage(stderr, $"--udp needs an IP address or a host name, not the Unix socket path '{host}'");
+            return false;
+        }
+
+        endPoint = ip;
+        return true;
     }
 }

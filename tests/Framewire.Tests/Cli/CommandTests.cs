@@ -12,9 +12,9 @@ public class CommandTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task AppClient_AgainstAppServer_PrintsTheSeedsAnswers()
+    public async Task AppClient_AgainstAppServer_PrintsTheTutorialsAnswers()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
 
         Assert.Equal("Got result: Follow the white rabbit. \U0001f430", (await AppClientAsync(server.Port, "search", "morpheus")).Stdout.Trim());
         Assert.Equal("Got result: In the caves beneath the Misty Mountains. \U0001f48d", (await AppClientAsync(server.Port, "search", "ring")).Stdout.Trim());
@@ -31,7 +31,7 @@ public class CommandTests
         await File.WriteAllTextAsync(data, "{\"neo\": \"The One.\"}");
         try
         {
-            await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+            await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
                 new AppServerCommand.Settings("127.0.0.1", 0) with { DataFile = data }, stdout, stderr, ct));
 
             Assert.Equal("Got result: The One.", (await AppClientAsync(server.Port, "search", "neo")).Stdout.Trim());
@@ -65,7 +65,7 @@ public class CommandTests
     [Fact]
     public async Task AppClient_NoServer_ExitsWithFailure()
     {
-        int port = FreePort();
+        int port = Listeners.FreePort();
         (int code, _, string stderr) = await AppClientAsync(port, "search", "ring");
 
         Assert.Equal(1, code);
@@ -75,7 +75,7 @@ public class CommandTests
     [Fact]
     public async Task MulticonnClient_AgainstMulticonnServer_AllBytesEchoed()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
         var stdout = new StringWriter();
 
         int code = await MulticonnClientCommand.RunAsync("127.0.0.1", server.Port, 5, ["Message 1 from client.", "Message 2 from client."], Timeout, verbose: true, stdout, new StringWriter(), CancellationToken.None);
@@ -92,7 +92,7 @@ public class CommandTests
     public async Task MulticonnClient_ServerThatDoesNotEcho_Fails()
     {
         // An app-server answers echo bytes with a protocol error and closes: the echo never completes.
-        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
         var stdout = new StringWriter();
 
         int code = await MulticonnClientCommand.RunAsync("127.0.0.1", server.Port, 2, ["Message 1 from client."], TimeSpan.FromSeconds(3), false, stdout, new StringWriter(), CancellationToken.None);
@@ -105,11 +105,11 @@ public class CommandTests
     public async Task MulticonnClient_ServerNeverAnswers_EveryConnectionTimesOut()
     {
         // Connections complete in the listener's backlog; nobody accepts or answers them.
-        using var listener = Listen();
+        using var listener = Listeners.Listen();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", PortOf(listener), 3, ["ping"], TimeSpan.FromSeconds(0.5), false, stdout, stderr, CancellationToken.None);
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", Listeners.PortOf(listener), 3, ["ping"], TimeSpan.FromSeconds(0.5), false, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Contains("0 of 3 connection(s) complete: 0 of 12 byte(s) echoed", stdout.ToString(), StringComparison.Ordinal);
@@ -122,32 +122,22 @@ public class CommandTests
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", FreePort(), 2, ["ping"], Timeout, false, stdout, stderr, CancellationToken.None);
+        int port = Listeners.FreePort();
+        int code = await MulticonnClientCommand.RunAsync("127.0.0.1", port, 2, ["ping"], Timeout, false, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Contains("0 of 2 connection(s) complete", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Error: connection 2: Connection refused", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Error: connection 2: cannot connect to 127.0.0.1:{port}: connection refused", stderr.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AppClient_ServerNeverAnswers_TimesOut()
-    {
-        using var listener = Listen();
-        var stderr = new StringWriter();
-
-        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", TimeSpan.FromSeconds(0.5), false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
-
-        Assert.Equal(1, code);
-        Assert.Equal("Error: No response within 0.5 s.", stderr.ToString().Trim());
-    }
 
     [Theory]
     [InlineData(new byte[0], "Error: The server closed the connection before answering.")]
     [InlineData(new byte[] { 0, 40, (byte)'{' }, "Error: The server closed the connection in the middle of a response.")]
-    [InlineData(new byte[] { 0, 0 }, "Error: header_length_invalid: The header length is 0.")]
+    [InlineData(new byte[] { 0, 0 }, "Error: the answer is not a frame of the frame protocol: header_length_invalid: The header length is 0. (is this an app-server?)")]
     public async Task AppClient_ServerAnswersBadly_ExitsWithFailure(byte[] answer, string error)
     {
-        using var listener = Listen();
+        using var listener = Listeners.Listen();
         Task serving = Task.Run(async () =>
         {
             using Socket client = await listener.AcceptAsync();
@@ -158,7 +148,7 @@ public class CommandTests
         });
         var stderr = new StringWriter();
 
-        int code = await AppClientCommand.RunAsync("127.0.0.1", PortOf(listener), "search", "ring", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", Listeners.PortOf(listener), "search", "ring", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Equal(error, stderr.ToString().Trim());
@@ -185,7 +175,7 @@ public class CommandTests
     [Fact]
     public async Task EchoServer_ServesClientsOneAfterAnother_UntilCancelled()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => EchoServerCommand.RunAsync("127.0.0.1", 0, false, false, stdout, stderr, ct));
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => EchoServerCommand.RunAsync("127.0.0.1", 0, false, false, stdout, stderr, ct));
         for (int i = 0; i < 3; i++)
         {
             var stdout = new StringWriter();
@@ -200,31 +190,20 @@ public class CommandTests
     [Fact]
     public async Task EchoClient_AgainstMulticonnServer_Echoes()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("::1", 0), stdout, stderr, ct));
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("::1", 0), stdout, stderr, ct));
         var stdout = new StringWriter();
 
         Assert.Equal(0, await EchoClientCommand.RunAsync("::1", server.Port, "v6", Timeout, stdout, new StringWriter(), CancellationToken.None));
         Assert.Equal("Received b'v6'", stdout.ToString().Trim());
     }
 
-    [Fact]
-    public async Task Server_PortInUse_ExitsWithFailure()
-    {
-        await using var first = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(new MulticonnServerCommand.Settings("127.0.0.1", 0), stdout, stderr, ct));
-        var stderr = new StringWriter();
-
-        int code = await AppServerCommand.RunAsync(new AppServerCommand.Settings("127.0.0.1", first.Port), new StringWriter(), stderr, CancellationToken.None);
-
-        Assert.Equal(1, code);
-        Assert.Contains("cannot listen", stderr.ToString(), StringComparison.Ordinal);
-    }
 
     [Fact]
     public async Task AppServer_Tls_AppClientNeedsTlsAndTheCa()
     {
         using TestCertificates certificates = TestCertificates.Create();
         var security = new ServerSecurity([], certificates.ServerCertPath, certificates.ServerKeyPath, null);
-        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
             new AppServerCommand.Settings("127.0.0.1", 0) { Security = security }, stdout, stderr, ct));
 
         var trusting = new ClientTls(true, certificates.CaPath, null, null);
@@ -238,7 +217,7 @@ public class CommandTests
     {
         using TestCertificates certificates = TestCertificates.Create();
         var security = new ServerSecurity([], certificates.ServerCertPath, certificates.ServerKeyPath, certificates.CaPath);
-        await using var server = await StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => AppServerCommand.RunAsync(
             new AppServerCommand.Settings("127.0.0.1", 0) { Security = security }, stdout, stderr, ct));
 
         var withCertificate = new ClientTls(true, certificates.CaPath, certificates.ClientCertPath, certificates.ClientKeyPath);
@@ -279,7 +258,7 @@ public class CommandTests
     {
         using TestCertificates certificates = TestCertificates.Create();
 
-        (int code, _, string stderr) = await AppClientAsync(FreePort(), "search", "x", new ClientTls(true, null, certificates.ClientCertPath, null));
+        (int code, _, string stderr) = await AppClientAsync(Listeners.FreePort(), "search", "x", new ClientTls(true, null, certificates.ClientCertPath, null));
 
         Assert.Equal(2, code);
         Assert.Contains("--tls-client-key", stderr, StringComparison.Ordinal);
@@ -323,7 +302,7 @@ public class CommandTests
     [Fact]
     public async Task MulticonnServer_LimitSettings_ReachTheServer()
     {
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
             new MulticonnServerCommand.Settings("127.0.0.1", 0) { MaxConnections = 1, IdleTimeout = TimeSpan.FromSeconds(2) }, stdout, stderr, ct));
         var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
         await using RawClient first = await RawClient.ConnectAsync(endPoint);
@@ -352,7 +331,7 @@ public class CommandTests
     public async Task MulticonnServer_MinDataRate_ClosesAClientThatDoesNotRead()
     {
         // Echoed bytes pile up behind a client that never reads; past the 5 s grace it reads far below --min-data-rate.
-        await using var server = await StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
+        await using var server = await CommandServer.StartAsync((stdout, stderr, ct) => MulticonnServerCommand.RunAsync(
             new MulticonnServerCommand.Settings("127.0.0.1", 0) { Flow = new FlowControl(null, null, null, 1024 * 1024) }, stdout, stderr, ct));
         var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
         await using RawClient hog = await RawClient.ConnectAsync(endPoint);
@@ -418,56 +397,5 @@ public class CommandTests
         var stderr = new StringWriter();
         int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, tls ?? ClientTls.None, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static Socket Listen()
-    {
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        return listener;
-    }
-
-    private static int PortOf(Socket listener) => ((IPEndPoint)listener.LocalEndPoint!).Port;
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<CommandServer> StartAsync(Func<TextWriter, TextWriter, CancellationToken, Task<int>> run)
-    {
-        var stdout = new LineWriter();
-        var cts = new CancellationTokenSource();
-        Task<int> running = run(stdout, new StringWriter(), cts.Token);
-        Task<int> listening = stdout.WaitForListeningPortAsync();
-        Task first = await Task.WhenAny(running, listening);
-        if (first == running)
-        {
-            throw new InvalidOperationException($"The server exited with {await running}: {stdout.Text}");
-        }
-
-        return new CommandServer(await listening, stdout, cts, running);
-    }
-
-    private sealed class CommandServer(int port, LineWriter stdout, CancellationTokenSource stop, Task<int> running) : IAsyncDisposable
-    {
-        public int Port => port;
-
-        public LineWriter Stdout => stdout;
-
-        public async Task<int> StopAsync()
-        {
-            await stop.CancelAsync();
-            return await running.WaitAsync(TimeSpan.FromSeconds(15));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await StopAsync();
-            stop.Dispose();
-        }
     }
 }

@@ -160,7 +160,8 @@ public sealed class ObservabilityProcessTests
         Assert.Contains(Endpoints.Format(one.Socket.LocalEndPoint), table, StringComparison.Ordinal);
         Assert.Contains(Endpoints.Format(two.Socket.LocalEndPoint), table, StringComparison.Ordinal);
         Assert.Contains("reading", table, StringComparison.Ordinal);
-        Assert.Contains("Bytes out", table, StringComparison.Ordinal);
+        Assert.Contains("Bytes in/out", table, StringComparison.Ordinal);
+        Assert.All(table.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 80, $"piped, the table fits 80 columns: {line}"));
 
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync(Timeout));
@@ -211,7 +212,9 @@ public sealed class ObservabilityProcessTests
         (int code, _, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire("status", "--admin", $"127.0.0.1:{port}", "--json"), Timeout);
 
         Assert.Equal(1, code);
-        Assert.StartsWith($"Error: no status from 127.0.0.1:{port}:", stderr, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Error: cannot connect to 127.0.0.1:{port}: connection refused (is the server running, on that port?); was the server started with --admin 127.0.0.1:{port}?",
+            stderr.Trim());
     }
 
     private static async Task<string> WaitForAdminAsync(ChildProcess server)

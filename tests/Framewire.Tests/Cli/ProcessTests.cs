@@ -44,24 +44,29 @@ public class ProcessTests
     [InlineData("bench", "nonsense")]
     [InlineData("bench", "echo", "--duration", "soon")]
     [InlineData("bench", "oneshot", "--depth", "4")]
-    public async Task BadArguments_PrintUsageErrorAndExitTwo(params string[] args)
+    public async Task BadArguments_PrintOneErrorLineAndExitTwo(params string[] args)
     {
-        (int code, _, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire(args));
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire(args));
 
         Assert.Equal(2, code);
-        Assert.Contains("Error:", stderr, StringComparison.Ordinal);
-        Assert.Contains("--help", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Error: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Framewire.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", line, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Help_ListsTheSeedsPrograms()
+    public async Task Help_ListsTheTutorialsProgramsWithTheirArguments()
     {
         (int code, string stdout, _) = await ChildProcess.RunAsync(ChildProcess.StartFramewire("--help"));
 
         Assert.Equal(0, code);
-        foreach (string command in new[] { "echo-server", "echo-client", "multiconn-server", "multiconn-client", "app-server", "app-client", "bench" })
+        foreach (string command in new[] { "echo-server [host] [port]", "echo-client [host] [port]", "multiconn-server [host] [port]",
+            "multiconn-client [host] [port] [num_connections]", "app-server [host] [port]", "app-client <host> <port> <action> <value>", "bench <echo|frame|oneshot>", "status" })
         {
-            Assert.Contains(command, stdout, StringComparison.Ordinal);
+            Assert.Contains("  " + command, stdout, StringComparison.Ordinal);
         }
     }
 }

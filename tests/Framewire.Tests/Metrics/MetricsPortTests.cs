@@ -121,7 +121,7 @@ public sealed class MetricsPortTests
             .WaitAsync(Timeout);
 
         Assert.Equal(1, code);
-        Assert.StartsWith("Error: cannot serve metrics:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"Error: cannot serve metrics on http://127.0.0.1:{metricsPort}/metrics: ", stderr.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>Scrapes until the text contains <paramref name="expected"/> (connections close asynchronously).</summary>

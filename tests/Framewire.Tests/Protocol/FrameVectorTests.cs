@@ -34,7 +34,7 @@ public class FrameVectorTests
 
     [Theory]
     [MemberData(nameof(AppClientVectors))]
-    public void SeedRequest_EncodesThePythonClientsFrame(string name)
+    public void Request_EncodesThePythonClientsFrame(string name)
     {
         FrameVectors.Vector vector = FrameVectors.Get(name);
         Request request = Request.Create(vector.Action, vector.Value);

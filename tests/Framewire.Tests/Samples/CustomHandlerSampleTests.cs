@@ -4,7 +4,7 @@ using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Samples;
 
-/// <summary>samples/CustomHandler as a real process, configured through the environment as the README shows.</summary>
+/// <summary>samples/CustomHandler as a real process, configured through the environment as docs/library.md shows.</summary>
 public class CustomHandlerSampleTests
 {
     [Fact]

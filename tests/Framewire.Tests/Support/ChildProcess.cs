@@ -57,6 +57,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts the framewire command built next to the tests.</summary>
     public static ChildProcess StartFramewire(params string[] args)
     {
@@ -68,10 +70,11 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     public static ChildProcess StartPython(string script, params string[] args) =>
         Start("python3", [Path.Combine(RepoPaths.Interop, script), .. args]);
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static ChildProcess Start(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -111,6 +114,18 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>SIGKILL: the process dies at once, as in a crash, its sockets closed by the kernel.</summary>
     public void KillAbruptly() => Signal(Sigkill);
+
+    /// <summary>
+    /// True while a process of the group this child leads is alive: a child started through <c>setsid</c> leads a
+    /// group of its own, which the programs it starts join.
+    /// </summary>
+    public bool GroupIsAlive => Kill(-_process.Id, 0) == 0;
+
+    /// <summary>SIGINT to the child's whole group, as Ctrl-C in a terminal reaches every program of a job.</summary>
+    public void InterruptGroup() => Kill(-_process.Id, Sigint);
+
+    /// <summary>SIGKILL to the child's whole group: whatever it left running.</summary>
+    public void KillGroup() => Kill(-_process.Id, Sigkill);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
