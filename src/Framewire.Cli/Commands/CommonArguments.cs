@@ -67,7 +67,7 @@ internal static class CommonArguments
     {
         Description = "Event loops of the selector engine; 0 is one per processor (default 0)",
         HelpName = "count",
-        CustomParser = result => ParseWhole(result, minimum: 0) ?? 0,
+        CustomParser = result => ParseInteger(result) ?? 0,
     };
 
     /// <summary>A size option with no default of its own: null when not given.</summary>
@@ -78,12 +78,16 @@ internal static class CommonArguments
         CustomParser = result => SizeParser.TryParse(TokenOf(result), out long bytes) ? bytes : Reject<long?>(result, "a size (such as 240, 64KiB, 16MiB)"),
     };
 
-    /// <summary>A count of 1 or more, null when not given.</summary>
+    /// <summary>
+    /// A count for a server option, null when not given. Only the number is read here: its range is the library's to
+    /// check (<see cref="MessageServerOptions.Validate"/>), so the command line, the library and the generic host say
+    /// the same, the command line naming its flag.
+    /// </summary>
     public static Option<int?> Count(string name, string description) => new(name)
     {
         Description = description,
         HelpName = "count",
-        CustomParser = result => ParseWhole(result, minimum: 1),
+        CustomParser = ParseInteger,
     };
 
     /// <summary>A whole number of at least <paramref name="minimum"/>, <paramref name="defaultValue"/> when not given.</summary>
@@ -98,7 +102,7 @@ internal static class CommonArguments
     public static Option<int?> MaxConnections() =>
         Count("--max-connections", "Most connections open at once, at most the open-files limit; more are refused with a server_busy error frame (default 10000)");
 
-    /// <summary>Seconds for a server's timeout, 0 to disable it; null when not given.</summary>
+    /// <summary>Seconds for a server's timeout, 0 to disable it; null when not given. The range is the library's, as for <see cref="Count"/>.</summary>
     public static Option<double?> Seconds(string name, string description) => new(name)
     {
         Description = description,
@@ -158,13 +162,20 @@ internal static class CommonArguments
             ? value
             : Reject<int?>(result, $"a whole number of at least {minimum}");
 
+    /// <summary>A whole number, of either sign; null, with an error, for anything else.</summary>
+    public static int? ParseInteger(ArgumentResult result) =>
+        int.TryParse(TokenOf(result), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : Reject<int?>(result, "a whole number");
+
     public static int ParsePort(ArgumentResult result) =>
         int.TryParse(TokenOf(result), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
             ? port
             : Reject<int>(result, "a port number from 0 to 65535");
 
     private static bool TryParseSeconds(string text, out double seconds) =>
-        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out seconds) && seconds <= TimeSpan.MaxValue.TotalSeconds / 2;
+        double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out seconds)
+        && Math.Abs(seconds) <= TimeSpan.MaxValue.TotalSeconds / 2;
 
     private static string ParseHost(ArgumentResult result)
     {

@@ -281,15 +281,15 @@ public class CommandTests
     [Theory]
     [InlineData("app-server --max-connections 5 --idle-timeout 0.25 --frame-timeout 1.5", true)]
     [InlineData("multiconn-server --max-connections 1 --idle-timeout 0 --frame-timeout 10", true)]
-    [InlineData("app-server --max-connections 0", false)]
+    [InlineData("app-server --max-connections 0", true)]
     [InlineData("app-server --max-connections many", false)]
-    [InlineData("app-server --idle-timeout -1", false)]
+    [InlineData("app-server --idle-timeout -1", true)]
     [InlineData("multiconn-server --frame-timeout 2s", false)]
     [InlineData("app-server --shutdown-timeout 2.5", true)]
     [InlineData("multiconn-server --shutdown-timeout soon", false)]
     [InlineData("app-server --max-in-flight 4 --send-high-water 16KiB --send-limit 2MiB --min-data-rate 1KiB", true)]
     [InlineData("multiconn-server --max-in-flight 1 --send-high-water 65536 --send-limit 1MiB --min-data-rate 0", true)]
-    [InlineData("app-server --max-in-flight 0", false)]
+    [InlineData("app-server --max-in-flight 0", true)]
     [InlineData("multiconn-server --send-limit lots", false)]
     [InlineData("app-server --min-data-rate -5", false)]
     public void Parse_LimitOptions_AcceptedOrRefused(string commandLine, bool valid)
@@ -297,6 +297,25 @@ public class CommandTests
         System.CommandLine.ParseResult result = Framewire.Cli.FramewireCommand.Create(CancellationToken.None).Parse(commandLine);
 
         Assert.Equal(valid, result.Errors.Count == 0);
+    }
+
+    /// <summary>
+    /// A server flag's range is the library's (MessageServerOptions.Validate): the command line reads the number and
+    /// reports the library's sentence with its flags, once, and exits 2 before it listens.
+    /// </summary>
+    [Theory]
+    [InlineData("--max-in-flight 0", "--max-in-flight is 0; it must be at least 1.")]
+    [InlineData("--max-connections -3", "--max-connections is -3; it must be at least 1.")]
+    [InlineData("--idle-timeout -1", "--idle-timeout is -1 s; it must be 0 s (never) or more.")]
+    [InlineData("--frame-timeout -0.5", "--frame-timeout is -0.5 s; it must be 0 s (never) or more.")]
+    [InlineData("--loops -1", "--loops is -1; it must be 0 (one per processor) or more.")]
+    [InlineData("--send-high-water 2MiB", "--send-limit is 1048576; it must be at least --send-high-water (2097152).")]
+    [InlineData("--max-header-length 70000", "--max-header-length is 70000; it must be between 1 and 65535 bytes (the prefix is 2 bytes).")]
+    public async Task AppServer_FlagOutOfRange_TheLibrarysSentenceNamingTheFlag(string flag, string sentence)
+    {
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(ChildProcess.StartFramewire(["app-server", "127.0.0.1", "0", .. flag.Split(' ')]));
+
+        Assert.Equal((2, "", "Error: " + sentence), (code, stdout, stderr.Trim()));
     }
 
     [Fact]
