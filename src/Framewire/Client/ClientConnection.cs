@@ -30,6 +30,10 @@ internal sealed class ClientConnection : IAsyncDisposable
     private ClientConnection(Socket socket, NetworkStream networkStream, SslStream? tls, FrameLimits limits)
     {
         _socket = socket;
+
+        // Read once: a failed send's message names the server after the socket may already be disposed.
+        RemoteEndPoint = socket.RemoteEndPoint;
+        LocalEndPoint = socket.LocalEndPoint;
         _limits = limits;
         _networkStream = networkStream;
         _stream = tls ?? (Stream)networkStream;
@@ -37,9 +41,9 @@ internal sealed class ClientConnection : IAsyncDisposable
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
-    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint { get; }
 
-    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+    public EndPoint? LocalEndPoint { get; }
 
     /// <summary>True once the connection has dropped or received a malformed response: nothing more can be sent on it.</summary>
     public bool IsFailed => _failure is not null;
