@@ -5,7 +5,7 @@ using Framewire.Protocol.Internal;
 namespace Framewire.Benchmarks;
 
 /// <summary>
-/// The seed client's request header read by the flat-header fast path (what the decoder uses first) and by the
+/// The tutorial client's request header read by the flat-header fast path (what the decoder uses first) and by the
 /// full JSON parser it falls back to, side by side in one run.
 /// </summary>
 [MemoryDiagnoser]

@@ -11,14 +11,14 @@ internal static class Inputs
     /// <summary>A receive buffer's segment size: the 4 KiB blocks System.IO.Pipelines' default pool hands out.</summary>
     public const int SegmentSize = 4096;
 
-    /// <summary>The content of the seed client's search request.</summary>
+    /// <summary>The content of the tutorial client's search request.</summary>
     public static byte[] SearchContent(string value) =>
         Encoding.UTF8.GetBytes($"{{\"action\": \"search\", \"value\": \"{value}\"}}");
 
-    /// <summary>The seed client's search request, as a whole frame.</summary>
+    /// <summary>The tutorial client's search request, as a whole frame.</summary>
     public static byte[] SearchRequest(string value) => Frame(ContentTypes.Json, ContentTypes.Utf8, SearchContent(value));
 
-    /// <summary>A binary request as the seed's client sends it, with <paramref name="length"/> bytes of content.</summary>
+    /// <summary>A binary request as the tutorial's client sends it, with <paramref name="length"/> bytes of content.</summary>
     public static byte[] BinaryRequest(int length) => Frame(ContentTypes.ClientBinary, ContentTypes.Binary, BinaryContent(length));
 
     public static byte[] BinaryContent(int length)

@@ -2,10 +2,10 @@
 """Checks that a running peer answers correctly: a small, bounded correctness client (not a load generator).
 
     python3 bench/peers/check.py --port P --mode echo    # echoes of many sizes, pipelined, several connections
-    python3 bench/peers/check.py --port P --mode frame   # the seed's search app, answers byte for byte
+    python3 bench/peers/check.py --port P --mode frame   # the tutorial's search app, answers byte for byte
 
-Frame-mode answers are computed here the way the seed's Python server computes them (json.dumps with
-ensure_ascii=False, sys.byteorder), so a peer passes only if its bytes are identical to the seed's.
+Frame-mode answers are computed here the way the tutorial's Python server computes them (json.dumps with
+ensure_ascii=False, sys.byteorder), so a peer passes only if its bytes are identical to the tutorial's.
 Exits 0 when every answer matched and prints one summary line; every socket operation has a timeout.
 """
 import argparse
@@ -37,8 +37,8 @@ def json_request(obj):
     return frame(json.dumps(obj, ensure_ascii=False).encode("utf-8"), "text/json", "utf-8")
 
 
-def seed_answer(request_obj=None, binary=None):
-    """The response the seed's app-server.py sends for a request."""
+def tutorial_answer(request_obj=None, binary=None):
+    """The response the tutorial's app-server.py sends for a request."""
     if binary is not None:
         return frame(b"First 10 bytes of request: " + binary[:10], "binary/custom-server-binary-type", "binary")
     action = request_obj.get("action")
@@ -51,20 +51,20 @@ def seed_answer(request_obj=None, binary=None):
     return frame(json.dumps(content, ensure_ascii=False).encode("utf-8"), "text/json", "utf-8")
 
 
-# Requests and the exact bytes the seed answers them with: hits, misses, escaping, binary, odd values.
+# Requests and the exact bytes the tutorial's server answers them with: hits, misses, escaping, binary, odd values.
 CASES = [
-    (json_request({"action": "search", "value": k}), seed_answer({"action": "search", "value": k}))
+    (json_request({"action": "search", "value": k}), tutorial_answer({"action": "search", "value": k}))
     for k in ["morpheus", "ring", "\U0001f436", "k", "nothing here", 'quo"te \\ back\nnl\ttab\x01', "caf\u00e9 \u2603"]
 ] + [
-    (json_request({"action": "search", "value": 42}), seed_answer({"action": "search", "value": 42})),
-    (json_request({"action": "search", "value": True}), seed_answer({"action": "search", "value": True})),
-    (json_request({"action": "search"}), seed_answer({"action": "search"})),
-    (json_request({"value": "morpheus", "action": "search"}), seed_answer({"action": "search", "value": "morpheus"})),
-    (json_request({"action": "fly", "value": "x"}), seed_answer({"action": "fly", "value": "x"})),
-    (frame(b"helloworld and more", "binary/custom-client-binary-type", "binary"), seed_answer(binary=b"helloworld and more")),
-    (frame(b"hi", "binary/custom-client-binary-type", "binary"), seed_answer(binary=b"hi")),
-    (frame(b"", "binary/custom-client-binary-type", "binary"), seed_answer(binary=b"")),
-    (frame(bytes(range(256)) * 256, "binary/custom-client-binary-type", "binary"), seed_answer(binary=bytes(range(256)) * 256)),
+    (json_request({"action": "search", "value": 42}), tutorial_answer({"action": "search", "value": 42})),
+    (json_request({"action": "search", "value": True}), tutorial_answer({"action": "search", "value": True})),
+    (json_request({"action": "search"}), tutorial_answer({"action": "search"})),
+    (json_request({"value": "morpheus", "action": "search"}), tutorial_answer({"action": "search", "value": "morpheus"})),
+    (json_request({"action": "fly", "value": "x"}), tutorial_answer({"action": "fly", "value": "x"})),
+    (frame(b"helloworld and more", "binary/custom-client-binary-type", "binary"), tutorial_answer(binary=b"helloworld and more")),
+    (frame(b"hi", "binary/custom-client-binary-type", "binary"), tutorial_answer(binary=b"hi")),
+    (frame(b"", "binary/custom-client-binary-type", "binary"), tutorial_answer(binary=b"")),
+    (frame(bytes(range(256)) * 256, "binary/custom-client-binary-type", "binary"), tutorial_answer(binary=bytes(range(256)) * 256)),
 ]
 
 

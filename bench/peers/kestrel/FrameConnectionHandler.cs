@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Connections.Features;
 namespace KestrelPeer;
 
 /// <summary>
-/// The seed's framed protocol: parse every complete frame in what one read returned, answer each into the
+/// The tutorial's framed protocol: parse every complete frame in what one read returned, answer each into the
 /// output pipe, flush once. A frame that cannot be parsed closes the connection.
 /// </summary>
 internal sealed class FrameConnectionHandler : ConnectionHandler

@@ -1,6 +1,6 @@
 // Kestrel peer: raw TCP through Kestrel's socket transport and a ConnectionHandler, in two modes:
 //   --mode echo   pipe to pipe: every read is written back and flushed once;
-//   --mode frame  the seed's framed protocol (2-byte big-endian header length, JSON header, content) answering
+//   --mode frame  the tutorial's framed protocol (2-byte big-endian header length, JSON header, content) answering
 //                 the search app with the same table and byte-identical answers as Framewire's server.
 //
 // Why it is a fair peer: this is how ASP.NET Core's own samples and users serve a custom TCP protocol, on the

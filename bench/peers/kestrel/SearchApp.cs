@@ -8,8 +8,8 @@ using System.Text.Json;
 namespace KestrelPeer;
 
 /// <summary>
-/// The seed's search app with the seed's table. Answers are written as Python's
-/// <c>json.dumps(obj, ensure_ascii=False)</c> writes them, so they are byte-identical to the seed's server and to
+/// The tutorial's search app with the tutorial's table. Answers are written as Python's
+/// <c>json.dumps(obj, ensure_ascii=False)</c> writes them, so they are byte-identical to the tutorial's server and to
 /// Framewire's. Hits are encoded once at startup, as Framewire's SearchHandler does: a hit is a lookup and a copy.
 /// </summary>
 internal static class SearchApp
@@ -67,7 +67,7 @@ internal static class SearchApp
 
     private static void AnswerJson(in ReadOnlySequence<byte> request, PipeWriter output)
     {
-        // The seed's client sends {"action": ..., "value": ...}; keep a reader positioned at each value.
+        // The tutorial's client sends {"action": ..., "value": ...}; keep a reader positioned at each value.
         var json = new Utf8JsonReader(request);
         Utf8JsonReader action = default;
         Utf8JsonReader value = default;
@@ -135,7 +135,7 @@ internal static class SearchApp
         }
     }
 
-    /// <summary>Answers {"result": prefix + str(value) + "'."}, as the seed's f-strings do.</summary>
+    /// <summary>Answers {"result": prefix + str(value) + "'."}, as the tutorial's f-strings do.</summary>
     private static void WriteResult(ReadOnlySpan<byte> prefix, ref Utf8JsonReader value, bool hasValue, PipeWriter output)
     {
         byte[] text = RentPythonStr(ref value, hasValue, out int textLength);

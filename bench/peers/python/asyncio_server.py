@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python asyncio peer (standard library only): an echo server or the seed's framed search app.
+"""Python asyncio peer (standard library only): an echo server or the tutorial's framed search app.
 
     python3 asyncio_server.py --mode echo|frame [--host 127.0.0.1] [--port 65432] [--uvloop]
 
@@ -8,7 +8,7 @@ asyncio.Protocol callbacks (no StreamReader/StreamWriter layer, no task per mess
 (reading pauses while the transport's write buffer is over its high-water mark), one write per batch of
 received data, and hits of the search table encoded once at startup, as Framewire's SearchHandler does.
 asyncio sets TCP_NODELAY on every TCP transport; the backlog is 512 like the other peers'. Frame-mode answers
-are the seed's byte for byte (json.dumps with ensure_ascii=False and the seed's header key order). It checks
+are the tutorial's byte for byte (json.dumps with ensure_ascii=False and the tutorial's header key order). It checks
 less than our server: a frame it cannot parse closes the connection.
 
 Warm it up before measuring with connections that then close (a short throwaway run): until the first
@@ -43,7 +43,7 @@ _PACK_LENGTH = struct.Struct(">H").pack
 
 
 def _header_start(content_type, content_encoding):
-    # The seed's header, json.dumps'ed, up to the content length: every response shares these bytes.
+    # The tutorial's header, json.dumps'ed, up to the content length: every response shares these bytes.
     header = json.dumps({
         "byteorder": sys.byteorder,
         "content-type": content_type,
@@ -70,7 +70,7 @@ _HITS = {key: _json_frame({"result": answer}) for key, answer in TABLE.items() i
 
 
 def answer(is_json, encoding, content):
-    """The seed's app-server response to one request, as bytes."""
+    """The tutorial's app-server response to one request, as bytes."""
     if not is_json:
         return _frame(_BINARY_HEADER_START, b"First 10 bytes of request: " + content[:10])
     request = json.loads(content if encoding == "utf-8" else content.decode(encoding))
@@ -141,7 +141,7 @@ class FrameProtocol(asyncio.Protocol):
                 responses.append(answer(pending[2], pending[3], bytes(buffer[start:end])))
                 position = end
         except (ValueError, KeyError, TypeError, AttributeError, LookupError):
-            # Not the seed's protocol (json.JSONDecodeError and UnicodeDecodeError are ValueErrors).
+            # Not the tutorial's protocol (json.JSONDecodeError and UnicodeDecodeError are ValueErrors).
             self.transport.close()
             return
         if position:

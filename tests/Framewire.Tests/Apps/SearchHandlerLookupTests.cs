@@ -10,7 +10,7 @@ using Framewire.Tests.Support;
 namespace Framewire.Tests.Apps;
 
 /// <summary>
-/// The seed client's exact request shape is answered without the JSON reader; every other way of writing the same
+/// The tutorial client's exact request shape is answered without the JSON reader; every other way of writing the same
 /// request must get the same bytes back, hit or miss.
 /// </summary>
 public sealed class SearchHandlerLookupTests : IDisposable

@@ -66,7 +66,7 @@ public class BenchCommandTests
 
     [Theory]
     [Engines]
-    public async Task Frame_AgainstSearchServer_EveryAnswerIsTheSeeds(string engine)
+    public async Task Frame_AgainstSearchServer_EveryAnswerIsTheTutorials(string engine)
     {
         await using RunningServer server = await RunningServer.StartAsync();
 

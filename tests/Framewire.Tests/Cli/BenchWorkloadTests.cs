@@ -8,7 +8,7 @@ namespace Framewire.Tests.Cli;
 public class BenchWorkloadTests
 {
     [Fact]
-    public void SearchWorkload_ExpectedAnswers_AreTheSeedServersBytes()
+    public void SearchWorkload_ExpectedAnswers_AreTheTutorialServersBytes()
     {
         var workload = new SearchWorkload();
 

@@ -104,7 +104,7 @@ public sealed class BadInputTests
         }),
         ["unknown action"] = (null, async (_, c) =>
         {
-            // Answered as the seed's server answers it, in a result rather than an error frame.
+            // Answered as the tutorial's server answers it, in a result rather than an error frame.
             await c.SendAsync(Frames.Json("{\"action\": \"delete\", \"value\": \"ring\"}"));
             Assert.Contains("Error: invalid action 'delete'", await c.ReadJsonAsync(), StringComparison.Ordinal);
             await ExpectAnswerThenKeptAsync(c);

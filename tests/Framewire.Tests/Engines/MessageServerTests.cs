@@ -16,7 +16,7 @@ public sealed class MessageServerTests
 
     [Theory]
     [OnEveryEngine]
-    public async Task Search_SeedKeys_AnsweredAsThePythonServerDoes(ServerEngine engine)
+    public async Task Search_TutorialKeys_AnsweredAsThePythonServerDoes(ServerEngine engine)
     {
         await using RunningServer server = await RunningServer.StartAsync(engine: engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);

@@ -9,14 +9,14 @@ public class FramewireClientsTests(PythonServers servers) : IClassFixture<Python
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     [Theory]
-    [MemberData(nameof(SeedExchanges.App), MemberType = typeof(SeedExchanges))]
+    [MemberData(nameof(TutorialExchanges.App), MemberType = typeof(TutorialExchanges))]
     public async Task AppClient_AgainstPythonAppServer_PrintsWhatThePythonClientPrints(string action, string value, string expected)
     {
         (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
             ChildProcess.StartFramewire("app-client", "127.0.0.1", Port(servers.AppPort), action, value), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal([expected], SeedExchanges.Lines(stdout));
+        Assert.Equal([expected], TutorialExchanges.Lines(stdout));
     }
 
     [Fact]
@@ -38,17 +38,17 @@ public class FramewireClientsTests(PythonServers servers) : IClassFixture<Python
             ChildProcess.StartFramewire("multiconn-client", "127.0.0.1", Port(servers.MulticonnPort), "3", "--verbose"), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        string[] lines = SeedExchanges.Lines(stdout);
+        string[] lines = TutorialExchanges.Lines(stdout);
         for (int id = 1; id <= 3; id++)
         {
-            Assert.All(SeedExchanges.MulticonnLines(id), line => Assert.Contains(line, lines));
+            Assert.All(TutorialExchanges.MulticonnLines(id), line => Assert.Contains(line, lines));
         }
 
         Assert.Contains("3 of 3 connection(s) complete: 132 of 132 byte(s) echoed", lines);
     }
 
     [Theory]
-    [MemberData(nameof(SeedExchanges.Echo), MemberType = typeof(SeedExchanges))]
+    [MemberData(nameof(TutorialExchanges.Echo), MemberType = typeof(TutorialExchanges))]
     public async Task EchoClient_AgainstPythonEchoServer_PrintsTheEcho(string message, string expected)
     {
         await using ChildProcess server = ChildProcess.StartPython("echo_server.py", "127.0.0.1", "0", "--max-seconds", "30");
@@ -58,7 +58,7 @@ public class FramewireClientsTests(PythonServers servers) : IClassFixture<Python
             ChildProcess.StartFramewire("echo-client", "127.0.0.1", Port(port), "--message", message), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal([expected], SeedExchanges.Lines(stdout));
+        Assert.Equal([expected], TutorialExchanges.Lines(stdout));
 
         // The Python echo server exits 0 once its one client has closed: ours closed cleanly.
         Assert.Equal(0, await server.WaitForExitAsync(Timeout));

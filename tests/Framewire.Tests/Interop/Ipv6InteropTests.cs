@@ -18,7 +18,7 @@ public class Ipv6InteropTests
             ChildProcess.StartPython("app_client.py", "::1", port.ToString(CultureInfo.InvariantCulture), "search", "\U0001f436"), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal("Got result: \U0001f43e Playing ball! \U0001f3d0", SeedExchanges.ResultLine(stdout));
+        Assert.Equal("Got result: \U0001f43e Playing ball! \U0001f3d0", TutorialExchanges.ResultLine(stdout));
     }
 
     [Ipv6LoopbackFact]
@@ -31,7 +31,7 @@ public class Ipv6InteropTests
             ChildProcess.StartFramewire("app-client", "::1", port.ToString(CultureInfo.InvariantCulture), "hello", "world"), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal(["Got response: b'First 10 bytes of request: helloworld'"], SeedExchanges.Lines(stdout));
+        Assert.Equal(["Got response: b'First 10 bytes of request: helloworld'"], TutorialExchanges.Lines(stdout));
         await server.Stdout.WaitForLineAsync(l => l.StartsWith("Received binary/custom-client-binary-type request from ('::1', ", StringComparison.Ordinal), Timeout);
     }
 }

@@ -9,14 +9,14 @@ public class PythonClientsTests(FramewireServers servers) : IClassFixture<Framew
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     [Theory]
-    [MemberData(nameof(SeedExchanges.App), MemberType = typeof(SeedExchanges))]
+    [MemberData(nameof(TutorialExchanges.App), MemberType = typeof(TutorialExchanges))]
     public async Task AppClient_AgainstOurAppServer_PrintsThePythonResult(string action, string value, string expected)
     {
         (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
             ChildProcess.StartPython("app_client.py", "127.0.0.1", Port(servers.AppPort), action, value), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal(expected, SeedExchanges.ResultLine(stdout));
+        Assert.Equal(expected, TutorialExchanges.ResultLine(stdout));
     }
 
     [Fact]
@@ -27,16 +27,16 @@ public class PythonClientsTests(FramewireServers servers) : IClassFixture<Framew
 
         // The Python client exits 0 only when each connection got back exactly the bytes it sent.
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        string[] lines = SeedExchanges.Lines(stdout);
+        string[] lines = TutorialExchanges.Lines(stdout);
         for (int id = 1; id <= 3; id++)
         {
             Assert.Contains($"Starting connection {id} to ('127.0.0.1', {servers.MulticonnPort})", lines);
-            Assert.All(SeedExchanges.MulticonnLines(id), line => Assert.Contains(line, lines));
+            Assert.All(TutorialExchanges.MulticonnLines(id), line => Assert.Contains(line, lines));
         }
     }
 
     [Theory]
-    [MemberData(nameof(SeedExchanges.Echo), MemberType = typeof(SeedExchanges))]
+    [MemberData(nameof(TutorialExchanges.Echo), MemberType = typeof(TutorialExchanges))]
     public async Task EchoClient_AgainstOurEchoServer_PrintsTheEcho(string message, string expected)
     {
         // --once: like the Python echo server, ours exits 0 after its one client.
@@ -47,7 +47,7 @@ public class PythonClientsTests(FramewireServers servers) : IClassFixture<Framew
             ChildProcess.StartPython("echo_client.py", "127.0.0.1", Port(port), message), Timeout);
 
         Assert.True(code == 0, $"exit {code}: {stderr}");
-        Assert.Equal([expected], SeedExchanges.Lines(stdout));
+        Assert.Equal([expected], TutorialExchanges.Lines(stdout));
         Assert.Equal(0, await server.WaitForExitAsync(Timeout));
         Assert.Contains("Served 1 client(s)", server.Stdout.Text, StringComparison.Ordinal);
     }

@@ -27,7 +27,7 @@ public class FlatHeaderScannerTests
         Gen.Select(Gen.Shuffle(Keys), GenValue.Array[3], Gen.Int[0, 2_000_000], GenSpaces.Array[3])
             .Select((keys, values, length, spaces) => Header(keys, values, length, spaces[0], "," + spaces[1], spaces[2] + ":" + spaces[1]));
 
-    // Headers as Python's json.dumps writes the seed's dict: its key order and separators.
+    // Headers as Python's json.dumps writes the tutorial's dict: its key order and separators.
     private static readonly Gen<string> GenPythonHeader =
         Gen.Select(GenValue.Array[3], Gen.Int[0, 2_000_000]).Select((values, length) => Header(Keys, values, length, "", ", ", ": "));
 

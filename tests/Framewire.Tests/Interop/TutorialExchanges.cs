@@ -4,7 +4,7 @@ namespace Framewire.Tests.Interop;
 /// What the tutorial's clients print for a given exchange, as the Python programs print it: the same lines are
 /// expected whichever side, Python or ours, is the client and whichever is the server.
 /// </summary>
-internal static class SeedExchanges
+internal static class TutorialExchanges
 {
     /// <summary>
     /// app-client arguments (action, value) and the line it prints for the answer. Each row starts a client process
