@@ -11,7 +11,7 @@ internal sealed partial class AsyncConnection
 {
     private async Task<(SslStream? Tls, ConnectionClose? Refusal)> EstablishAsync()
     {
-        if (!_proxyRequired && _tlsOptions is null)
+        if (!_proxyRequired && _services.Tls is null)
         {
             return (null, null);
         }
@@ -35,7 +35,7 @@ internal sealed partial class AsyncConnection
                 proxyStep = false;
             }
 
-            if (_tlsOptions is null)
+            if (_services.Tls is null)
             {
                 if (following.Length > 0)
                 {
@@ -47,7 +47,7 @@ internal sealed partial class AsyncConnection
             }
 
             tls = new SslStream(following.Length > 0 ? new PrefixedStream(following, _stream) : _stream, leaveInnerStreamOpen: true);
-            await tls.AuthenticateAsServerAsync(_tlsOptions, timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(_services.Tls, timeout.Token).ConfigureAwait(false);
             if (_services.Log.IsEnabled(LogLevel.Debug))
             {
                 ServerLog.TlsEstablished(_services.Log, _info.Id, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());

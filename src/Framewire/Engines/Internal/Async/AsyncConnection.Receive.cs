@@ -47,11 +47,11 @@ internal sealed partial class AsyncConnection
                     : await tls.ReadAsync(memory, cancellation).ConfigureAwait(false);
                 if (received == 0)
                 {
-                    _peerGone = !_policy.IsShuttingDown;
+                    _peerGone = !IsShuttingDown;
                     break;
                 }
 
-                _policy.OnReceived(received);
+                OnReceived(received);
                 writer.Advance(received);
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Framewire.Apps;
 using Framewire.Engines.Internal.Connections;
 
@@ -12,10 +13,10 @@ namespace Framewire.Engines.Internal.Async;
 /// the application on it and writes to a <see cref="PipeWriter"/> over the socket, flushing once per batch of
 /// received bytes so pipelined requests share a send. Before that, a connection from a trusted proxy must deliver
 /// its PROXY header, and a TLS server completes the handshake, both within the handshake timeout. Timeouts, limits
-/// and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
+/// and close reasons are its base <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
-internal sealed partial class AsyncConnection
+internal sealed partial class AsyncConnection : ConnectionPolicy
 {
     // The pipe's segment size; also the smallest receive, so one receive fits a typical burst of small frames.
     private const int MinimumReceiveSize = 4096;
@@ -24,8 +25,6 @@ internal sealed partial class AsyncConnection
     private readonly NetworkStream _stream;
     private readonly Pipe _input;
     private readonly ConnectionServices _services;
-    private readonly ConnectionPolicy _policy;
-    private readonly SslServerAuthenticationOptions? _tlsOptions;
     private readonly bool _proxyRequired;
     private readonly bool _waitForData;
     private readonly CancellationTokenSource _receiveCancellation = new();
@@ -38,20 +37,19 @@ internal sealed partial class AsyncConnection
     private bool _peerGone;
 
     // Set once, by the sweep or the shutdown timeout, just before the socket is aborted: the close that caused it.
-    private int _abortClaimed;
-    private ConnectionClose? _aborted;
+    // Boxed, as it is rare: a connection that is never aborted carries a null, not the whole value.
+    private StrongBox<ConnectionClose>? _aborted;
 
-    public AsyncConnection(Socket socket, ConnectionInfo info, ConnectionServices services, MessageServerOptions options, SslServerAuthenticationOptions? tlsOptions)
+    public AsyncConnection(Socket socket, ConnectionInfo info, ConnectionServices services, MessageServerOptions options)
+        : base(services.Limits, info.Stats)
     {
         _socket = socket;
         _info = info;
         _services = services;
-        _policy = new ConnectionPolicy(services.Limits, info.Stats);
-        _tlsOptions = tlsOptions;
         _proxyRequired = services.RequiresProxyHeader(info.RemoteEndPoint);
         _waitForData = options.WaitForDataBeforeAllocatingBuffer;
         _stream = new NetworkStream(socket, ownsSocket: false);
-        if (_proxyRequired || tlsOptions is not null)
+        if (_proxyRequired || services.Tls is not null)
         {
             info.Stats.SetState(ConnectionState.Handshake);
         }
@@ -74,20 +72,79 @@ internal sealed partial class AsyncConnection
     /// <summary>Serves the connection to its end, closes it, and records why; never throws.</summary>
     public async Task RunAsync()
     {
+        // One method for the whole connection: an idle connection holds one suspended state machine, not a chain.
         ConnectionClose close;
+        SslStream? tls = null;
         try
         {
-            close = await ServeAsync().ConfigureAwait(false);
+            (tls, ConnectionClose? refusal) = await EstablishAsync().ConfigureAwait(false);
+            if (refusal is ConnectionClose refused)
+            {
+                close = refused;
+            }
+            else
+            {
+                // A slow handshake is the handshake timeout's business; idleness counts from here.
+                Restart();
+                _info.Stats.SetState(ConnectionState.Idle);
+                ConnectionApplication application = _services.CreateApplication(_info);
+                PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+                Target = output;
+                Task receiving = ReceiveLoopAsync(tls);
+                Exception? sendFailure = null;
+                try
+                {
+                    close = await ProcessLoopAsync(application, output).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+                {
+                    sendFailure = e;
+                    close = new ConnectionClose(CloseReason.SendFailed, e.Message);
+                }
+                catch (Exception e)
+                {
+                    ServerLog.ConnectionFailed(_services.Log, _info.Id, e);
+                    close = new ConnectionClose(CloseReason.Failed, e.Message);
+                }
+
+                _info.Stats.SetState(ConnectionState.Draining);
+                await _input.Reader.CompleteAsync().ConfigureAwait(false);
+                await _receiveCancellation.CancelAsync().ConfigureAwait(false);
+                await receiving.ConfigureAwait(false);
+                try
+                {
+                    // After a failed send, completing with the failure drops what is left instead of sending it again.
+                    await output.CompleteAsync(sendFailure).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+                {
+                    // Completing flushes what a failed send left behind, and fails again on a peer that reset; the
+                    // socket must still be closed below, not left to the finalizer.
+                }
+
+                application.ReleaseBuffers();
+                if (close.ClosesFirst && !_peerGone && _aborted is null)
+                {
+                    await LingerAsync(tls).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception e)
         {
-            // A fault outside the application's calls (which ServeAsync answers): the socket is closed here instead.
+            // A fault outside the application's calls, which the process loop answers itself.
             ServerLog.ConnectionFailed(_services.Log, _info.Id, e);
             close = new ConnectionClose(CloseReason.Failed, e.Message);
-            _socket.Dispose();
         }
 
-        _services.Closed(_info, _aborted ?? close);
+        if (tls is not null)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        _receiveCancellation.Dispose();
+        _services.Closed(_info, _aborted?.Value ?? close);
     }
 
     /// <summary>
@@ -96,7 +153,7 @@ internal sealed partial class AsyncConnection
     /// </summary>
     public void BeginShutdown()
     {
-        _policy.BeginShutdown();
+        MarkShuttingDown();
         try
         {
             // Wakes a pending receive; queued bytes are still returned before the end-of-stream.
@@ -117,7 +174,7 @@ internal sealed partial class AsyncConnection
     /// </summary>
     public void CheckTimeouts(long now)
     {
-        if (_policy.Check(now, applicationBusy: Volatile.Read(ref _busy) != 0) is not ConnectionClose due)
+        if (Check(now, applicationBusy: Volatile.Read(ref _busy) != 0) is not ConnectionClose due)
         {
             return;
         }
@@ -145,12 +202,11 @@ internal sealed partial class AsyncConnection
 
     private void Abort(ConnectionClose close)
     {
-        if (Interlocked.Exchange(ref _abortClaimed, 1) != 0)
+        if (Interlocked.CompareExchange(ref _aborted, new StrongBox<ConnectionClose>(close), null) is not null)
         {
             return;
         }
 
-        _aborted = close;
         try
         {
             _socket.LingerState = new LingerOption(true, 0);
@@ -163,73 +219,6 @@ internal sealed partial class AsyncConnection
         _socket.Dispose();
     }
 
-    private async Task<ConnectionClose> ServeAsync()
-    {
-        (SslStream? tls, ConnectionClose? refusal) = await EstablishAsync().ConfigureAwait(false);
-        if (refusal is not null)
-        {
-            await _stream.DisposeAsync().ConfigureAwait(false);
-            _socket.Dispose();
-            _receiveCancellation.Dispose();
-            return refusal.Value;
-        }
-
-        // A slow handshake is the handshake timeout's business; idleness counts from here.
-        _policy.Restart();
-        _info.Stats.SetState(ConnectionState.Idle);
-        ConnectionApplication application = _services.CreateApplication(_info);
-        PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
-        _policy.Target = output;
-        Task receiving = ReceiveLoopAsync(tls);
-        ConnectionClose close;
-        Exception? sendFailure = null;
-        try
-        {
-            close = await ProcessLoopAsync(application, output).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            sendFailure = e;
-            close = new ConnectionClose(CloseReason.SendFailed, e.Message);
-        }
-        catch (Exception e)
-        {
-            ServerLog.ConnectionFailed(_services.Log, _info.Id, e);
-            close = new ConnectionClose(CloseReason.Failed, e.Message);
-        }
-
-        _info.Stats.SetState(ConnectionState.Draining);
-        await _input.Reader.CompleteAsync().ConfigureAwait(false);
-        await _receiveCancellation.CancelAsync().ConfigureAwait(false);
-        await receiving.ConfigureAwait(false);
-        try
-        {
-            // After a failed send, completing with the failure drops what is left instead of trying to send it again.
-            await output.CompleteAsync(sendFailure).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            // Completing flushes what a failed send left behind, and fails again on a peer that reset; the socket
-            // must still be closed below, not left to the finalizer.
-        }
-
-        application.ReleaseBuffers();
-        if (close.ClosesFirst && !_peerGone && _aborted is null)
-        {
-            await LingerAsync(tls).ConfigureAwait(false);
-        }
-
-        if (tls is not null)
-        {
-            await tls.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _socket.Dispose();
-        _receiveCancellation.Dispose();
-        return close;
-    }
-
     private async Task<ConnectionClose> ProcessLoopAsync(ConnectionApplication application, PipeWriter output)
     {
         PipeReader reader = _input.Reader;
@@ -240,7 +229,7 @@ internal sealed partial class AsyncConnection
             Volatile.Write(ref _busy, 1);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ProcessStatus status;
-            while ((status = application.Process(ref buffer, _policy)) is ProcessStatus.Pending or ProcessStatus.Paused)
+            while ((status = application.Process(ref buffer, this)) is ProcessStatus.Pending or ProcessStatus.Paused)
             {
                 if (status == ProcessStatus.Paused)
                 {
@@ -255,12 +244,12 @@ internal sealed partial class AsyncConnection
 
                 _info.Stats.SetState(ConnectionState.Processing);
                 await application.PendingWork!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                _policy.OnWorkCompleted();
+                OnWorkCompleted();
             }
 
             bool unconsumed = !buffer.IsEmpty;
             reader.AdvanceTo(buffer.Start, buffer.End);
-            _policy.AfterProcess(status, application.GetProgress(unconsumed));
+            AfterProcess(status, application.GetProgress(unconsumed));
 
             if (status == ProcessStatus.Close)
             {
@@ -270,18 +259,18 @@ internal sealed partial class AsyncConnection
 
             // The sweep woke us: check for ourselves, as bytes may have come in meanwhile.
             if (result.IsCanceled && !result.IsCompleted &&
-                _policy.CheckInput(Environment.TickCount64) is ConnectionClose due &&
+                CheckInput(Environment.TickCount64) is ConnectionClose due &&
                 (due.Reason != CloseReason.IdleTimeout || !HasBytesWaiting()))
             {
-                _policy.CutShort(application, due.Reason);
+                CutShort(application, due.Reason);
                 await SendAsync(output).ConfigureAwait(false);
                 return due;
             }
 
             if (result.IsCompleted)
             {
-                var ended = new ConnectionClose(_policy.IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
-                _policy.CutShort(application, ended.Reason);
+                var ended = new ConnectionClose(IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
+                CutShort(application, ended.Reason);
                 await SendAsync(output).ConfigureAwait(false);
                 return ended;
             }
@@ -291,8 +280,8 @@ internal sealed partial class AsyncConnection
                 return new ConnectionClose(CloseReason.SendFailed, "output closed");
             }
 
-            _info.Stats.SetState(_policy.WaitingState(unconsumed));
-            if (!unconsumed && _policy.Progress == MessageProgress.None)
+            _info.Stats.SetState(WaitingState(unconsumed));
+            if (!unconsumed && Progress == MessageProgress.None)
             {
                 application.ReleaseBuffers();
             }
@@ -308,11 +297,11 @@ internal sealed partial class AsyncConnection
         if (output.UnflushedBytes > 0)
         {
             _info.Stats.SetState(ConnectionState.Writing);
-            _policy.OnSendWaiting();
+            OnSendWaiting();
         }
 
         FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
-        _policy.OnDrained();
+        OnDrained();
         return !flushed.IsCompleted;
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Net;
 using Framewire.Apps;
@@ -13,7 +12,6 @@ namespace Framewire.Engines.Internal.Async;
 internal sealed class AsyncEngine : Engine
 {
     private readonly ConcurrentDictionary<long, (AsyncConnection Connection, Task Running)> _connections = new();
-    private readonly SslServerAuthenticationOptions? _tls;
     private readonly ILogger _logger;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
@@ -23,7 +21,6 @@ internal sealed class AsyncEngine : Engine
     public AsyncEngine(MessageServerOptions options, ConnectionServices services)
         : base(options, services)
     {
-        _tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
         _logger = services.Log;
     }
 
@@ -133,7 +130,7 @@ internal sealed class AsyncEngine : Engine
         ConnectionInfo? info = Services.TryOpen(accepted.RemoteEndPoint, accepted.LocalEndPoint);
         if (info is null)
         {
-            Services.Refuse(accepted, tls: _tls is not null);
+            Services.Refuse(accepted);
             return;
         }
 
@@ -142,7 +139,7 @@ internal sealed class AsyncEngine : Engine
             accepted.NoDelay = true;
         }
 
-        var connection = new AsyncConnection(accepted, info, Services, Options, _tls);
+        var connection = new AsyncConnection(accepted, info, Services, Options);
 
         // Registered before it runs, so StopAsync cannot miss a connection that is just starting.
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

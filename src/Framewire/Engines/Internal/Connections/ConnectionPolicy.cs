@@ -11,7 +11,7 @@ namespace Framewire.Engines.Internal.Connections;
 /// thread that runs the connection writes the report fields; <see cref="Check"/> may run on another (the async
 /// engine's sweep timer) and alone writes the window fields, so every shared field is read and written volatile.
 /// </remarks>
-internal sealed class ConnectionPolicy : ConnectionOutput
+internal class ConnectionPolicy : ConnectionOutput
 {
     private long _lastActivity;
     private long _headerSince;
@@ -41,7 +41,7 @@ internal sealed class ConnectionPolicy : ConnectionOutput
     /// <summary>True when the client is a slow consumer by the send limit: more than that unsent, beyond a single message.</summary>
     public bool IsOverSendLimit => Unsent > _limits.SendLimit && UnsentMessages > 1;
 
-    public void BeginShutdown() => _shuttingDown = true;
+    public void MarkShuttingDown() => _shuttingDown = true;
 
     /// <summary>The connection has just become able to receive (accepted, or past its handshake): idleness counts from now.</summary>
     public void Restart() => Volatile.Write(ref _lastActivity, Environment.TickCount64);

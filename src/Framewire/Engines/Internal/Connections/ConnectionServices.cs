@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Framewire.Apps;
 using Framewire.Proxy;
@@ -30,6 +31,7 @@ internal sealed class ConnectionServices
         Metrics = ServerMetrics.For(options.Engine);
         HandshakeTimeout = options.HandshakeTimeout;
         LingerTimeout = options.LingerTimeout;
+        Tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
     }
 
     public ConnectionLimits Limits { get; }
@@ -42,6 +44,9 @@ internal sealed class ConnectionServices
     public ConnectionRegistry Registry { get; } = new();
 
     public TimeSpan HandshakeTimeout { get; }
+
+    /// <summary>What every connection's TLS handshake takes, made once per server; null for plain TCP.</summary>
+    public SslServerAuthenticationOptions? Tls { get; }
 
     /// <summary>How long a connection the server closes first keeps discarding what the peer still sends.</summary>
     public TimeSpan LingerTimeout { get; }
@@ -125,7 +130,7 @@ internal sealed class ConnectionServices
     /// TLS, where it could not be read; raw streams have none), FIN, then close. What the peer already sent is read
     /// first, so the close is not a reset that could destroy the frame. Connections already open are not affected.
     /// </summary>
-    public void Refuse(Socket accepted, bool tls)
+    public void Refuse(Socket accepted)
     {
         if (Log.IsEnabled(LogLevel.Debug))
         {
@@ -134,7 +139,7 @@ internal sealed class ConnectionServices
 
         try
         {
-            if (_busyFrame is not null && !tls)
+            if (_busyFrame is not null && Tls is null)
             {
                 accepted.Blocking = false;
                 _ = accepted.Send(_busyFrame, SocketFlags.None, out _);

@@ -139,7 +139,7 @@ internal sealed class EventLoop : IDisposable
                 ReadOnlySpan<SelectorEvent> ready = _selector.Select(NextTimeout());
                 foreach (SelectorEvent selected in ready)
                 {
-                    ((LoopItem)selected.Key.Data!).OnReady(selected.Events);
+                    ((ILoopItem)selected.Key.Data!).OnReady(selected.Events);
                 }
 
                 RunDueTimers();
@@ -187,7 +187,7 @@ internal sealed class EventLoop : IDisposable
         long now = Environment.TickCount64;
         foreach (SelectorConnection connection in _connections)
         {
-            if (connection.Check(now) is ConnectionClose due)
+            if (connection.Due(now) is ConnectionClose due)
             {
                 _expired.Add((connection, due));
             }
@@ -213,8 +213,8 @@ internal sealed class EventLoop : IDisposable
         }
     }
 
-    private sealed class Doorbell(EventLoop loop) : LoopItem
+    private sealed class Doorbell(EventLoop loop) : ILoopItem
     {
-        public override void OnReady(SelectorEvents events) => loop.RunPosted();
+        public void OnReady(SelectorEvents events) => loop.RunPosted();
     }
 }

@@ -10,7 +10,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty,
 /// as the tutorial's <c>accept_wrapper</c> does for one connection per event.
 /// </summary>
-internal sealed class LoopListener : LoopItem
+internal sealed class LoopListener : ILoopItem
 {
     private readonly Socket _socket;
     private readonly int _fd;
@@ -44,7 +44,7 @@ internal sealed class LoopListener : LoopItem
         }
     }
 
-    public override void OnReady(SelectorEvents events)
+    public void OnReady(SelectorEvents events)
     {
         Span<byte> address = stackalloc byte[SocketAddresses.MaxLength];
         while (true)

@@ -36,7 +36,7 @@ internal sealed partial class SelectorConnection
 
             if (errno == SocketCalls.EAGAIN)
             {
-                _policy.OnSendWaiting();
+                OnSendWaiting();
                 if (_state == State.Open)
                 {
                     _info.Stats.SetState(ConnectionState.Writing);
@@ -44,7 +44,7 @@ internal sealed partial class SelectorConnection
 
                 // The socket buffer is full: wait for writability, and read on only while the output has room
                 // (backpressure); requests held back by the read-ahead limit come first.
-                SetInterest(_paused || _policy.IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
+                SetInterest(_paused || IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
                 return false;
             }
 
@@ -55,14 +55,14 @@ internal sealed partial class SelectorConnection
 
         _output.Release();
         _outputSent = 0;
-        _policy.OnDrained();
+        OnDrained();
         if (_state == State.Closing)
         {
             FinishClosing();
             return false;
         }
 
-        _info.Stats.SetState(_policy.WaitingState(_inputEnd > _inputStart));
+        _info.Stats.SetState(WaitingState(_inputEnd > _inputStart));
         SetInterest(SelectorEvents.Read);
         return true;
     }

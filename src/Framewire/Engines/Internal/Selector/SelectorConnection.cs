@@ -13,9 +13,9 @@ namespace Framewire.Engines.Internal.Selector;
 /// while output is left over (the tutorial's <c>_set_selector_events_mask</c>). Everything here runs on the loop
 /// thread, except pending work, which owns the output until it completes and posts back. A connection from a
 /// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
-/// Timeouts, limits and close reasons are the <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
+/// Timeouts, limits and close reasons are its base <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
-internal sealed partial class SelectorConnection : LoopItem
+internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 {
     // One read takes up to this much. 16 KiB holds a burst of 16 pipelined small frames many times over and
     // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
@@ -24,9 +24,10 @@ internal sealed partial class SelectorConnection : LoopItem
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly ConnectionServices _services;
-    private readonly ConnectionPolicy _policy;
     private readonly PooledBufferWriter _output = new();
-    private readonly Action _resumeAfterPending;
+
+    // Made at the first pending work: most connections never have any, and an idle one should cost little.
+    private Action? _resumeAfterPending;
 
     // Null until a trusted proxy's PROXY header has come: the application takes the client's addresses it gives.
     private ConnectionApplication? _application;
@@ -42,18 +43,17 @@ internal sealed partial class SelectorConnection : LoopItem
     private ConnectionClose _close;
 
     public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, ConnectionServices services)
+        : base(services.Limits, info.Stats)
     {
         _fd = fd;
         _info = info;
         _loop = loop;
         _services = services;
-        _policy = new ConnectionPolicy(services.Limits, info.Stats) { Target = _output };
+        Target = _output;
         if (!services.RequiresProxyHeader(info.RemoteEndPoint))
         {
             _application = services.CreateApplication(info);
         }
-
-        _resumeAfterPending = () => _loop.Post(ResumeAfterPending);
     }
 
     private enum State
@@ -67,7 +67,7 @@ internal sealed partial class SelectorConnection : LoopItem
 
     public void Start()
     {
-        _policy.Restart();
+        Restart();
         _loop.Add(this);
         SetInterest(SelectorEvents.Read);
         if (_application is null)
@@ -91,14 +91,14 @@ internal sealed partial class SelectorConnection : LoopItem
     /// whole; one sending its last bytes only by whether its client takes them. Pending work owns the output, and a
     /// lingering connection has its own timer. Loop thread only.
     /// </summary>
-    public ConnectionClose? Check(long now) => _state switch
+    public ConnectionClose? Due(long now) => _state switch
     {
-        State.Open => _policy.Check(now, applicationBusy: false),
-        State.Closing => _policy.Check(now, applicationBusy: true),
+        State.Open => Check(now, applicationBusy: false),
+        State.Closing => Check(now, applicationBusy: true),
         _ => null,
     };
 
-    /// <summary>Closes a connection <see cref="Check"/> found due; a message it cuts short is answered first.</summary>
+    /// <summary>Closes a connection <see cref="Due"/> found due; a message it cuts short is answered first.</summary>
     public void Expire(ConnectionClose due)
     {
         if (due.Reason == CloseReason.SlowConsumer)
@@ -111,7 +111,7 @@ internal sealed partial class SelectorConnection : LoopItem
 
         if (_application is not null)
         {
-            _policy.CutShort(_application, due.Reason);
+            CutShort(_application, due.Reason);
         }
 
         _inputStart = _inputEnd;
@@ -119,7 +119,7 @@ internal sealed partial class SelectorConnection : LoopItem
         BeginClosing(due);
     }
 
-    public override void OnReady(SelectorEvents events)
+    public void OnReady(SelectorEvents events)
     {
         switch (_state)
         {
@@ -152,8 +152,8 @@ internal sealed partial class SelectorConnection : LoopItem
     /// </summary>
     public void BeginShutdown()
     {
-        _policy.BeginShutdown();
-        if (_state == State.Open && _policy.Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0)
+        MarkShuttingDown();
+        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0)
         {
             // Idle: nothing in flight to finish.
             Close(new ConnectionClose(CloseReason.ServerShutdown));
@@ -186,14 +186,14 @@ internal sealed partial class SelectorConnection : LoopItem
         if (received > 0)
         {
             _inputEnd += received;
-            _policy.OnReceived(received);
+            OnReceived(received);
             Process();
             return;
         }
 
         if (received == 0)
         {
-            _peerGone = !_policy.IsShuttingDown;
+            _peerGone = !IsShuttingDown;
             EndOfInput();
             return;
         }
@@ -241,11 +241,11 @@ internal sealed partial class SelectorConnection : LoopItem
             if (_input is not null)
             {
                 var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
-                status = _application!.Process(ref input, _policy);
+                status = _application!.Process(ref input, this);
                 _inputStart = _inputEnd - (int)input.Length;
             }
 
-            _policy.AfterProcess(status, _application!.GetProgress(_inputEnd > _inputStart));
+            AfterProcess(status, _application!.GetProgress(_inputEnd > _inputStart));
             if (status == ProcessStatus.Pending)
             {
                 Freeze();
@@ -268,7 +268,7 @@ internal sealed partial class SelectorConnection : LoopItem
 
             // Held back by the read-ahead limit: go on when the client has taken everything, or when the socket took
             // enough that the output has room again; otherwise wait for writability.
-            if (!drained && _policy.IsFull)
+            if (!drained && IsFull)
             {
                 return;
             }
@@ -307,6 +307,7 @@ internal sealed partial class SelectorConnection : LoopItem
         _state = State.Frozen;
         _info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
+        _resumeAfterPending ??= () => _loop.Post(ResumeAfterPending);
         _application!.PendingWork!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
     }
 
@@ -318,7 +319,7 @@ internal sealed partial class SelectorConnection : LoopItem
         }
 
         _state = State.Open;
-        _policy.OnWorkCompleted();
+        OnWorkCompleted();
 
         // The application finishes the work first; watching resumes with the flush, and a shutdown that came
         // meanwhile shows as the end of the stream.
@@ -327,10 +328,10 @@ internal sealed partial class SelectorConnection : LoopItem
 
     private void EndOfInput()
     {
-        var ended = new ConnectionClose(_policy.IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
+        var ended = new ConnectionClose(IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
         if (_application is not null)
         {
-            _policy.CutShort(_application, ended.Reason);
+            CutShort(_application, ended.Reason);
         }
 
         _inputStart = _inputEnd;

@@ -132,7 +132,7 @@ internal sealed class SelectorEngine : Engine
         ConnectionInfo? info = Services.TryOpen(remote, local);
         if (info is null)
         {
-            Services.Refuse(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), tls: false);
+            Services.Refuse(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
             return;
         }
 

@@ -3,7 +3,7 @@ using Framewire.Selectors;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>Something an event loop has registered with its selector: the key's data, told when it is ready.</summary>
-internal abstract class LoopItem
+internal interface ILoopItem
 {
-    public abstract void OnReady(SelectorEvents events);
+    void OnReady(SelectorEvents events);
 }
