@@ -175,7 +175,7 @@ SOCKET_ECHO=$ROOT/bench/peers/socket-echo/bin/Release/net10.0/socket-echo.dll
 PYPEER=$ROOT/bench/peers/python/asyncio_server.py
 
 # Python on uvloop: from a venv under bench/.venv if pip can install it; else Debian's python3 with its
-# python3-uvloop package if that is already installed; else the rows are skipped with a note.
+# python3-uvloop package (installed with apt-get when running as root); else the rows are skipped with a note.
 UVLOOP_PY=
 if [ -x bench/.venv/bin/python ] && bench/.venv/bin/python -c 'import uvloop' 2>/dev/null; then
     UVLOOP_PY=$ROOT/bench/.venv/bin/python
@@ -184,7 +184,10 @@ else
         && timeout 60 bench/.venv/bin/pip install -q --disable-pip-version-check --timeout 10 --retries 1 uvloop \
             >>"$OUT_DIR/logs/build.log" 2>&1; then
         UVLOOP_PY=$ROOT/bench/.venv/bin/python
-    elif [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import uvloop' 2>/dev/null; then
+    elif [ -x /usr/bin/python3 ] && { /usr/bin/python3 -c 'import uvloop' 2>/dev/null \
+            || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+                 && timeout 180 apt-get install -y -qq python3-uvloop >>"$OUT_DIR/logs/build.log" 2>&1 \
+                 && /usr/bin/python3 -c 'import uvloop' 2>/dev/null; }; }; then
         UVLOOP_PY=/usr/bin/python3
         echo "uvloop: pip could not install it into bench/.venv (no package index reachable); the uvloop rows use Debian's /usr/bin/python3 $(/usr/bin/python3 -c 'import sys, uvloop; print("%d.%d.%d" % sys.version_info[:3], "with uvloop", uvloop.__version__)')." >>"$NOTES"
     else
