@@ -8,10 +8,11 @@ namespace Framewire.Engines;
 /// </summary>
 public sealed class ServerStatistics
 {
-    internal ServerStatistics(ServerEngine engine, IReadOnlyDictionary<ErrorCode, long> errors)
+    internal ServerStatistics(ServerEngine engine, IReadOnlyDictionary<ErrorCode, long> errors, IReadOnlyDictionary<CloseReason, long> closes)
     {
         Engine = engine;
         Errors = errors;
+        Closes = closes;
     }
 
     /// <summary>The engine that runs the server.</summary>
@@ -37,4 +38,10 @@ public sealed class ServerStatistics
 
     /// <summary>Error frames written, by error code; codes never written are absent.</summary>
     public IReadOnlyDictionary<ErrorCode, long> Errors { get; }
+
+    /// <summary>
+    /// Connections closed since start, by why they closed (a refused TLS handshake, a broken record, a slow consumer,
+    /// …); reasons never seen are absent. Connections refused over the connection limit are not among them.
+    /// </summary>
+    public IReadOnlyDictionary<CloseReason, long> Closes { get; }
 }

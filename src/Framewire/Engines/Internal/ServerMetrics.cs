@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Protocol;
 using Framewire.Protocol.Internal;
 
@@ -31,6 +32,9 @@ internal sealed class ServerMetrics
     private static readonly Counter<long> s_bytesSent =
         s_meter.CreateCounter<long>("framewire.bytes.sent", "By", "Bytes handed to connections' sockets.");
 
+    private static readonly Counter<long> s_connectionsClosed =
+        s_meter.CreateCounter<long>("framewire.connections.closed", "{connection}", "Connections closed, tagged by why.");
+
     private static readonly Counter<long> s_errors =
         s_meter.CreateCounter<long>("framewire.errors", "{error}", "Error frames written, tagged by error code.");
 
@@ -61,7 +65,15 @@ internal sealed class ServerMetrics
         s_connectionsActive.Add(1, in _tags);
     }
 
-    public void ConnectionClosed() => s_connectionsActive.Add(-1, in _tags);
+    /// <summary>Closes are per connection, not per message, so their tags are built per call.</summary>
+    public void ConnectionClosed(CloseReason reason)
+    {
+        s_connectionsActive.Add(-1, in _tags);
+        if (s_connectionsClosed.Enabled)
+        {
+            s_connectionsClosed.Add(1, new KeyValuePair<string, object?>("engine", _engine), new KeyValuePair<string, object?>("reason", ConnectionClose.TagOf(reason)));
+        }
+    }
 
     public void FrameReceived() => s_framesReceived.Add(1, in _tags);
 

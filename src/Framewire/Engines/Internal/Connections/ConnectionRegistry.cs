@@ -10,10 +10,12 @@ namespace Framewire.Engines.Internal.Connections;
 internal sealed class ConnectionRegistry
 {
     private static readonly int s_errorCodeCount = Enum.GetValues<ErrorCode>().Length;
+    private static readonly int s_closeReasonCount = Enum.GetValues<CloseReason>().Length;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<long, ConnectionStats> _open = [];
     private readonly long[] _errors = new long[s_errorCodeCount];
+    private readonly long[] _closes = new long[s_closeReasonCount];
     private long _closedBytesReceived;
     private long _closedBytesSent;
     private long _closedFramesReceived;
@@ -27,13 +29,14 @@ internal sealed class ConnectionRegistry
         }
     }
 
-    /// <summary>Moves a closed connection's figures into the totals.</summary>
-    public void Remove(ConnectionStats connection)
+    /// <summary>Moves a closed connection's figures into the totals, and counts why it closed.</summary>
+    public void Remove(ConnectionStats connection, CloseReason reason)
     {
         lock (_lock)
         {
             if (_open.Remove(connection.Id))
             {
+                _closes[(int)reason]++;
                 _closedBytesReceived += connection.BytesReceived;
                 _closedBytesSent += connection.BytesSent;
                 _closedFramesReceived += connection.FramesReceived;
@@ -79,6 +82,15 @@ internal sealed class ConnectionRegistry
 
         lock (_lock)
         {
+            var closes = new Dictionary<CloseReason, long>();
+            for (int i = 0; i < _closes.Length; i++)
+            {
+                if (_closes[i] > 0)
+                {
+                    closes[(CloseReason)i] = _closes[i];
+                }
+            }
+
             long bytesReceived = _closedBytesReceived, bytesSent = _closedBytesSent, framesReceived = _closedFramesReceived, framesSent = _closedFramesSent;
             foreach (ConnectionStats connection in _open.Values)
             {
@@ -88,7 +100,7 @@ internal sealed class ConnectionRegistry
                 framesSent += connection.FramesSent;
             }
 
-            return new ServerStatistics(engine, errors)
+            return new ServerStatistics(engine, errors, closes)
             {
                 ActiveConnections = _open.Count,
                 AcceptedConnections = acceptedTotal,

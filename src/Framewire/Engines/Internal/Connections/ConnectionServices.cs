@@ -90,8 +90,8 @@ internal sealed class ConnectionServices
         }
 
         close.Log(Log, info);
-        Registry.Remove(info.Stats);
-        Metrics.ConnectionClosed();
+        Registry.Remove(info.Stats, close.Reason);
+        Metrics.ConnectionClosed(close.Reason);
         Interlocked.Decrement(ref _open);
     }
 
