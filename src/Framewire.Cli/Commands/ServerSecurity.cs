@@ -36,12 +36,6 @@ internal sealed record ServerSecurity(IReadOnlyList<IPNetwork> TrustedProxies, s
                 result.GetValue(clientCa)?.FullName));
     }
 
-    /// <summary>TLS is served by the async engine only; PROXY headers by both.</summary>
-    public bool NeedsAsyncEngine => CertificatePath is not null;
-
-    /// <summary>The engine asked for, or else the default engine that can serve these settings.</summary>
-    public ServerEngine ChooseEngine(ServerEngine? requested) => requested ?? (NeedsAsyncEngine ? ServerEngine.Async : ServerHost.DefaultEngine);
-
     /// <summary>Puts these settings on <paramref name="options"/>, reading the certificate files.</summary>
     /// <exception cref="ArgumentException">The settings do not go together, or a file is unusable.</exception>
     public void ApplyTo(MessageServerOptions options)

@@ -46,7 +46,7 @@ internal abstract record ServerSettings(string Host, int Port)
         {
             Host = Host,
             Port = Port,
-            Engine = Security.ChooseEngine(Engine),
+            Engine = Engine ?? ServerHost.DefaultEngine,
             Loops = Loops,
             MaxConnections = MaxConnections,
             IdleTimeout = IdleTimeout,

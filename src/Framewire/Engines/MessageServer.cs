@@ -140,7 +140,6 @@ public sealed class MessageServer : IAsyncDisposable
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
         resolved.Validate();
-        ServerTls.EnsureSupported(resolved);
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Framewire.Server");
         return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength));
     }

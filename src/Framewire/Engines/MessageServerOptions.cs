@@ -110,7 +110,7 @@ public sealed partial class MessageServerOptions
     /// </summary>
     public IList<IPNetwork> TrustedProxies { get; } = [];
 
-    /// <summary>TLS on every connection; null (the default) for plain TCP. The async engine only.</summary>
+    /// <summary>TLS on every connection, on either engine; null (the default) for plain TCP.</summary>
     public TlsServerOptions? Tls { get; set; }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Framewire.Internal;
 namespace Framewire.Engines;
 
 /// <summary>
-/// TLS for a <see cref="MessageServer"/> (async engine only): the server's certificate and, for mutual TLS, the
+/// TLS for a <see cref="MessageServer"/>, on either engine: the server's certificate and, for mutual TLS, the
 /// authorities client certificates must chain to. Protocol versions and cipher suites are the operating system's
 /// defaults; renegotiation is refused.
 /// </summary>

@@ -390,26 +390,6 @@ public class CommandTests
         Assert.Equal(["10.0.0.0/8", "::1/128"], security.TrustedProxies.Select(n => n.ToString()));
     }
 
-    [Theory]
-    [InlineData("--trusted-proxy 10.0.0.0/8", null, ServerEngine.Selector)]
-    [InlineData("--trusted-proxy 10.0.0.0/8 --tls-cert c.pem --tls-key k.pem", null, ServerEngine.Async)]
-    [InlineData("--tls-cert c.pem --tls-key k.pem", null, ServerEngine.Async)]
-    [InlineData("--trusted-proxy 10.0.0.0/8", ServerEngine.Async, ServerEngine.Async)]
-    [InlineData("", null, ServerEngine.Selector)]
-    public void ChooseEngine_OnlyTlsNeedsTheAsyncEngine(string commandLine, ServerEngine? requested, ServerEngine expected)
-    {
-        (System.CommandLine.Option[] options, Func<System.CommandLine.ParseResult, ServerSecurity> read) = ServerSecurity.CreateOptions();
-        var command = new System.CommandLine.RootCommand();
-        foreach (System.CommandLine.Option option in options)
-        {
-            command.Options.Add(option);
-        }
-
-        ServerSecurity security = read(command.Parse(commandLine));
-
-        Assert.Equal(expected, security.ChooseEngine(requested));
-    }
-
     private static async Task<(int Code, string Stdout, string Stderr)> AppClientAsync(int port, string action, string value, ClientTls? tls = null)
     {
         var stdout = new StringWriter();

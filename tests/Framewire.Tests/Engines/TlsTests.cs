@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Text;
 using Framewire.Client;
 using Framewire.Engines;
+using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Engines;
@@ -14,10 +15,11 @@ public sealed class TlsTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
-    [Fact]
-    public async Task Search_OverTls_Answered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Search_OverTls_Answered(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: false);
+        await using RunningServer server = await StartAsync(engine, mutual: false);
         await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, ClientOptions(withCertificate: false));
 
         Response response = await client.SearchAsync("morpheus");
@@ -25,19 +27,21 @@ public sealed class TlsTests : IDisposable
         Assert.Equal("Follow the white rabbit. \U0001f430", response.GetResultText());
     }
 
-    [Fact]
-    public async Task Connect_ServerCertificateFromAnotherCa_Refused()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Connect_ServerCertificateFromAnotherCa_Refused(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: false);
+        await using RunningServer server = await StartAsync(engine, mutual: false);
         var options = new MessageClientOptions { Tls = TlsClientOptions.FromPemFiles(_certificates.OtherClientCertPath) };
 
         await Assert.ThrowsAsync<AuthenticationException>(() => MessageClient.ConnectAsync("localhost", server.Port, options));
     }
 
-    [Fact]
-    public async Task PlainClient_OnTlsPort_ClosedAndOthersStillServed()
+    [Theory]
+    [OnEveryEngine]
+    public async Task PlainClient_OnTlsPort_ClosedAndOthersStillServed(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: false);
+        await using RunningServer server = await StartAsync(engine, mutual: false);
         await using (RawClient plain = await RawClient.ConnectAsync(server.EndPoint))
         {
             await plain.SendAsync(Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}"));
@@ -48,27 +52,30 @@ public sealed class TlsTests : IDisposable
         Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
     }
 
-    [Fact]
-    public async Task MutualTls_ClientWithCertificate_Answered()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MutualTls_ClientWithCertificate_Answered(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: true);
+        await using RunningServer server = await StartAsync(engine, mutual: true);
         await using MessageClient client = await MessageClient.ConnectAsync("localhost", server.Port, ClientOptions(withCertificate: true));
 
         Assert.Equal("Follow the white rabbit. \U0001f430", (await client.SearchAsync("morpheus")).GetResultText());
     }
 
-    [Fact]
-    public async Task MutualTls_ClientWithoutCertificate_Refused()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MutualTls_ClientWithoutCertificate_Refused(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: true);
+        await using RunningServer server = await StartAsync(engine, mutual: true);
 
         await AssertRefusedAsync(server, ClientOptions(withCertificate: false));
     }
 
-    [Fact]
-    public async Task MutualTls_ClientCertificateFromAnotherCa_Refused()
+    [Theory]
+    [OnEveryEngine]
+    public async Task MutualTls_ClientCertificateFromAnotherCa_Refused(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: true);
+        await using RunningServer server = await StartAsync(engine, mutual: true);
         var options = new MessageClientOptions
         {
             Tls = TlsClientOptions.FromPemFiles(_certificates.CaPath, _certificates.OtherClientCertPath, _certificates.OtherClientKeyPath),
@@ -78,10 +85,11 @@ public sealed class TlsTests : IDisposable
         await AssertRefusedAsync(server, options);
     }
 
-    [Fact]
-    public async Task Handshake_ClientSendsNothing_ClosedAfterTimeout()
+    [Theory]
+    [OnEveryEngine]
+    public async Task Handshake_ClientSendsNothing_ClosedAfterTimeout(ServerEngine engine)
     {
-        await using RunningServer server = await StartAsync(mutual: false, options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using RunningServer server = await StartAsync(engine, mutual: false, options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
         await using RawClient silent = await RawClient.ConnectAsync(server.EndPoint);
 
         Assert.True(await silent.StaysOpenAsync(TimeSpan.FromMilliseconds(100)));
@@ -94,21 +102,6 @@ public sealed class TlsTests : IDisposable
         }
 
         Assert.Equal(0, server.Server.ConnectionCount);
-    }
-
-    [Fact]
-    public void Create_TlsOnSelectorEngine_Refused()
-    {
-        var options = new MessageServerOptions
-        {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-            Engine = ServerEngine.Selector,
-            Tls = TlsServerOptions.FromPemFiles(_certificates.ServerCertPath, _certificates.ServerKeyPath),
-        };
-
-        var e = Assert.Throws<InvalidOperationException>(() => new MessageServer(new Framewire.Apps.SearchHandler(), options));
-
-        Assert.Contains("TLS", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -131,8 +124,8 @@ public sealed class TlsTests : IDisposable
         Assert.True(e is AuthenticationException or IOException, e?.ToString() ?? "the request was answered");
     }
 
-    private Task<RunningServer> StartAsync(bool mutual, Action<MessageServerOptions>? configure = null) =>
-        RunningServer.StartAsync(configure: options =>
+    private Task<RunningServer> StartAsync(ServerEngine engine, bool mutual, Action<MessageServerOptions>? configure = null) =>
+        RunningServer.StartAsync(engine: engine, configure: options =>
         {
             options.Tls = TlsServerOptions.FromPemFiles(_certificates.ServerCertPath, _certificates.ServerKeyPath, mutual ? _certificates.CaPath : null);
             configure?.Invoke(options);

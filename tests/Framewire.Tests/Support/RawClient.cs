@@ -1,21 +1,34 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Framewire.Protocol;
 
 namespace Framewire.Tests.Support;
 
-/// <summary>A plain socket that sends arbitrary bytes and reads raw frames back, to test servers from outside.</summary>
+/// <summary>
+/// A socket that sends arbitrary bytes and reads raw frames back, to test servers from outside; plain, or with
+/// TLS in between (<see cref="ConnectTlsAsync"/>), where <see cref="Socket"/> is the raw socket beneath.
+/// </summary>
 internal sealed class RawClient : IAsyncDisposable
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
     private readonly List<byte> _pending = [];
     private readonly FrameDecoder _decoder = new(new FrameLimits { MaxContentLength = 64 * 1024 * 1024 });
+    private Stream? _stream;
 
-    private RawClient(Socket socket) => Socket = socket;
+    private RawClient(Socket socket, Stream? stream = null)
+    {
+        Socket = socket;
+        _stream = stream;
+    }
 
     public Socket Socket { get; }
+
+    // Made at first use: a wrapped socket may be connected after it is wrapped.
+    private Stream Stream => _stream ??= new NetworkStream(Socket, ownsSocket: false);
 
     /// <summary>Takes over a socket set up and connected by the caller.</summary>
     public static RawClient Wrap(Socket socket) => new(socket);
@@ -27,7 +40,26 @@ internal sealed class RawClient : IAsyncDisposable
         return new RawClient(socket);
     }
 
-    public Task SendAsync(byte[] bytes) => Socket.SendAsync(bytes, SocketFlags.None);
+    /// <summary>Connects and shakes hands with TLS, trusting the server certificate issued by <paramref name="caPath"/>.</summary>
+    /// <remarks><paramref name="wrap"/> may put a stream of its own between TLS and the socket.</remarks>
+    public static async Task<RawClient> ConnectTlsAsync(EndPoint endPoint, string caPath, Func<Stream, Stream>? wrap = null)
+    {
+        Socket socket = Endpoints.CreateSocket(endPoint);
+        await socket.ConnectAsync(endPoint);
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caPath));
+        Stream beneath = new NetworkStream(socket, ownsSocket: false);
+        var tls = new SslStream(wrap is null ? beneath : wrap(beneath));
+        var chain = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        chain.CustomTrustStore.Add(ca);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = chain });
+        return new RawClient(socket, tls);
+    }
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        await Stream.WriteAsync(bytes);
+        await Stream.FlushAsync();
+    }
 
     public async Task<(FrameHeader Header, byte[] Content)> ReadFrameAsync(TimeSpan? timeout = null)
     {
@@ -52,7 +84,7 @@ internal sealed class RawClient : IAsyncDisposable
 
             _pending.Clear();
             _pending.AddRange(sequence.ToArray());
-            int n = await Socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            int n = await Stream.ReadAsync(buffer, cts.Token);
             if (n == 0)
             {
                 throw new EndOfStreamException("The server closed the connection.");
@@ -60,6 +92,28 @@ internal sealed class RawClient : IAsyncDisposable
 
             _pending.AddRange(buffer.AsSpan(0, n).ToArray());
         }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> raw bytes (after any a frame read left over).</summary>
+    public async Task<byte[]> ReadBytesAsync(int count, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        byte[] result = new byte[count];
+        int have = Math.Min(count, _pending.Count);
+        _pending.CopyTo(0, result, 0, have);
+        _pending.RemoveRange(0, have);
+        while (have < count)
+        {
+            int n = await Stream.ReadAsync(result.AsMemory(have), cts.Token);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"The server closed the connection after {have} of {count} byte(s).");
+            }
+
+            have += n;
+        }
+
+        return result;
     }
 
     public async Task<string> ReadJsonAsync()
@@ -78,7 +132,7 @@ internal sealed class RawClient : IAsyncDisposable
         {
             while (true)
             {
-                int n = await Socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                int n = await Stream.ReadAsync(buffer, cts.Token);
                 if (n == 0)
                 {
                     return true;
@@ -89,7 +143,7 @@ internal sealed class RawClient : IAsyncDisposable
         {
             return false;
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             return true;
         }
@@ -110,9 +164,13 @@ internal sealed class RawClient : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_stream is not null)
+        {
+            await _stream.DisposeAsync();
+        }
+
         Socket.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -11,16 +11,6 @@ internal static class ServerTls
     // id-kp-clientAuth (RFC 5280 4.2.1.12): a client certificate issued for servers only is refused.
     private const string ClientAuthenticationOid = "1.3.6.1.5.5.7.3.2";
 
-    /// <summary>Refuses TLS on engines that do not run it, rather than silently serving plain TCP.</summary>
-    /// <exception cref="InvalidOperationException">TLS was asked for on an engine other than the async one.</exception>
-    public static void EnsureSupported(MessageServerOptions options)
-    {
-        if (options.Tls is not null && options.Engine != ServerEngine.Async)
-        {
-            throw new InvalidOperationException($"TLS is available on the {ServerEngine.Async} engine only, not on the {options.Engine} engine.");
-        }
-    }
-
     public static SslServerAuthenticationOptions CreateAuthenticationOptions(TlsServerOptions tls)
     {
         var options = new SslServerAuthenticationOptions
@@ -43,6 +33,10 @@ internal static class ServerTls
 
                 // A private CA has no revocation service; an online check would only fail or stall the handshake.
                 RevocationMode = X509RevocationMode.NoCheck,
+
+                // The chain is built from what the client sent: fetching its issuers would block the handshake, and
+                // on the selector engine the loop that runs it.
+                DisableCertificateDownloads = true,
             };
             policy.CustomTrustStore.AddRange(tls.ClientCertificateAuthorities);
             policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));

@@ -18,43 +18,14 @@ internal sealed partial class SelectorConnection
     /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
     private bool Flush()
     {
-        while (PendingOutput > 0)
+        if (!(_tls is null ? SendPlain() : SendTls()))
         {
-            int sent = SocketCalls.Send(_fd, _output.WrittenSpan[_outputSent..]);
-            if (sent > 0)
-            {
-                _outputSent += sent;
-                _info.Stats.AddBytesSent(sent);
-                continue;
-            }
-
-            int errno = SocketCalls.LastError;
-            if (errno == SocketCalls.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == SocketCalls.EAGAIN)
-            {
-                OnSendWaiting();
-                if (_state == State.Open)
-                {
-                    _info.Stats.SetState(ConnectionState.Writing);
-                }
-
-                // The socket buffer is full: wait for writability, and read on only while the output has room
-                // (backpressure); requests held back by the read-ahead limit come first.
-                SetInterest(_paused || IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
-                return false;
-            }
-
-            _peerGone = true;
-            Close(new ConnectionClose(CloseReason.SendFailed, "errno " + errno));
             return false;
         }
 
         _output.Release();
         _outputSent = 0;
+        _tls?.Ciphertext.Release();
         OnDrained();
         if (_state == State.Closing)
         {
@@ -62,9 +33,64 @@ internal sealed partial class SelectorConnection
             return false;
         }
 
-        _info.Stats.SetState(WaitingState(_inputEnd > _inputStart));
+        if (_application is not null)
+        {
+            _info.Stats.SetState(WaitingState(_inputEnd > _inputStart));
+        }
+
         SetInterest(SelectorEvents.Read);
         return true;
+    }
+
+    /// <summary>Sends the output as it is; true when all of it went.</summary>
+    private bool SendPlain()
+    {
+        while (PendingOutput > 0)
+        {
+            int sent = SocketCalls.Send(_fd, _output.WrittenSpan[_outputSent..]);
+            if (sent > 0)
+            {
+                _outputSent += sent;
+                _info.Stats.AddBytesSent(sent);
+            }
+            else if (!SendWouldWait())
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// After a send that took nothing: true to try again at once (interrupted); else false, waiting for writability
+    /// (the socket buffer is full) or closed (the send failed).
+    /// </summary>
+    private bool SendWouldWait()
+    {
+        int errno = SocketCalls.LastError;
+        if (errno == SocketCalls.EINTR)
+        {
+            return true;
+        }
+
+        if (errno == SocketCalls.EAGAIN)
+        {
+            OnSendWaiting();
+            if (_state == State.Open && _application is not null)
+            {
+                _info.Stats.SetState(ConnectionState.Writing);
+            }
+
+            // The socket buffer is full: wait for writability, and read on only while the output has room
+            // (backpressure); requests held back by the read-ahead limit come first.
+            SetInterest(_paused || IsFull ? SelectorEvents.Write : SelectorEvents.Read | SelectorEvents.Write);
+            return false;
+        }
+
+        _peerGone = true;
+        Close(new ConnectionClose(CloseReason.SendFailed, "errno " + errno));
+        return false;
     }
 
     private void FinishClosing()
@@ -72,6 +98,13 @@ internal sealed partial class SelectorConnection
         if (_peerGone || !_close.ClosesFirst)
         {
             Close(_close);
+            return;
+        }
+
+        if (_tls is not null && SendCloseNotify())
+        {
+            // The flush comes back here, with close_notify sent.
+            Flush();
             return;
         }
 
@@ -101,8 +134,22 @@ internal sealed partial class SelectorConnection
         Close(_close);
     }
 
-    /// <summary>Changes what the selector watches for; <see cref="SelectorEvents.None"/> unregisters.</summary>
+    /// <summary>
+    /// Changes what the selector watches for; <see cref="SelectorEvents.None"/> unregisters. An open TLS connection
+    /// only notes the wish: its reads are the SslStream's, and what it watches is settled after each call into it.
+    /// </summary>
     private void SetInterest(SelectorEvents events)
+    {
+        if (_tls is not null && _state == State.Open)
+        {
+            _tls.Requested = events;
+            return;
+        }
+
+        Watch(events);
+    }
+
+    private void Watch(SelectorEvents events)
     {
         if (events == _interest)
         {
@@ -133,7 +180,7 @@ internal sealed partial class SelectorConnection
         }
 
         bool frozen = _state == State.Frozen;
-        SetInterest(SelectorEvents.None);
+        Watch(SelectorEvents.None);
         _state = State.Closed;
         SocketCalls.Close(_fd);
         _loop.Remove(this);
@@ -151,6 +198,7 @@ internal sealed partial class SelectorConnection
             _application?.ReleaseBuffers();
         }
 
+        _tls?.Dispose();
         _services.Closed(_info, close);
     }
 }

@@ -15,6 +15,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// trusted proxy first delivers its PROXY header, parsed from the same buffer, within the handshake timeout.
 /// Timeouts, limits and close reasons are its base <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Close disposes what the connection owns; every connection ends with it.")]
 internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 {
     // One read takes up to this much. 16 KiB holds a burst of 16 pipelined small frames many times over and
@@ -29,8 +30,12 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     // Made at the first pending work: most connections never have any, and an idle one should cost little.
     private Action? _resumeAfterPending;
 
-    // Null until a trusted proxy's PROXY header has come: the application takes the client's addresses it gives.
+    // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
+    // addresses the PROXY header gives.
     private ConnectionApplication? _application;
+
+    // Null for plain TCP, and until the PROXY header (if any) has come.
+    private LoopTls? _tls;
     private ConnectionInfo _info;
     private byte[]? _input;
     private int _inputStart;
@@ -50,7 +55,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         _loop = loop;
         _services = services;
         Target = _output;
-        if (!services.RequiresProxyHeader(info.RemoteEndPoint))
+        if (!services.RequiresProxyHeader(info.RemoteEndPoint) && services.Tls is null)
         {
             _application = services.CreateApplication(info);
         }
@@ -79,9 +84,16 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
                 {
                     if (_application is null && _state == State.Open)
                     {
-                        Close(ConnectionServices.ProxyHeaderRefused(_services.HandshakeLate("PROXY header")));
+                        Close(_tls is null
+                            ? ConnectionServices.ProxyHeaderRefused(_services.HandshakeLate("PROXY header"))
+                            : new ConnectionClose(CloseReason.HandshakeFailed, _services.HandshakeLate("TLS handshake")));
                     }
                 });
+            }
+
+            if (_services.Tls is not null && !_services.RequiresProxyHeader(_info.RemoteEndPoint))
+            {
+                StartTls(prefix: null);
             }
         }
     }
@@ -123,6 +135,9 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     {
         switch (_state)
         {
+            case State.Open when _tls is not null:
+                OnTlsReady(events);
+                break;
             case State.Open:
                 if ((events & SelectorEvents.Write) != 0 && Flush() && _paused)
                 {
@@ -153,9 +168,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     public void BeginShutdown()
     {
         MarkShuttingDown();
-        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0)
+        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0
+            && (_tls is null || _application is null || _tls.UnsentCiphertext == 0))
         {
-            // Idle: nothing in flight to finish.
+            // Idle, or still in its TLS handshake: nothing in flight to finish.
             Close(new ConnectionClose(CloseReason.ServerShutdown));
             return;
         }
@@ -172,16 +188,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     private void Receive()
     {
-        if (_input is null)
-        {
-            _input = ArrayPool<byte>.Shared.Rent(ReadSize);
-            _inputStart = _inputEnd = 0;
-        }
-        else if (_input.Length - _inputEnd < ReadSize / 4)
-        {
-            MakeRoom();
-        }
-
+        EnsureInputRoom();
         int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
         if (received > 0)
         {
@@ -204,6 +211,19 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
             // Reset by the peer, or a failed socket: there is no one left to answer.
             _peerGone = true;
             Close(new ConnectionClose(CloseReason.ReceiveFailed, "errno " + errno));
+        }
+    }
+
+    private void EnsureInputRoom()
+    {
+        if (_input is null)
+        {
+            _input = ArrayPool<byte>.Shared.Rent(ReadSize);
+            _inputStart = _inputEnd = 0;
+        }
+        else if (_input.Length - _inputEnd < ReadSize / 4)
+        {
+            MakeRoom();
         }
     }
 
@@ -296,6 +316,16 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
         _inputStart += header.Length;
         _info = _services.AfterProxyHeader(_info, header);
+        if (_services.Tls is not null)
+        {
+            // What follows the header is the start of the TLS handshake, which reads it first.
+            byte[]? prefix = _inputEnd > _inputStart ? _input.AsSpan(_inputStart, _inputEnd - _inputStart).ToArray() : null;
+            _inputStart = _inputEnd;
+            ReleaseInputIfEmpty();
+            StartTls(prefix);
+            return false;
+        }
+
         _application = _services.CreateApplication(_info);
         return true;
     }
@@ -324,6 +354,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         // The application finishes the work first; watching resumes with the flush, and a shutdown that came
         // meanwhile shows as the end of the stream.
         Process();
+        if (_tls is not null)
+        {
+            PumpTls();
+        }
     }
 
     private void EndOfInput()

@@ -1,0 +1,229 @@
+using System.Net.Security;
+using System.Threading.Tasks.Sources;
+using Framewire.Engines.Internal.Connections;
+using Framewire.Internal;
+
+namespace Framewire.Engines.Internal.Selector;
+
+/// <summary>
+/// A selector connection's TLS: an <see cref="SslStream"/> over the connection's own socket, run entirely on its
+/// loop. This class is the stream beneath the <see cref="SslStream"/>: a read takes what the non-blocking socket
+/// has at once, or waits for the loop to see the socket readable and is completed from <see cref="OnReadable"/>;
+/// a write appends the ciphertext to <see cref="Ciphertext"/>, which the connection sends as it sends plain output.
+/// Nothing blocks and nothing leaves the loop thread: the <see cref="SslStream"/>'s awaits resume inline when the
+/// loop completes them.
+/// </summary>
+internal sealed class LoopTls : Stream, IValueTaskSource<int>
+{
+    private readonly int _fd;
+    private readonly ConnectionPolicy _policy;
+
+    // Continuations run inline: the loop completes a read, and the SslStream goes on decrypting on the same thread.
+    private ManualResetValueTaskSourceCore<int> _read;
+    private Memory<byte> _readInto;
+
+    // What came after a PROXY header in the same read: the start of the TLS handshake.
+    private byte[]? _prefix;
+    private int _prefixStart;
+
+    public LoopTls(int fd, ConnectionPolicy policy, byte[]? prefix)
+    {
+        _fd = fd;
+        _policy = policy;
+        _prefix = prefix;
+        Ssl = new SslStream(this, leaveInnerStreamOpen: true);
+    }
+
+    public SslStream Ssl { get; }
+
+    /// <summary>Encrypted output the socket has yet to take, from <see cref="CiphertextSent"/> on.</summary>
+    public PooledBufferWriter Ciphertext { get; } = new();
+
+    public int CiphertextSent { get; set; }
+
+    public int UnsentCiphertext => Ciphertext.WrittenCount - CiphertextSent;
+
+    /// <summary>Plaintext bytes whose ciphertext is in <see cref="Ciphertext"/>: counted as sent once it all is.</summary>
+    public int PlaintextInFlight { get; set; }
+
+    /// <summary>True while the <see cref="SslStream"/> waits for the socket: the loop must watch it for reading.</summary>
+    public bool IsReadPending { get; private set; }
+
+    /// <summary>The connection's own wish, as it would set it on a plain socket; reading is done through <see cref="Ssl"/>.</summary>
+    public Selectors.SelectorEvents Requested { get; set; } = Selectors.SelectorEvents.Read;
+
+    /// <summary>The handshake, once started.</summary>
+    public Task? Handshake { get; set; }
+
+    /// <summary>A plaintext read of <see cref="Ssl"/> under way; <see cref="PendingIsWait"/> when it asked for no bytes.</summary>
+    public ValueTask<int> Pending { get; set; }
+
+    public bool IsReading { get; set; }
+
+    public bool PendingIsWait { get; set; }
+
+    public bool CloseNotifySent { get; set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_prefix is not null)
+        {
+            return new ValueTask<int>(TakePrefix(buffer.Span));
+        }
+
+        if (buffer.IsEmpty)
+        {
+            // The SslStream only asks whether bytes have come; the loop's readiness says so without a system call.
+            return Wait(buffer);
+        }
+
+        int received = SocketCalls.Read(_fd, buffer.Span);
+        if (received >= 0)
+        {
+            Received(received);
+            return new ValueTask<int>(received);
+        }
+
+        int errno = SocketCalls.LastError;
+        return errno is SocketCalls.EAGAIN or SocketCalls.EINTR
+            ? Wait(buffer)
+            : ValueTask.FromException<int>(Failure(errno));
+    }
+
+    /// <summary>The loop saw the socket readable while a read waits: reads into it and resumes the <see cref="SslStream"/>.</summary>
+    public void OnReadable()
+    {
+        Memory<byte> buffer = _readInto;
+        if (buffer.IsEmpty)
+        {
+            Complete(0);
+            return;
+        }
+
+        int received = SocketCalls.Read(_fd, buffer.Span);
+        if (received >= 0)
+        {
+            Received(received);
+            Complete(received);
+            return;
+        }
+
+        int errno = SocketCalls.LastError;
+        if (errno is not (SocketCalls.EAGAIN or SocketCalls.EINTR))
+        {
+            IsReadPending = false;
+            _readInto = default;
+            _read.SetException(Failure(errno));
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        buffer.CopyTo(Ciphertext.GetSpan(buffer.Length));
+        Ciphertext.Advance(buffer.Length);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Write(buffer.AsSpan(offset, count));
+        return Task.CompletedTask;
+    }
+
+    public override void Flush()
+    {
+        // The connection sends the ciphertext when the SslStream call that wrote it has returned.
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("A loop connection's TLS reads asynchronously only.");
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    int IValueTaskSource<int>.GetResult(short token) => _read.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _read.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _read.OnCompleted(continuation, state, token, flags);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // A read left waiting is never completed: the connection is closed, and its SslStream with it.
+            IsReadPending = false;
+            _readInto = default;
+            Ciphertext.Release();
+            Ssl.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static IOException Failure(int errno) => new("The socket failed: errno " + errno + ".");
+
+    private ValueTask<int> Wait(Memory<byte> buffer)
+    {
+        _read.Reset();
+        _readInto = buffer;
+        IsReadPending = true;
+        return new ValueTask<int>(this, _read.Version);
+    }
+
+    private void Complete(int received)
+    {
+        IsReadPending = false;
+        _readInto = default;
+        _read.SetResult(received);
+    }
+
+    private void Received(int count)
+    {
+        if (count > 0)
+        {
+            _policy.OnReceived(count);
+        }
+    }
+
+    private int TakePrefix(Span<byte> buffer)
+    {
+        int count = Math.Min(buffer.Length, _prefix!.Length - _prefixStart);
+        _prefix.AsSpan(_prefixStart, count).CopyTo(buffer);
+        _prefixStart += count;
+        if (_prefixStart == _prefix.Length)
+        {
+            _prefix = null;
+        }
+
+        return count;
+    }
+}
