@@ -5,6 +5,7 @@
 # message at most mean the per-message path does not allocate.
 #
 #   bench/gc_flat.sh            # selector engine; ENGINE=async for the other one; DURATION=10 (seconds)
+#   TLS=1 bench/gc_flat.sh      # the same over TLS 1.3 (a throwaway ECDSA P-256 certificate), loaded by framewire bench --tls
 #
 # The server runs pinned to CPU 0 and bench/loadgen-c to CPU 1, on 127.0.0.1; both stop by themselves or by PID.
 set -euo pipefail
@@ -24,7 +25,17 @@ FW=src/Framewire.Cli/bin/Release/net10.0/framewire
 LOADGEN=bench/loadgen-c/loadgen
 
 server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null || true' EXIT
+tls_dir=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null || true; [ -n "$tls_dir" ] && rm -rf "$tls_dir"' EXIT
+SERVER_TLS=()
+CLIENT_TLS=()
+if [ "${TLS:-0}" = 1 ]; then
+    tls_dir=$(mktemp -d)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" 2>/dev/null
+    SERVER_TLS=(--tls-cert "$tls_dir/cert.pem" --tls-key "$tls_dir/key.pem")
+    CLIENT_TLS=(--tls-ca "$tls_dir/cert.pem" --host localhost)
+fi
 
 scrape() {
     curl -fsS "http://127.0.0.1:$METRICS/metrics" | awk '
@@ -41,7 +52,7 @@ run_load() {
     if [ "$generator" = loadgen ]; then
         taskset -c 1 "$LOADGEN" --port "$PORT" "$@" --warmup 0 --duration "$seconds" | sed -n 's/.* messages=\([0-9]*\).*/\1/p'
     else
-        taskset -c 1 "$FW" bench "$@" --port "$PORT" --warmup 0s -d "${seconds}s" --json \
+        taskset -c 1 "$FW" bench "$@" "${CLIENT_TLS[@]}" --port "$PORT" --warmup 0s -d "${seconds}s" --json \
             | python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["messages"] + r["warmup_messages"])'
     fi
 }
@@ -49,9 +60,9 @@ run_load() {
 # measure NAME SERVER-COMMAND GENERATOR ARGS...
 measure() {
     local name=$1 command=$2; shift 2
-    taskset -c 0 "$FW" "$command" 127.0.0.1 "$PORT" --engine "$ENGINE" --loops 1 --metrics-port "$METRICS" >/tmp/gc_flat.$$.log 2>&1 &
+    taskset -c 0 "$FW" "$command" 127.0.0.1 "$PORT" --engine "$ENGINE" --loops 1 --metrics-port "$METRICS" "${SERVER_TLS[@]}" >/tmp/gc_flat.$$.log 2>&1 &
     server=$!
-    for _ in $(seq 100); do grep -q '^Listening on' /tmp/gc_flat.$$.log && break; sleep 0.1; done
+    for _ in $(seq 100); do grep -qs '^Listening on' /tmp/gc_flat.$$.log && break; sleep 0.1; done
     # Warm-up: JIT tiers settle, pools fill.
     run_load 3 "$@" >/dev/null
     read -r g0a g1a g2a alloc_a < <(scrape)
@@ -64,6 +75,14 @@ measure() {
     kill "$server"; wait "$server" 2>/dev/null || true; server=
     rm -f /tmp/gc_flat.$$.log
 }
+
+if [ "${TLS:-0}" = 1 ]; then
+    echo "engine: $ENGINE over TLS, ${DURATION} s of load per row (64 connections x 16 in flight)"
+    measure "echo 64 B" multiconn-server bench echo --size 64 -c 64 --depth 16
+    measure "binary frames 64 B" app-server bench frame --binary 64 -c 64 --depth 16
+    measure "search hits" app-server bench frame -c 64 --depth 16
+    exit 0
+fi
 
 echo "engine: $ENGINE, ${DURATION} s of load per row (64 connections x 16 in flight)"
 measure "echo 64 B" multiconn-server loadgen --connections 64 --depth 16 --size 64
