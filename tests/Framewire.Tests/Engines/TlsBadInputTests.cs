@@ -148,8 +148,7 @@ public sealed class TlsBadInputTests : IDisposable
             o.MinDataRate = 1024;
             o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
         });
-        await using RawClient hog = await RawClient.ConnectTlsAsync(server.EndPoint, _certificates.CaPath);
-        hog.Socket.ReceiveBufferSize = 4096;
+        await using RawClient hog = await RawClient.ConnectTlsAsync(server.EndPoint, _certificates.CaPath, beforeConnect: s => s.ReceiveBufferSize = 4096);
         byte[] batch = [.. Enumerable.Range(0, 50).SelectMany(_ => Frames.Json(Search))];
 
         bool cut = false;

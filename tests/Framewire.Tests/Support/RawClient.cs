@@ -41,10 +41,14 @@ internal sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>Connects and shakes hands with TLS, trusting the server certificate issued by <paramref name="caPath"/>.</summary>
-    /// <remarks><paramref name="wrap"/> may put a stream of its own between TLS and the socket.</remarks>
-    public static async Task<RawClient> ConnectTlsAsync(EndPoint endPoint, string caPath, Func<Stream, Stream>? wrap = null)
+    /// <remarks>
+    /// <paramref name="wrap"/> may put a stream of its own between TLS and the socket; <paramref name="beforeConnect"/>
+    /// sets the socket up (buffer sizes take effect on the window only before the connect).
+    /// </remarks>
+    public static async Task<RawClient> ConnectTlsAsync(EndPoint endPoint, string caPath, Func<Stream, Stream>? wrap = null, Action<Socket>? beforeConnect = null)
     {
         Socket socket = Endpoints.CreateSocket(endPoint);
+        beforeConnect?.Invoke(socket);
         await socket.ConnectAsync(endPoint);
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caPath));
         Stream beneath = new NetworkStream(socket, ownsSocket: false);

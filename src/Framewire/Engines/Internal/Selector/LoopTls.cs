@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Threading.Tasks.Sources;
-using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 
 namespace Framewire.Engines.Internal.Selector;
@@ -16,7 +15,6 @@ namespace Framewire.Engines.Internal.Selector;
 internal sealed class LoopTls : Stream, IValueTaskSource<int>
 {
     private readonly int _fd;
-    private readonly ConnectionPolicy _policy;
 
     // Continuations run inline: the loop completes a read, and the SslStream goes on decrypting on the same thread.
     private ManualResetValueTaskSourceCore<int> _read;
@@ -26,10 +24,9 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
     private byte[]? _prefix;
     private int _prefixStart;
 
-    public LoopTls(int fd, ConnectionPolicy policy, byte[]? prefix)
+    public LoopTls(int fd, byte[]? prefix)
     {
         _fd = fd;
-        _policy = policy;
         _prefix = prefix;
         Ssl = new SslStream(this, leaveInnerStreamOpen: true);
     }
@@ -94,7 +91,6 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
         int received = SocketCalls.Read(_fd, buffer.Span);
         if (received >= 0)
         {
-            Received(received);
             return new ValueTask<int>(received);
         }
 
@@ -117,7 +113,6 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
         int received = SocketCalls.Read(_fd, buffer.Span);
         if (received >= 0)
         {
-            Received(received);
             Complete(received);
             return;
         }
@@ -204,14 +199,6 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
         IsReadPending = false;
         _readInto = default;
         _read.SetResult(received);
-    }
-
-    private void Received(int count)
-    {
-        if (count > 0)
-        {
-            _policy.OnReceived(count);
-        }
     }
 
     private int TakePrefix(Span<byte> buffer)

@@ -22,7 +22,7 @@ internal sealed partial class SelectorConnection
 
     private void StartTls(byte[]? prefix)
     {
-        _tls = new LoopTls(_fd, this, prefix);
+        _tls = new LoopTls(_fd, prefix);
         try
         {
             _tls.Handshake = _tls.Ssl.AuthenticateAsServerAsync(_services.Tls!, CancellationToken.None);
@@ -192,7 +192,9 @@ internal sealed partial class SelectorConnection
             return false;
         }
 
+        // Counted as decrypted, as the async engine counts: the rates and the figures are the application's bytes.
         _inputEnd += received;
+        OnReceived(received);
         Process();
         return true;
     }
