@@ -400,6 +400,12 @@ static void tls_die(SSL *ssl, int r, const char *what)
     exit(1);
 }
 
+static int tls_accept_any_chain(X509_STORE_CTX *store, void *arg)
+{
+    (void)store, (void)arg;
+    return 1;
+}
+
 static void tls_setup(const char *ca, const char *cert, const char *key, int version, const char *suites)
 {
     tls_ctx = SSL_CTX_new(TLS_client_method());
@@ -429,7 +435,10 @@ static void tls_setup(const char *ca, const char *cert, const char *key, int ver
         SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
         tls_verify = 1;
     } else {
+        /* Not checking: skip building and checking the chain altogether (OpenSSL would do it and then ignore
+         * the result), so the generator spends on a handshake only what the protocol needs. */
         SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_cert_verify_callback(tls_ctx, tls_accept_any_chain, NULL);
     }
     if (cert || key) {
         if (!cert || !key) {
