@@ -1026,6 +1026,12 @@ int main(int argc, char **argv)
     double *sent_times = malloc(sizeof(double) * (size_t)nconns * (size_t)depth);
     if (!sent_times)
         fail("malloc");
+    if (oneshot) {
+        reopen = malloc(sizeof(int) * (size_t)nconns);
+        reopen_now = malloc(sizeof(int) * (size_t)nconns);
+        if (!reopen || !reopen_now)
+            fail("malloc");
+    }
     double first_send = now();
     for (int i = 0; i < nconns; i++) {
         conns[i].sent_at = sent_times + (size_t)i * (size_t)depth;
@@ -1043,12 +1049,6 @@ int main(int argc, char **argv)
         }
 #endif
         flush_requests(&conns[i]);
-    }
-    if (oneshot) {
-        reopen = malloc(sizeof(int) * (size_t)nconns);
-        reopen_now = malloc(sizeof(int) * (size_t)nconns);
-        if (!reopen || !reopen_now)
-            fail("malloc");
     }
     int special = oneshot || use_tls; /* not the plain kept-open path */
 
