@@ -456,15 +456,21 @@ if section tls; then
     fi
 fi
 
-# tls_servers KIND ECHO|FRAME: fills TLS_SERVERS and TLS_CMD with the servers of that protocol, certificate KIND.
+# tls_servers KIND ECHO|FRAME: fills TLS_SERVERS and TLS_CMD with the servers of that protocol, certificate KIND,
+# leaving out those that refused TLS in an earlier phase (TLS_REFUSED, by name and protocol).
 declare -a TLS_SERVERS=()
-declare -A TLS_CMD=()
+declare -A TLS_CMD=() TLS_REFUSED=()
+TLS_PROTOCOL=
 tls_servers() {
     local kind=$1 protocol=$2 variant
     local cert=(--tls-cert "$TLS_DIR/$kind.pem" --tls-key "$TLS_DIR/$kind.key")
     TLS_SERVERS=()
     TLS_CMD=()
-    add_tls() { TLS_SERVERS+=("$1"); shift; TLS_CMD[${TLS_SERVERS[-1]}]="$*"; }
+    TLS_PROTOCOL=$protocol
+    add_tls() {
+        if [ -n "${TLS_REFUSED[$1|$TLS_PROTOCOL]:-}" ]; then return 0; fi
+        TLS_SERVERS+=("$1"); shift; TLS_CMD[${TLS_SERVERS[-1]}]="$*"
+    }
     for variant in "${FW_VARIANTS[@]}"; do
         if [ "$protocol" = echo ]; then
             # shellcheck disable=SC2046
@@ -490,7 +496,8 @@ tls_start() {
         if start_server "$name" ${TLS_CMD[$name]}; then
             RUNNING+=("$name")
         else
-            echo "$name ($phase): did not start with TLS, row skipped: $(tail -1 "$(ls -t "$OUT_DIR"/logs/"${name//[^A-Za-z0-9]/_}".*.log | head -1)" | cut -c1-200)" >>"$NOTES"
+            TLS_REFUSED[$name|$TLS_PROTOCOL]=1
+            echo "$name ($phase): did not start with TLS, so it has no TLS $TLS_PROTOCOL rows: $(tail -1 "$(ls -t "$OUT_DIR"/logs/"${name//[^A-Za-z0-9]/_}".*.log | head -1)" | cut -c1-200)" >>"$NOTES"
         fi
     done
 }
