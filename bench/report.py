@@ -228,43 +228,47 @@ def main():
     w("")
     w(f"![Median msg/s and CPU per message per server and scenario]({os.path.basename(chart)})")
     w("")
-    tls_said = False
-    for scenario, title in SCENARIOS:
-        present = [s for s in servers if (s, scenario) in summary]
-        if not present:
-            continue
-        if scenario.startswith("tls ") and not tls_said:
-            tls_said = True
-            w("### Over TLS")
+    def scenario_tables(tls):
+        """The tables of the plain scenarios, or of the TLS ones."""
+        tls_said = False
+        for scenario, title in [sc for sc in SCENARIOS if sc[0].startswith("tls ") == tls]:
+            present = [s for s in servers if (s, scenario) in summary]
+            if not present:
+                continue
+            if scenario.startswith("tls ") and not tls_said:
+                tls_said = True
+                w("### Over TLS")
+                w("")
+                w("The same servers where their stack serves TLS, each with its own stack's defaults: Framewire with")
+                w("`--tls-cert`/`--tls-key` (SslStream), Kestrel's `UseHttps` in front of the same `ConnectionHandler`s,")
+                w("Node.js `tls.createServer`, Python's `ssl` module under asyncio (and uvloop). One throwaway self-signed")
+                w("certificate of each kind per run; the throughput rows use the ECDSA P-256 one. The generator,")
+                w("`bench/loadgen-c --tls` (OpenSSL on its epoll loop, non-blocking), offers only TLS 1.3 and")
+                w("TLS_AES_128_GCM_SHA256 and does not check the certificate, so every server negotiates the same suite")
+                w("(the notes say what was negotiated). In the handshake rows the generator's own handshake work is large")
+                w("(OpenSSL 3.0 decoding the certificate and checking its signature): where it is marked †, the generator")
+                w("set the pace and the server's CPU µs per handshake is the figure to compare.")
+                w("")
+            w(f"### {title}")
             w("")
-            w("The same servers where their stack serves TLS, each with its own stack's defaults: Framewire with")
-            w("`--tls-cert`/`--tls-key` (SslStream), Kestrel's `UseHttps` in front of the same `ConnectionHandler`s,")
-            w("Node.js `tls.createServer`, Python's `ssl` module under asyncio (and uvloop). One throwaway self-signed")
-            w("certificate of each kind per run; the throughput rows use the ECDSA P-256 one. The generator,")
-            w("`bench/loadgen-c --tls` (OpenSSL on its epoll loop, non-blocking), offers only TLS 1.3 and")
-            w("TLS_AES_128_GCM_SHA256 and does not check the certificate, so every server negotiates the same suite")
-            w("(the notes say what was negotiated). In the handshake rows the generator's own handshake work is large")
-            w("(OpenSSL 3.0 decoding the certificate and checking its signature): where it is marked †, the generator")
-            w("set the pace and the server's CPU µs per handshake is the figure to compare.")
+            w(f"Load: {LOAD.get(scenario, '`bench/loadgen-c`')}.")
             w("")
-        w(f"### {title}")
-        w("")
-        w(f"Load: {LOAD.get(scenario, '`bench/loadgen-c`')}.")
-        w("")
-        w("| server | msg/s | range | p50 µs | p99 µs | CPU µs/msg | gen. CPU | other load | runs |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        ranked = sorted(present, key=lambda s: -(summary[(s, scenario)]["msg_per_s"] or 0))
-        for s in ranked:
-            d = summary[(s, scenario)]
-            mark = " †" if d["gen_busy"] is not None and d["gen_busy"] >= SATURATED else ""
-            name = f"**{s}**" if s.startswith("framewire") else s
-            rng = ("–" if d["min"] is None else f"{d['min'] / 1000:,.0f}k–{d['max'] / 1000:,.0f}k" if d["max"] >= 10000
-                   else f"{d['min']:,.0f}–{d['max']:,.0f}")
-            runs_cell = str(d["runs"]) + (f" ({d['failed']} failed)" if d["failed"] else "") + (f", {d['errors']} errors" if d["errors"] else "")
-            gen_cell = "–" if d["gen_busy"] is None else f"{d['gen_busy']:.0%}{mark}"
-            other = "–" if d["other_s"] is None else f"{max(0.0, d['other_s']):.2f}"
-            w(f"| {name} | {fmt_int(d['msg_per_s'])} | {rng} | {fmt_us(d['p50_us'])} | {fmt_us(d['p99_us'])} | {fmt_us(d['cpu_us'])} | {gen_cell} | {other} | {runs_cell} |")
-        w("")
+            w("| server | msg/s | range | p50 µs | p99 µs | CPU µs/msg | gen. CPU | other load | runs |")
+            w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            ranked = sorted(present, key=lambda s: -(summary[(s, scenario)]["msg_per_s"] or 0))
+            for s in ranked:
+                d = summary[(s, scenario)]
+                mark = " †" if d["gen_busy"] is not None and d["gen_busy"] >= SATURATED else ""
+                name = f"**{s}**" if s.startswith("framewire") else s
+                rng = ("–" if d["min"] is None else f"{d['min'] / 1000:,.0f}k–{d['max'] / 1000:,.0f}k" if d["max"] >= 10000
+                       else f"{d['min']:,.0f}–{d['max']:,.0f}")
+                runs_cell = str(d["runs"]) + (f" ({d['failed']} failed)" if d["failed"] else "") + (f", {d['errors']} errors" if d["errors"] else "")
+                gen_cell = "–" if d["gen_busy"] is None else f"{d['gen_busy']:.0%}{mark}"
+                other = "–" if d["other_s"] is None else f"{max(0.0, d['other_s']):.2f}"
+                w(f"| {name} | {fmt_int(d['msg_per_s'])} | {rng} | {fmt_us(d['p50_us'])} | {fmt_us(d['p99_us'])} | {fmt_us(d['cpu_us'])} | {gen_cell} | {other} | {runs_cell} |")
+            w("")
+
+    scenario_tables(False)
     plain_idle = [r for r in idle if not is_tls_idle(r)]
     tls_idle = [r for r in idle if is_tls_idle(r)]
     if plain_idle:
@@ -284,6 +288,7 @@ def main():
         w("\"Connecting took\" is the client's time to open them all one by one; past about a second it includes SYN")
         w("retransmissions after the server's accept queue (512) overflowed, so it shows how fast a server accepts.")
         w("")
+    scenario_tables(True)
     if tls_idle:
         w(f"### Memory per idle TLS connection ({int(tls_idle[0]['connections']):,} connections, ECDSA P-256)")
         w("")
