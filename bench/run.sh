@@ -3,8 +3,8 @@
 # docs/benchmarks.md (and docs/benchmarks.svg) by bench/report.py.
 #
 #   bench/run.sh                 # default: 3 runs x (1 s warm-up + 4 s measured) per server and scenario, ~25 min
-#   QUICK=1 bench/run.sh         # smoke run: 1 x (1 s + 1 s), 1,000 idle connections (300 over TLS), ~4 min
-#   SECTIONS=tls bench/run.sh    # only the TLS rows (~10 min; QUICK=1 too: ~2 min)
+#   QUICK=1 bench/run.sh         # smoke run: 1 x (1 s + 1 s), 1,000 idle connections (300 over TLS), ~5 min
+#   SECTIONS=tls bench/run.sh    # only the TLS rows (~10 min; QUICK=1 too: ~3 min)
 #
 # Settings (environment): RUNS, DURATION and WARMUP (seconds), IDLE_CONNS, IDLE_TLS_CONNS, PORT_BASE, OUT_DIR
 # (raw results, default bench/results/latest), DOC (default docs/benchmarks.md, or OUT_DIR/benchmarks.md when
