@@ -18,7 +18,27 @@ SCENARIOS = [
     ("frame 64x1", "Framed search, 64 connections × 1 in flight"),
     ("frame 64x16", "Framed search, 64 connections × 16 in flight"),
     ("oneshot 8x1", "Framed search, one connection per request, 8 at once"),
+    ("tls echo 64x1", "TLS: echo, 64 connections × 1 in flight × 64 B (ECDSA P-256)"),
+    ("tls frame 64x1", "TLS: framed search, 64 connections × 1 in flight (ECDSA P-256)"),
+    ("tls frame 64x16", "TLS: framed search, 64 connections × 16 in flight (ECDSA P-256)"),
+    ("tls handshake ECDSA", "TLS handshakes, one search per connection, 8 at once (ECDSA P-256)"),
+    ("tls handshake RSA", "TLS handshakes, one search per connection, 8 at once (RSA 2048)"),
 ]
+
+# What drove each scenario's rows, for the line above its table.
+LOAD = {
+    "oneshot 8x1": "`framewire bench oneshot`",
+    "tls echo 64x1": "`bench/loadgen-c --tls` (handshakes before the clock starts)",
+    "tls frame 64x1": "`bench/loadgen-c --tls --frame` (handshakes before the clock starts)",
+    "tls frame 64x16": "`bench/loadgen-c --tls --frame` (handshakes before the clock starts)",
+    "tls handshake ECDSA": "`bench/loadgen-c --tls --frame --oneshot`: msg/s is full handshakes (each with one search "
+                           "answered) per second, CPU µs/msg the server's CPU per connection",
+    "tls handshake RSA": "`bench/loadgen-c --tls --frame --oneshot`, as above",
+}
+
+
+def is_tls_idle(row):
+    return row["protocol"].endswith("/tls")
 
 # A generator that used this much of its core was the limit of the run, not the server.
 SATURATED = 0.90
@@ -101,10 +121,13 @@ def svg_chart(summary, servers, idle):
         bars = [(s, summary[(s, scenario)]) for s in servers if (s, scenario) in summary and summary[(s, scenario)]["msg_per_s"]]
         if bars:
             panels.append((title, [(s, d["msg_per_s"], f'{fmt_int(d["msg_per_s"])}/s · {fmt_us(d["cpu_us"])} µs') for s, d in bars]))
-    idle_bars = [(f'{r["server"]} ({r["protocol"]})', num(r["bytes_per_conn"]), f'{fmt_int(num(r["bytes_per_conn"]))} B')
-                 for r in idle if num(r["bytes_per_conn"]) is not None]
-    if idle_bars:
-        panels.append((f'Memory per idle connection (RSS growth / {idle[0]["connections"]})', idle_bars))
+    for tls in (False, True):
+        kind = [r for r in idle if is_tls_idle(r) == tls]
+        idle_bars = [(f'{r["server"]} ({r["protocol"].replace("/tls", "")})', num(r["bytes_per_conn"]),
+                      f'{fmt_int(num(r["bytes_per_conn"]))} B') for r in kind if num(r["bytes_per_conn"]) is not None]
+        if idle_bars:
+            what = "idle TLS connection" if tls else "idle connection"
+            panels.append((f'Memory per {what} (RSS growth / {kind[0]["connections"]})', idle_bars))
 
     heights = [40 + len(b) * (bar_h + gap) + 10 for _, b in panels]
     rows = [max(heights[i:i + 2]) for i in range(0, len(panels), 2)]
@@ -115,7 +138,7 @@ def svg_chart(summary, servers, idle):
              '<text x="16" y="24" font-size="15" font-weight="bold">Framewire and its peers: median of the runs, '
              'server on CPU 0, load generator on CPU 1</text>',
              '<text x="16" y="40" fill="#555">bars: messages per second (longer is better); label: msg/s · server CPU µs '
-             'per message (lower is better); last panel: bytes per idle connection (shorter is better)</text>']
+             'per message (lower is better); idle panels: bytes per idle connection (shorter is better)</text>']
     y0 = 50
     for i, (title, bars) in enumerate(panels):
         row = i // 2
@@ -171,7 +194,7 @@ def main():
     w("")
     w("| | |")
     w("|---|---|")
-    for key in ("date", "commit", "uname", "cpu", "memory", "dotnet", "gcc", "node", "python3", "settings", "elapsed"):
+    for key in ("date", "commit", "uname", "cpu", "memory", "dotnet", "gcc", "node", "python3", "openssl", "settings", "elapsed"):
         if key in machine:
             value = machine[key] + (" s for the whole script, builds included; " + machine.get("quiet_waited", "0")
                                     + " s of it waiting for other work on the machine to pass" if key == "elapsed" else "")
@@ -179,6 +202,7 @@ def main():
     w("")
     w("Shared 2-vCPU VM: figures move ±30 % between identical runs, so compare servers within this run only.")
     others = [d["other_s"] for (_, sc), d in summary.items() if sc != "oneshot 8x1" and d["other_s"] is not None]
+    has_tls = any(sc.startswith("tls ") for (_, sc) in summary) or any(is_tls_idle(r) for r in idle)
     if others and statistics.median(others) > 0.5:
         w("")
         w(f"**Caution: the machine was shared during this run.** Over the kept-open rows a median of "
@@ -204,44 +228,79 @@ def main():
     w("")
     w(f"![Median msg/s and CPU per message per server and scenario]({os.path.basename(chart)})")
     w("")
-    for scenario, title in SCENARIOS:
-        present = [s for s in servers if (s, scenario) in summary]
-        if not present:
-            continue
-        gen = summary[(present[0], scenario)]["generator"]
-        w(f"### {title}")
-        w("")
-        w(f"Load: {'`bench/loadgen-c`' if gen == 'loadgen-c' else '`framewire bench oneshot`'}.")
-        w("")
-        w("| server | msg/s | range | p50 µs | p99 µs | CPU µs/msg | gen. CPU | other load | runs |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        ranked = sorted(present, key=lambda s: -(summary[(s, scenario)]["msg_per_s"] or 0))
-        for s in ranked:
-            d = summary[(s, scenario)]
-            mark = " †" if d["gen_busy"] is not None and d["gen_busy"] >= SATURATED else ""
-            name = f"**{s}**" if s.startswith("framewire") else s
-            rng = "–" if d["min"] is None else f"{d['min'] / 1000:,.0f}k–{d['max'] / 1000:,.0f}k"
-            runs_cell = str(d["runs"]) + (f" ({d['failed']} failed)" if d["failed"] else "") + (f", {d['errors']} errors" if d["errors"] else "")
-            gen_cell = "–" if d["gen_busy"] is None else f"{d['gen_busy']:.0%}{mark}"
-            other = "–" if d["other_s"] is None else f"{max(0.0, d['other_s']):.2f}"
-            w(f"| {name} | {fmt_int(d['msg_per_s'])} | {rng} | {fmt_us(d['p50_us'])} | {fmt_us(d['p99_us'])} | {fmt_us(d['cpu_us'])} | {gen_cell} | {other} | {runs_cell} |")
-        w("")
-    if idle:
-        w(f"### Memory per idle connection ({int(idle[0]['connections']):,} connections)")
+    def scenario_tables(tls):
+        """The tables of the plain scenarios, or of the TLS ones."""
+        tls_said = False
+        for scenario, title in [sc for sc in SCENARIOS if sc[0].startswith("tls ") == tls]:
+            present = [s for s in servers if (s, scenario) in summary]
+            if not present:
+                continue
+            if scenario.startswith("tls ") and not tls_said:
+                tls_said = True
+                w("### Over TLS")
+                w("")
+                w("The same servers where their stack serves TLS, each with its own stack's defaults: Framewire with")
+                w("`--tls-cert`/`--tls-key` (SslStream), Kestrel's `UseHttps` in front of the same `ConnectionHandler`s,")
+                w("Node.js `tls.createServer`, Python's `ssl` module under asyncio (and uvloop). One throwaway self-signed")
+                w("certificate of each kind per run; the throughput rows use the ECDSA P-256 one. The generator,")
+                w("`bench/loadgen-c --tls` (OpenSSL on its epoll loop, non-blocking), offers only TLS 1.3 and")
+                w("TLS_AES_128_GCM_SHA256 and does not check the certificate, so every server negotiates the same suite")
+                w("(the notes say what was negotiated). In the handshake rows the generator's own handshake work is large")
+                w("(OpenSSL 3.0 decoding the certificate and checking its signature): where it is marked †, the generator")
+                w("set the pace and the server's CPU µs per handshake is the figure to compare.")
+                w("")
+            w(f"### {title}")
+            w("")
+            w(f"Load: {LOAD.get(scenario, '`bench/loadgen-c`')}.")
+            w("")
+            w("| server | msg/s | range | p50 µs | p99 µs | CPU µs/msg | gen. CPU | other load | runs |")
+            w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            ranked = sorted(present, key=lambda s: -(summary[(s, scenario)]["msg_per_s"] or 0))
+            for s in ranked:
+                d = summary[(s, scenario)]
+                mark = " †" if d["gen_busy"] is not None and d["gen_busy"] >= SATURATED else ""
+                name = f"**{s}**" if s.startswith("framewire") else s
+                rng = ("–" if d["min"] is None else f"{d['min'] / 1000:,.0f}k–{d['max'] / 1000:,.0f}k" if d["max"] >= 10000
+                       else f"{d['min']:,.0f}–{d['max']:,.0f}")
+                runs_cell = str(d["runs"]) + (f" ({d['failed']} failed)" if d["failed"] else "") + (f", {d['errors']} errors" if d["errors"] else "")
+                gen_cell = "–" if d["gen_busy"] is None else f"{d['gen_busy']:.0%}{mark}"
+                other = "–" if d["other_s"] is None else f"{max(0.0, d['other_s']):.2f}"
+                w(f"| {name} | {fmt_int(d['msg_per_s'])} | {rng} | {fmt_us(d['p50_us'])} | {fmt_us(d['p99_us'])} | {fmt_us(d['cpu_us'])} | {gen_cell} | {other} | {runs_cell} |")
+            w("")
+
+    scenario_tables(False)
+    plain_idle = [r for r in idle if not is_tls_idle(r)]
+    tls_idle = [r for r in idle if is_tls_idle(r)]
+    if plain_idle:
+        w(f"### Memory per idle connection ({int(plain_idle[0]['connections']):,} connections)")
         w("")
         w("Each server fresh and alone: one second of light load whose connections close, then its RSS")
-        w(f"(`VmRSS`), then {int(idle[0]['connections']):,} connections opened one after another by")
+        w(f"(`VmRSS`), then {int(plain_idle[0]['connections']):,} connections opened one after another by")
         w("`bench/idle_conns.py`, one request answered on each (an echo, or a search for the framed servers), one")
         w("second of quiet, RSS again. The figure is the growth divided by the connections.")
         w("")
         w("| server | protocol | RSS before | RSS with the connections | bytes per connection | connecting took |")
         w("|---|---|---:|---:|---:|---:|")
-        for r in sorted(idle, key=lambda r: num(r["bytes_per_conn"]) or 0):
+        for r in sorted(plain_idle, key=lambda r: num(r["bytes_per_conn"]) or 0):
             name = f"**{r['server']}**" if r["server"].startswith("framewire") else r["server"]
             w(f"| {name} | {r['protocol']} | {int(r['rss_before_kb']) / 1024:,.1f} MiB | {int(r['rss_after_kb']) / 1024:,.1f} MiB | {fmt_int(num(r['bytes_per_conn']))} | {r['connect_s']} s |")
         w("")
         w("\"Connecting took\" is the client's time to open them all one by one; past about a second it includes SYN")
         w("retransmissions after the server's accept queue (512) overflowed, so it shows how fast a server accepts.")
+        w("")
+    scenario_tables(True)
+    if tls_idle:
+        w(f"### Memory per idle TLS connection ({int(tls_idle[0]['connections']):,} connections, ECDSA P-256)")
+        w("")
+        w("As above, with the TLS servers: the light load runs over TLS, and `bench/idle_conns.py --tls` shakes hands")
+        w("on each connection right after connecting it (TLS 1.3 with Python's default suites, at most 64 handshakes")
+        w("at a time) and sends its request inside TLS. \"Connecting took\" includes the handshakes.")
+        w("")
+        w("| server | protocol | RSS before | RSS with the connections | bytes per connection | connecting took |")
+        w("|---|---|---:|---:|---:|---:|")
+        for r in sorted(tls_idle, key=lambda r: num(r["bytes_per_conn"]) or 0):
+            name = f"**{r['server']}**" if r["server"].startswith("framewire") else r["server"]
+            w(f"| {name} | {r['protocol'].replace('/tls', ' over TLS')} | {int(r['rss_before_kb']) / 1024:,.1f} MiB | {int(r['rss_after_kb']) / 1024:,.1f} MiB | {fmt_int(num(r['bytes_per_conn']))} | {r['connect_s']} s |")
         w("")
     if notes:
         w("### Notes on this run")
@@ -285,7 +344,11 @@ def main():
     w("- **Memory under load, or after a GC.** The idle figure is RSS growth right after the connections settled;")
     w("  managed runtimes may hold garbage or pooled buffers that a later collection would return, and RSS after the")
     w("  load phases is not shown.")
-    w("- **Steady state over hours, TLS, large fan-out, or anything but these six shapes.**")
+    if has_tls:
+        w("- **Steady state over hours, TLS resumption (every handshake here is a full one), TLS 1.2, large fan-out,")
+        w("  or anything but these shapes.**")
+    else:
+        w("- **Steady state over hours, TLS, large fan-out, or anything but these six shapes.**")
     w("- Noise: this is a shared VM. The range column shows how far one server's runs spread; differences")
     w("  smaller than that spread are not differences.")
     w("")
@@ -293,7 +356,8 @@ def main():
     w("")
     w("```sh")
     w("bench/run.sh                 # defaults: RUNS=3 DURATION=4 WARMUP=1 IDLE_CONNS=10000")
-    w("QUICK=1 bench/run.sh         # ~2-minute smoke run")
+    w("QUICK=1 bench/run.sh         # smoke run")
+    w("SECTIONS=tls bench/run.sh    # only the TLS rows (written to bench/results/latest/benchmarks.md)")
     w("```")
     w("")
     w("What it ran (ports as in this run; the load commands are shown for run 1, later runs repeat them):")

@@ -2,11 +2,18 @@
 # The benchmark suite: Framewire's servers and the peers in bench/peers, side by side in one run, written up in
 # docs/benchmarks.md (and docs/benchmarks.svg) by bench/report.py.
 #
-#   bench/run.sh            # default: 3 runs x (1 s warm-up + 4 s measured) per server and scenario, ~12 min
-#   QUICK=1 bench/run.sh    # smoke run: 1 x (1 s + 1 s), 1,000 idle connections, ~2 min
+#   bench/run.sh                 # default: 3 runs x (1 s warm-up + 4 s measured) per server and scenario, ~25 min
+#   QUICK=1 bench/run.sh         # smoke run: 1 x (1 s + 1 s), 1,000 idle connections (300 over TLS), ~5 min
+#   SECTIONS=tls bench/run.sh    # only the TLS rows (~10 min; QUICK=1 too: ~3 min)
 #
-# Settings (environment): RUNS, DURATION and WARMUP (seconds), IDLE_CONNS, PORT_BASE, OUT_DIR (raw results,
-# default bench/results/latest), DOC (default docs/benchmarks.md; DOC= to skip the write-up).
+# Settings (environment): RUNS, DURATION and WARMUP (seconds), IDLE_CONNS, IDLE_TLS_CONNS, PORT_BASE, OUT_DIR
+# (raw results, default bench/results/latest), DOC (default docs/benchmarks.md, or OUT_DIR/benchmarks.md when
+# SECTIONS is not all; DOC= to skip the write-up), SECTIONS (all, plain, tls, or plain,tls).
+#
+# TLS rows: one throwaway self-signed certificate pair of each kind (ECDSA P-256, RSA 2048; CN localhost, SAN
+# localhost and 127.0.0.1) made with openssl under OUT_DIR/tls; every TLS server serves it with its own stack's
+# defaults, and bench/loadgen-c --tls offers only TLS 1.3 with TLS_AES_128_GCM_SHA256, so all negotiate the same
+# (what they negotiated is in the notes). Throughput rows use the ECDSA certificate, handshake rows both.
 #
 # Every server runs pinned to CPU 0 and every load generator to CPU 1 (taskset), on 127.0.0.1 only. All the
 # servers of one phase run at once, each on its own port, and the runs of a scenario go round the servers in
@@ -21,25 +28,33 @@ ROOT=$(pwd)
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
     RUNS=${RUNS:-1} DURATION=${DURATION:-1} WARMUP=${WARMUP:-0} IDLE_CONNS=${IDLE_CONNS:-1000} QUIET_BUDGET=${QUIET_BUDGET:-0}
+    IDLE_TLS_CONNS=${IDLE_TLS_CONNS:-300}
 fi
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-4}
 WARMUP=${WARMUP:-1}
 IDLE_CONNS=${IDLE_CONNS:-10000}
+# Idle TLS connections are fewer: each costs a handshake on the server's one CPU.
+IDLE_TLS_CONNS=${IDLE_TLS_CONNS:-2000}
+SECTIONS=${SECTIONS:-all}
+if ! [[ $SECTIONS =~ ^(all|plain|tls)(,(all|plain|tls))*$ ]]; then echo "SECTIONS must be all, plain, tls or plain,tls" >&2; exit 2; fi
+section() { [[ ",$SECTIONS," == *",all,"* || ",$SECTIONS," == *",$1,"* ]]; }
 # Seconds the whole run may spend waiting, before a measurement, for other work on the shared machine to pass.
 QUIET_BUDGET=${QUIET_BUDGET:-60}
 # Below the ephemeral range (32768-60999 here): a port there may be held by a client socket of an earlier
 # scenario (the one-connection-per-request runs leave thousands in TIME_WAIT), and bind would fail.
 PORT_BASE=${PORT_BASE:-21200}
 OUT_DIR=${OUT_DIR:-$ROOT/bench/results/latest}
-DOC=${DOC-$ROOT/docs/benchmarks.md}
+# A partial run does not overwrite the full write-up unless DOC says so.
+if section plain && section tls; then DOC=${DOC-$ROOT/docs/benchmarks.md}; else DOC=${DOC-$OUT_DIR/benchmarks.md}; fi
 
-for v in RUNS DURATION WARMUP IDLE_CONNS PORT_BASE QUIET_BUDGET; do
+for v in RUNS DURATION WARMUP IDLE_CONNS IDLE_TLS_CONNS PORT_BASE QUIET_BUDGET; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]]; then echo "$v must be a whole number" >&2; exit 2; fi
 done
 if [ "$RUNS" -lt 1 ] || [ "$RUNS" -gt 20 ] || [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 60 ] \
-    || [ "$WARMUP" -gt 30 ] || [ "$IDLE_CONNS" -lt 100 ] || [ "$IDLE_CONNS" -gt 15000 ]; then
-    echo "RUNS 1..20, DURATION 1..60, WARMUP 0..30, IDLE_CONNS 100..15000" >&2
+    || [ "$WARMUP" -gt 30 ] || [ "$IDLE_CONNS" -lt 100 ] || [ "$IDLE_CONNS" -gt 15000 ] \
+    || [ "$IDLE_TLS_CONNS" -lt 100 ] || [ "$IDLE_TLS_CONNS" -gt 15000 ]; then
+    echo "RUNS 1..20, DURATION 1..60, WARMUP 0..30, IDLE_CONNS and IDLE_TLS_CONNS 100..15000" >&2
     exit 2
 fi
 
@@ -233,6 +248,10 @@ loadgen_run() {
     printf '%s\t%s\t%s\tloadgen-c\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$scenario" "$run" \
         "${kv[msg_per_s]}" "${kv[p50_us]}" "${kv[p99_us]}" "${kv[cpu_us_per_msg]}" "${kv[client_cpu_s]}" \
         "${kv[machine_busy_s]}" "${kv[server_cpu_s]}" "${kv[seconds]}" "${kv[errors]}" >>"$RESULTS"
+    if [ "${kv[tls]:-0}" = 1 ]; then
+        printf '%s\t%s\t%s %s, %s key exchange, server key %s\n' "$name" "$scenario" "${kv[tls_version]}" "${kv[tls_cipher]}" \
+            "${kv[tls_group]}" "${kv[tls_server_key]}" >>"$OUT_DIR/tls_negotiated.tsv"
+    fi
     log "  $name $scenario run $run: ${kv[msg_per_s]} msg/s, ${kv[cpu_us_per_msg]} µs/msg, p99 ${kv[p99_us]} µs"
 }
 
@@ -279,6 +298,55 @@ warm_up() {
         >/dev/null 2>>"$OUT_DIR/logs/loadgen.err" || log "  warm-up of $name failed"
 }
 
+# Memory per idle connection, each server fresh and alone: a short load whose connections close, RSS, then
+# IDLE_CONNS connections with one request answered on each and then left idle, RSS again.
+# idle_one NAME PROTOCOL COMMAND...: PROTOCOL echo or frame, or echo/tls or frame/tls (IDLE_TLS_CONNS connections
+# that each shake hands first; the server's command serves TLS).
+idle_one() {
+    local name=$1 protocol=$2; shift 2
+    local key="$name [$protocol]" base=${protocol%/tls} conns=$IDLE_CONNS tls=()
+    if [ "$base" != "$protocol" ]; then conns=$IDLE_TLS_CONNS tls=(--tls); fi
+    # shellcheck disable=SC2068
+    if ! start_server "$key" $@; then echo "$name ($protocol, idle): did not start" >>"$NOTES"; return 0; fi
+    local pid=${PID_OF[$key]} port=${PORT_OF[$key]}
+    local gen_mode=()
+    [ "$base" = frame ] && gen_mode=(--frame)
+    timeout 30 taskset -c 1 "$LOADGEN" --port "$port" "${gen_mode[@]}" "${tls[@]}" --connections 8 --depth 4 --warmup 0 --duration 1 \
+        >/dev/null 2>>"$OUT_DIR/logs/loadgen.err" || true
+    sleep "$((QUICK == 1 ? 0 : 1))"
+    local before after release out client
+    before=$(rss_kb "$pid")
+    release=$OUT_DIR/logs/release.$port
+    out=$OUT_DIR/logs/idle.$port.out
+    rm -f "$release"
+    echo "taskset -c 1 python3 bench/idle_conns.py --port $port --mode $base --connections $conns ${tls[*]} --release-file R    # $name" >>"$COMMANDS"
+    taskset -c 1 python3 "$ROOT/bench/idle_conns.py" --port "$port" --mode "$base" --connections "$conns" "${tls[@]}" \
+        --release-file "$release" --timeout 120 --hold 60 >"$out" 2>&1 &
+    client=$!
+    for _ in $(seq 1300); do
+        grep -q '^ready' "$out" 2>/dev/null && break
+        kill -0 "$client" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q '^ready' "$out"; then
+        sleep 1
+        after=$(rss_kb "$pid")
+        local connect_s
+        connect_s=$(sed -n 's/^ready .*connect_s=\([0-9.]*\).*/\1/p' "$out")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$protocol" "$conns" "$before" "$after" \
+            "$(( (after - before) * 1024 / conns ))" "$connect_s" >>"$IDLE"
+        log "  $name ($protocol): RSS $before -> $after kB, $(( (after - before) * 1024 / conns )) B per connection, connect ${connect_s} s"
+    else
+        log "  $name ($protocol): idle client failed: $(tail -1 "$out")"
+        echo "$name ($protocol, idle): the idle client failed: $(tail -1 "$out")" >>"$NOTES"
+    fi
+    touch "$release"
+    for _ in $(seq 100); do kill -0 "$client" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$client" 2>/dev/null && kill -TERM "$client" 2>/dev/null
+    wait "$client" 2>/dev/null || true
+    stop_server "$key"
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Phase 1: echo servers.
 declare -a ECHO_SERVERS=()
@@ -309,6 +377,7 @@ add_frame "Python asyncio" python3 "$PYPEER" --mode frame --port "{PORT}"
 # Runs go round the servers; each round starts one server further on so no server is always first.
 rotate() { local k=$1; shift; local n=$#; local a=("$@"); local i; for ((i = 0; i < n; i++)); do echo "${a[(i + k) % n]}"; done; }
 
+if section plain; then
 log "echo phase: ${#ECHO_SERVERS[@]} servers, $RUNS run(s) x (${WARMUP} s + ${DURATION} s)"
 declare -a RUNNING=()
 for name in "${ECHO_SERVERS[@]}"; do
@@ -352,56 +421,137 @@ done
 for name in "${RUNNING[@]}"; do stop_server "$name"; done
 
 # ---------------------------------------------------------------------------------------------------------
-# Phase 3: memory per idle connection, each server fresh and alone: a short load whose connections close,
-# RSS, IDLE_CONNS connections with one request answered on each and then left idle, RSS again.
+# Phase 3: memory per idle connection (idle_one above).
 log "idle phase: $IDLE_CONNS connections per server"
-idle_one() {
-    local name=$1 protocol=$2; shift 2
-    local key="$name [$protocol]"
-    # shellcheck disable=SC2068
-    if ! start_server "$key" $@; then echo "$name ($protocol, idle): did not start" >>"$NOTES"; return 0; fi
-    local pid=${PID_OF[$key]} port=${PORT_OF[$key]}
-    local gen_mode=()
-    [ "$protocol" = frame ] && gen_mode=(--frame)
-    timeout 30 taskset -c 1 "$LOADGEN" --port "$port" "${gen_mode[@]}" --connections 8 --depth 4 --warmup 0 --duration 1 \
-        >/dev/null 2>>"$OUT_DIR/logs/loadgen.err" || true
-    sleep "$((QUICK == 1 ? 0 : 1))"
-    local before after release out client
-    before=$(rss_kb "$pid")
-    release=$OUT_DIR/logs/release.$port
-    out=$OUT_DIR/logs/idle.$port.out
-    rm -f "$release"
-    echo "taskset -c 1 python3 bench/idle_conns.py --port $port --mode $protocol --connections $IDLE_CONNS --release-file R    # $name" >>"$COMMANDS"
-    taskset -c 1 python3 "$ROOT/bench/idle_conns.py" --port "$port" --mode "$protocol" --connections "$IDLE_CONNS" \
-        --release-file "$release" --timeout 120 --hold 60 >"$out" 2>&1 &
-    client=$!
-    for _ in $(seq 1300); do
-        grep -q '^ready' "$out" 2>/dev/null && break
-        kill -0 "$client" 2>/dev/null || break
-        sleep 0.1
-    done
-    if grep -q '^ready' "$out"; then
-        sleep 1
-        after=$(rss_kb "$pid")
-        local connect_s
-        connect_s=$(sed -n 's/^ready .*connect_s=\([0-9.]*\).*/\1/p' "$out")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$protocol" "$IDLE_CONNS" "$before" "$after" \
-            "$(( (after - before) * 1024 / IDLE_CONNS ))" "$connect_s" >>"$IDLE"
-        log "  $name ($protocol): RSS $before -> $after kB, $(( (after - before) * 1024 / IDLE_CONNS )) B per connection, connect ${connect_s} s"
-    else
-        log "  $name ($protocol): idle client failed: $(tail -1 "$out")"
-        echo "$name ($protocol, idle): the idle client failed: $(tail -1 "$out")" >>"$NOTES"
-    fi
-    touch "$release"
-    for _ in $(seq 100); do kill -0 "$client" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$client" 2>/dev/null && kill -TERM "$client" 2>/dev/null
-    wait "$client" 2>/dev/null || true
-    stop_server "$key"
-}
 for name in "${ECHO_SERVERS[@]}"; do idle_one "$name" echo ${ECHO_CMD[$name]}; done
 for name in "${FRAME_SERVERS[@]}"; do
     case $name in framewire*|Kestrel|Python*) idle_one "$name" frame ${FRAME_CMD[$name]} ;; esac
 done
+fi  # section plain
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase 4: TLS. The same servers where their stack serves TLS (Framewire with --tls-cert/--tls-key on each
+# engine that takes it, Kestrel's UseHttps, Node.js tls, Python's ssl), driven by bench/loadgen-c --tls: TLS 1.3
+# with TLS_AES_128_GCM_SHA256 only, the certificate not checked (throwaway, self-signed). Echo 64 x 1, framed
+# search 64 x 1 and 64 x 16 (handshakes before the clock starts), handshakes per second (one connection per
+# search request, 8 at once; ECDSA and RSA certificates, separate servers), memory per idle TLS connection.
+TLS_READY=0
+if section tls; then
+    TLS_DIR=$OUT_DIR/tls
+    mkdir -p "$TLS_DIR"
+    if ! "$LOADGEN" --version | grep -q '^loadgen tls=OpenSSL'; then
+        echo "TLS: bench/loadgen-c was built without TLS (OpenSSL's headers, Debian's libssl-dev, are missing); the TLS rows are skipped." >>"$NOTES"
+    elif ! command -v openssl >/dev/null; then
+        echo "TLS: no openssl command to make the throwaway certificates; the TLS rows are skipped." >>"$NOTES"
+    elif ! (
+        for kind in ecdsa rsa; do
+            if [ "$kind" = ecdsa ]; then key_args=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); else key_args=(-newkey rsa:2048); fi
+            openssl req -x509 "${key_args[@]}" -nodes -days 2 -subj "/CN=localhost" \
+                -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TLS_DIR/$kind.key" -out "$TLS_DIR/$kind.pem" || exit 1
+        done
+    ) >>"$OUT_DIR/logs/build.log" 2>&1; then
+        echo "TLS: openssl could not make the throwaway certificates (see logs/build.log); the TLS rows are skipped." >>"$NOTES"
+    else
+        TLS_READY=1
+    fi
+fi
+
+# tls_servers KIND ECHO|FRAME: fills TLS_SERVERS and TLS_CMD with the servers of that protocol, certificate KIND,
+# leaving out those that refused TLS in an earlier phase (TLS_REFUSED, by name and protocol).
+declare -a TLS_SERVERS=()
+declare -A TLS_CMD=() TLS_REFUSED=()
+TLS_PROTOCOL=
+tls_servers() {
+    local kind=$1 protocol=$2 variant
+    local cert=(--tls-cert "$TLS_DIR/$kind.pem" --tls-key "$TLS_DIR/$kind.key")
+    TLS_SERVERS=()
+    TLS_CMD=()
+    TLS_PROTOCOL=$protocol
+    add_tls() {
+        if [ -n "${TLS_REFUSED[$1|$TLS_PROTOCOL]:-}" ]; then return 0; fi
+        TLS_SERVERS+=("$1"); shift; TLS_CMD[${TLS_SERVERS[-1]}]="$*"
+    }
+    for variant in "${FW_VARIANTS[@]}"; do
+        if [ "$protocol" = echo ]; then
+            # shellcheck disable=SC2046
+            add_tls "framewire ($variant)" "$FW" multiconn-server 127.0.0.1 "{PORT}" $(fw_args "$variant") "${cert[@]}"
+        else
+            # shellcheck disable=SC2046
+            add_tls "framewire ($variant)" "$FW" app-server 127.0.0.1 "{PORT}" $(fw_args "$variant") "${cert[@]}"
+        fi
+    done
+    add_tls "Kestrel" dotnet "$KESTREL" --mode "$protocol" --port "{PORT}" "${cert[@]}"
+    [ "$protocol" = echo ] && add_tls "Node.js tls" node "$ROOT/bench/peers/node/echo.js" --port "{PORT}" "${cert[@]}"
+    add_tls "Python asyncio" python3 "$PYPEER" --mode "$protocol" --port "{PORT}" "${cert[@]}"
+    [ -n "$UVLOOP_PY" ] && add_tls "Python uvloop" "$UVLOOP_PY" "$PYPEER" --mode "$protocol" --uvloop --port "{PORT}" "${cert[@]}"
+    return 0
+}
+
+# tls_start PHASE: starts TLS_SERVERS into RUNNING; a server that will not start with TLS is a note, not a failure.
+tls_start() {
+    local phase=$1 name
+    RUNNING=()
+    for name in "${TLS_SERVERS[@]}"; do
+        # shellcheck disable=SC2086
+        if start_server "$name" ${TLS_CMD[$name]}; then
+            RUNNING+=("$name")
+        else
+            TLS_REFUSED[$name|$TLS_PROTOCOL]=1
+            echo "$name ($phase): did not start with TLS, so it has no TLS $TLS_PROTOCOL rows: $(tail -1 "$(ls -t "$OUT_DIR"/logs/"${name//[^A-Za-z0-9]/_}".*.log | head -1)" | cut -c1-200)" >>"$NOTES"
+        fi
+    done
+}
+
+# Every round of RUNS runs goes round RUNNING: tls_rounds SCENARIO LOADGEN-ARGS...
+tls_rounds() {
+    local label=$1 run name; shift
+    for ((run = 1; run <= RUNS; run++)); do
+        while IFS= read -r name; do loadgen_run "$name" "$label" "$run" --tls "$@"; done < <(rotate "$run" "${RUNNING[@]}")
+    done
+}
+
+if [ "$TLS_READY" = 1 ]; then
+    tls_servers ecdsa echo
+    log "TLS echo phase: ${#TLS_SERVERS[@]} servers (ECDSA P-256)"
+    tls_start "TLS echo"
+    for name in "${RUNNING[@]}"; do warm_up "$name" --tls --connections 64 --depth 16; done
+    tls_rounds "tls echo 64x1" --connections 64 --depth 1 --size 64
+    for name in "${RUNNING[@]}"; do stop_server "$name"; done
+
+    tls_servers ecdsa frame
+    log "TLS frame phase: ${#TLS_SERVERS[@]} servers (ECDSA P-256)"
+    tls_start "TLS frame, ECDSA"
+    for name in "${RUNNING[@]}"; do
+        warm_up "$name" --tls --frame --connections 64 --depth 16
+        warm_up "$name" --tls --frame --oneshot --connections 8
+    done
+    tls_rounds "tls frame 64x1" --frame --connections 64 --depth 1
+    tls_rounds "tls frame 64x16" --frame --connections 64 --depth 16
+    tls_rounds "tls handshake ECDSA" --frame --oneshot --connections 8
+    for name in "${RUNNING[@]}"; do stop_server "$name"; done
+
+    tls_servers rsa frame
+    log "TLS handshake phase: ${#TLS_SERVERS[@]} servers (RSA 2048)"
+    tls_start "TLS frame, RSA"
+    for name in "${RUNNING[@]}"; do warm_up "$name" --tls --frame --oneshot --connections 8; done
+    tls_rounds "tls handshake RSA" --frame --oneshot --connections 8
+    for name in "${RUNNING[@]}"; do stop_server "$name"; done
+
+    log "TLS idle phase: $IDLE_TLS_CONNS connections per server (ECDSA P-256)"
+    tls_servers ecdsa echo
+    for name in "${TLS_SERVERS[@]}"; do idle_one "$name" echo/tls ${TLS_CMD[$name]}; done
+    tls_servers ecdsa frame
+    for name in "${TLS_SERVERS[@]}"; do
+        case $name in framewire*|Kestrel|Python*) idle_one "$name" frame/tls ${TLS_CMD[$name]} ;; esac
+    done
+
+    # What the handshakes negotiated, from loadgen-c's report of each run.
+    if [ -s "$OUT_DIR/tls_negotiated.tsv" ]; then
+        cut -f3 "$OUT_DIR/tls_negotiated.tsv" | sort | uniq -c | while read -r count what; do
+            echo "TLS negotiated (bench/loadgen-c, which offers only TLS 1.3 and TLS_AES_128_GCM_SHA256): $what, in $count run(s) of: $(awk -F'\t' -v w="$what" '$3 == w { print $1 }' "$OUT_DIR/tls_negotiated.tsv" | sort -u | paste -sd, - | sed 's/,/, /g')." >>"$NOTES"
+        done
+    fi
+fi
 
 # ---------------------------------------------------------------------------------------------------------
 # Machine and write-up.
@@ -415,7 +565,8 @@ done
     echo "gcc: $(gcc -dumpfullversion)"
     echo "node: $(node --version)"
     echo "python3: $(python3 --version | cut -d' ' -f2)"
-    echo "settings: RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS QUIET_BUDGET=$QUIET_BUDGET QUICK=$QUICK"
+    echo "openssl: $(openssl version 2>/dev/null || echo none); $("$LOADGEN" --version)"
+    echo "settings: RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS IDLE_TLS_CONNS=$IDLE_TLS_CONNS QUIET_BUDGET=$QUIET_BUDGET QUICK=$QUICK SECTIONS=$SECTIONS"
     echo "elapsed: $(( $(date +%s) - SUITE_START ))"
     echo "quiet_waited: $QUIET_WAITED"
 } >"$OUT_DIR/machine.txt"

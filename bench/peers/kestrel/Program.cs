@@ -9,16 +9,22 @@
 // I/O queue per core) and adds no tuning a Kestrel user would not. It validates less than our server: a
 // frame it cannot parse closes the connection instead of getting an error frame.
 //
-// Usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432]
+// --tls-cert FILE --tls-key FILE (PEM) put Kestrel's TLS connection middleware (ListenOptions.UseHttps, SslStream
+// with Kestrel's defaults: the OS's protocol versions and cipher suites) in front of the same ConnectionHandler.
+//
+// Usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432] [--tls-cert FILE --tls-key FILE]
 // Prints "Listening on HOST:PORT" once Kestrel accepts connections; SIGTERM or Ctrl-C exits 0.
 
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using KestrelPeer;
 
 string host = "127.0.0.1";
 int port = 65432;
 string mode = "echo";
+string? tlsCert = null;
+string? tlsKey = null;
 for (int i = 0; i < args.Length; i++)
 {
     string value = i + 1 < args.Length ? args[i + 1] : "";
@@ -27,8 +33,10 @@ for (int i = 0; i < args.Length; i++)
         case "--host": host = value; i++; break;
         case "--port": port = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); i++; break;
         case "--mode": mode = value; i++; break;
+        case "--tls-cert": tlsCert = value; i++; break;
+        case "--tls-key": tlsKey = value; i++; break;
         default:
-            await Console.Error.WriteLineAsync("usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432]");
+            await Console.Error.WriteLineAsync("usage: kestrel-peer --mode echo|frame [--host 127.0.0.1] [--port 65432] [--tls-cert FILE --tls-key FILE]");
             return 2;
     }
 }
@@ -38,6 +46,14 @@ if (mode is not ("echo" or "frame"))
     await Console.Error.WriteLineAsync($"unknown mode '{mode}': echo or frame");
     return 2;
 }
+
+if ((tlsCert is null) != (tlsKey is null))
+{
+    await Console.Error.WriteLineAsync("--tls-cert and --tls-key go together");
+    return 2;
+}
+
+X509Certificate2? certificate = tlsCert is null ? null : X509Certificate2.CreateFromPemFile(tlsCert, tlsKey);
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 
@@ -55,6 +71,11 @@ builder.WebHost.ConfigureKestrel(options =>
 {
     options.Listen(IPAddress.Parse(host), port, listen =>
     {
+        if (certificate is not null)
+        {
+            listen.UseHttps(certificate);
+        }
+
         if (mode == "echo")
         {
             listen.UseConnectionHandler<EchoConnectionHandler>();

@@ -2,6 +2,7 @@
 """Python asyncio peer (standard library only): an echo server or the tutorial's framed search app.
 
     python3 asyncio_server.py --mode echo|frame [--host 127.0.0.1] [--port 65432] [--uvloop]
+                              [--tls-cert FILE --tls-key FILE]
 
 Why it is a fair peer: it is what an experienced asyncio programmer writes for throughput, on the low-level
 asyncio.Protocol callbacks (no StreamReader/StreamWriter layer, no task per message), with flow control
@@ -20,12 +21,16 @@ us of CPU per echo before, 7.4 after one connection had closed. A server in serv
 --uvloop runs the same code on uvloop's event loop; it is refused (exit 2) when uvloop cannot be imported,
 so a benchmark never reports plain asyncio under uvloop's name. Prints "Listening on HOST:PORT" once the
 server accepts connections; SIGTERM or Ctrl-C exits 0.
+
+--tls-cert/--tls-key (PEM) serve the same protocols over TLS with the standard library's ssl module, as asyncio
+does it: an ssl.SSLContext(PROTOCOL_TLS_SERVER) with Python's defaults passed to create_server (on uvloop too).
 """
 import argparse
 import asyncio
 import json
 import resource
 import signal
+import ssl
 import struct
 import sys
 
@@ -157,13 +162,13 @@ class FrameProtocol(asyncio.Protocol):
         self.transport.resume_reading()
 
 
-async def serve(host, port, mode):
+async def serve(host, port, mode, tls=None):
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     protocol = EchoProtocol if mode == "echo" else FrameProtocol
-    server = await loop.create_server(protocol, host, port, backlog=BACKLOG, reuse_address=True)
+    server = await loop.create_server(protocol, host, port, backlog=BACKLOG, reuse_address=True, ssl=tls)
     print(f"Listening on {host}:{port}", flush=True)
     await stop
     server.close()
@@ -175,7 +180,15 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=65432)
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (refused when it is not importable)")
+    parser.add_argument("--tls-cert", help="serve TLS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     args = parser.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
 
     # Thousands of connections need thousands of descriptors: take the hard limit, as .NET and Node do.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -190,12 +203,12 @@ def main():
                   file=sys.stderr)
             return 2
         if hasattr(uvloop, "run"):
-            uvloop.run(serve(args.host, args.port, args.mode))
+            uvloop.run(serve(args.host, args.port, args.mode, tls))
         else:  # uvloop before 0.18
             uvloop.install()
-            asyncio.run(serve(args.host, args.port, args.mode))
+            asyncio.run(serve(args.host, args.port, args.mode, tls))
     else:
-        asyncio.run(serve(args.host, args.port, args.mode))
+        asyncio.run(serve(args.host, args.port, args.mode, tls))
     return 0
 
 
