@@ -58,7 +58,7 @@ internal static class CommonArguments
     public static Option<ServerEngine?> Engine() => new("--engine")
     {
         Description = "selector: event loops on epoll, one thread each, as the tutorial's selectors server; async: .NET async sockets and "
-            + "pipelines (default selector, or async with TLS, which only it serves)",
+            + "pipelines; both serve TLS (default selector on Linux)",
         HelpName = Engines.HelpName,
         CustomParser = Engines.Parse,
     };
