@@ -234,6 +234,31 @@ public sealed class ProxyProtocolServerTests
         Assert.Equal($"{client.Socket.LocalEndPoint} -> {server.EndPoint}", await ReadAddressesAsync(client));
     }
 
+    [Theory]
+    [OnEveryEngine(false)]
+    [OnEveryEngine(true)]
+    public async Task TrustedProxy_HeaderThenTls_HandlerSeesClientAddress(ServerEngine engine, bool inOneSendWithClientHello)
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        await using RunningServer server = await StartAsync(engine, ["127.0.0.0/8"], options =>
+            options.Tls = TlsServerOptions.FromPemFiles(certificates.ServerCertPath, certificates.ServerKeyPath));
+        byte[] header = ProxyHeaders.V2Inet(Client, Destination);
+
+        await using RawClient proxy = await RawClient.ConnectTlsAsync(server.EndPoint, certificates.CaPath, socketStream =>
+        {
+            if (inOneSendWithClientHello)
+            {
+                return new CapturingStream(socketStream) { Prefix = header };
+            }
+
+            socketStream.Write(header);
+            return socketStream;
+        });
+        await proxy.SendAsync(Request);
+
+        Assert.Equal("192.0.2.10:56324 -> 198.51.100.1:443", await ReadAddressesAsync(proxy));
+    }
+
     private static Task<RunningServer> StartAsync(ServerEngine engine, params string[] trusted) => StartAsync(engine, trusted, null);
 
     private static Task<RunningServer> StartAsync(ServerEngine engine, string[] trusted, Action<MessageServerOptions>? configure) =>

@@ -2,7 +2,7 @@ namespace Framewire.Tests.Support;
 
 /// <summary>
 /// A stream between a client's TLS and its socket that can hold back what TLS writes, so that a test can send the
-/// ciphertext as it likes: cut short, or not at all.
+/// ciphertext as it likes: cut short, or not at all; or put bytes of its own before TLS's first write, in the same send.
 /// </summary>
 internal sealed class CapturingStream(Stream inner) : Stream
 {
@@ -10,6 +10,9 @@ internal sealed class CapturingStream(Stream inner) : Stream
 
     /// <summary>While true, writes are kept for <see cref="TakeHeld"/> instead of sent.</summary>
     public bool Hold { get; set; }
+
+    /// <summary>Bytes sent with the next write, before it (a PROXY header with the ClientHello).</summary>
+    public byte[]? Prefix { get; set; }
 
     public override bool CanRead => true;
 
@@ -54,6 +57,12 @@ internal sealed class CapturingStream(Stream inner) : Stream
         {
             _held.Write(buffer.Span);
             return ValueTask.CompletedTask;
+        }
+
+        if (Prefix is { } prefix)
+        {
+            Prefix = null;
+            return inner.WriteAsync((byte[])[.. prefix, .. buffer.Span], cancellationToken);
         }
 
         return inner.WriteAsync(buffer, cancellationToken);
