@@ -104,6 +104,25 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(0, server.Server.ConnectionCount);
     }
 
+    [Theory]
+    [OnEveryEngine]
+    public async Task LiveView_TlsConnection_ShowsStateFramesAndPlaintextBytes(ServerEngine engine)
+    {
+        await using RunningServer server = await StartAsync(engine, mutual: false);
+        await using RawClient client = await RawClient.ConnectTlsAsync(server.EndPoint, _certificates.CaPath);
+        byte[] request = Frames.Json("{\"action\": \"search\", \"value\": \"morpheus\"}");
+
+        await client.SendAsync(request);
+        (_, byte[] answer) = await client.ReadFrameAsync();
+
+        // Bytes are the application's, before encryption and after decryption, as on a plain socket.
+        await Eventually.TrueAsync(() => server.Server.GetConnections() is [{ State: ConnectionState.Idle, FramesReceived: 1, FramesSent: 1 } c]
+            && c.BytesReceived == request.Length && c.BytesSent > answer.Length);
+        ServerStatistics statistics = server.Server.GetStatistics();
+        Assert.Equal(1, statistics.FramesReceived);
+        Assert.Equal(request.Length, statistics.BytesReceived);
+    }
+
     [Fact]
     public void FromPemFiles_KeyOfAnotherCertificate_Throws()
     {
