@@ -6,8 +6,8 @@ using Framewire.Internal;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// A selector connection's TLS: an <see cref="SslStream"/> over the connection's own socket, run entirely on its
-/// loop. This class is the stream beneath the <see cref="SslStream"/>: a read takes what the non-blocking socket
+/// A loop connection's TLS: an <see cref="SslStream"/> over the connection's own socket, run entirely on its
+/// loop (a selector connection's, or a <c>framewire bench</c> connection's on its selector driver). This class is the stream beneath the <see cref="SslStream"/>: a read takes what the non-blocking socket
 /// has at once, or waits for the loop to see the socket readable and is completed from <see cref="OnReadable"/>;
 /// a write appends the ciphertext to <see cref="Ciphertext"/>, which the connection sends as it sends plain output.
 /// Nothing blocks and nothing leaves the loop thread: the <see cref="SslStream"/>'s awaits resume inline when the
@@ -16,7 +16,9 @@ namespace Framewire.Engines.Internal.Selector;
 internal sealed class LoopTls : Stream, IValueTaskSource<int>
 {
     private readonly int _fd;
-    private readonly ConnectionPolicy _policy;
+
+    // Counts received bytes for the server's limits; null for a load generator's connection, which counts its own.
+    private readonly ConnectionPolicy? _policy;
 
     // Continuations run inline: the loop completes a read, and the SslStream goes on decrypting on the same thread.
     private ManualResetValueTaskSourceCore<int> _read;
@@ -26,7 +28,7 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
     private byte[]? _prefix;
     private int _prefixStart;
 
-    public LoopTls(int fd, ConnectionPolicy policy, byte[]? prefix)
+    public LoopTls(int fd, ConnectionPolicy? policy, byte[]? prefix)
     {
         _fd = fd;
         _policy = policy;
@@ -210,7 +212,7 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
     {
         if (count > 0)
         {
-            _policy.OnReceived(count);
+            _policy?.OnReceived(count);
         }
     }
 
