@@ -65,7 +65,29 @@ internal sealed partial class SelectorLoop
 
     private void Connected(SelectorConnection connection, long now)
     {
+        if (_tls is null)
+        {
+            Start(connection, now);
+            return;
+        }
+
+        _tls.Start(connection);
+        AdvanceHandshake(connection, SelectorEvents.None);
+    }
+
+    /// <summary>Connected, and with TLS past the handshake: reads answers and sends the first requests.</summary>
+    private void Start(SelectorConnection connection, long now)
+    {
         connection.State = SelectorConnectionState.Open;
+        if (connection.Tls is { } tls)
+        {
+            ReadTls(connection);
+            if (!IsCurrent(connection, tls))
+            {
+                return;
+            }
+        }
+
         if (_oneshot)
         {
             ReadOnlyMemory<byte> request = connection.Unsent;
@@ -152,7 +174,8 @@ internal sealed partial class SelectorLoop
 
         foreach (SelectorConnection connection in _connections)
         {
-            if ((connection.State is SelectorConnectionState.Open or SelectorConnectionState.Connecting) && connection.Connection.IsOverdue(now))
+            if ((connection.State is SelectorConnectionState.Open or SelectorConnectionState.Connecting or SelectorConnectionState.Handshaking)
+                && connection.Connection.IsOverdue(now))
             {
                 Fail(connection, ErrorKind.Timeout, string.Create(CultureInfo.InvariantCulture, $"no answer within {(double)_run.TimeoutTicks / Stopwatch.Frequency:0.###} s"), now);
             }
@@ -190,9 +213,11 @@ internal sealed partial class SelectorLoop
         connection.OnRegistered(socket);
     }
 
+    /// <summary>Takes the socket off the selector; its TLS session, if any, ends with it.</summary>
     private void Unregister(SelectorConnection connection)
     {
         _selector!.Unregister(connection.Registered!);
         connection.OnUnregistered();
+        connection.EndTls();
     }
 }

@@ -20,7 +20,9 @@ namespace Framewire.Cli.Bench;
 /// registered for writing only while a batch is partly sent. The watchdog (<see cref="BenchConnection.IsOverdue"/>)
 /// runs on the loop's own thread between waits, so a stalled connection is closed where it is served. At
 /// <c>--rate</c> the loop sends each request when it falls due, woken by a <see cref="PacingTimer"/> in the same
-/// wait, or as soon as an answer makes room on a connection that was full.
+/// wait, or as soon as an answer makes room on a connection that was full. With TLS (<see cref="SelectorTls"/>) a
+/// readable socket resumes the connection's TLS session instead, which decrypts on the loop thread and hands the
+/// answers over as a recv would (SelectorLoop.Tls.cs).
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed partial class SelectorLoop
@@ -34,19 +36,18 @@ internal sealed partial class SelectorLoop
     private readonly EndPoint _endPoint;
     private readonly RunControl _run;
     private readonly long _sweepInterval;
+    private readonly SelectorTls? _tls;
     private Selector? _selector;
     private PacingTimer? _timer;
     private int _active;
     private int _waiting;
 
-    public SelectorLoop(IReadOnlyList<BenchConnection> connections, bool oneshot, EndPoint endPoint, RunControl run)
+    /// <param name="connections">The loop's share; kept-open ones connected, and with TLS past the handshake.</param>
+    /// <param name="tls">TLS on every connection, or null for plain TCP.</param>
+    public SelectorLoop(SelectorConnection[] connections, bool oneshot, EndPoint endPoint, RunControl run, SelectorTls? tls)
     {
-        _connections = new SelectorConnection[connections.Count];
-        for (int i = 0; i < _connections.Length; i++)
-        {
-            _connections[i] = new SelectorConnection(connections[i]);
-        }
-
+        _connections = connections;
+        _tls = tls;
         _oneshot = oneshot;
         _paced = !oneshot && run.RequestIntervalTicks is not null;
         _endPoint = endPoint;
@@ -79,8 +80,7 @@ internal sealed partial class SelectorLoop
             else
             {
                 Register(connection, connection.Connection.Socket!, SelectorEvents.Read);
-                connection.State = SelectorConnectionState.Open;
-                SendNext(connection, now);
+                Start(connection, now);
             }
         }
 
@@ -137,6 +137,12 @@ internal sealed partial class SelectorLoop
             return;
         }
 
+        if (connection.State == SelectorConnectionState.Handshaking)
+        {
+            AdvanceHandshake(connection, events);
+            return;
+        }
+
         if ((events & SelectorEvents.Read) != 0)
         {
             Receive(connection);
@@ -150,8 +156,18 @@ internal sealed partial class SelectorLoop
 
     private unsafe void Receive(SelectorConnection connection)
     {
-        BenchConnection bench = connection.Connection;
-        Span<byte> buffer = bench.ReceiveBuffer.Span;
+        if (connection.Tls is { } tls)
+        {
+            // The session's read waits for this: it reads, decrypts, and the answers reach OnTlsRead inline.
+            if (tls.IsReadPending)
+            {
+                tls.OnReadable();
+            }
+
+            return;
+        }
+
+        Span<byte> buffer = connection.Connection.ReceiveBuffer.Span;
         nint received;
         fixed (byte* p = buffer)
         {
@@ -159,31 +175,9 @@ internal sealed partial class SelectorLoop
         }
 
         long now = Stopwatch.GetTimestamp();
-        if (received > 0)
+        if (received >= 0)
         {
-            if (!bench.OnReceived(buffer[..(int)received], now))
-            {
-                Fail(connection, ErrorKind.Mismatch, null, now);
-                return;
-            }
-
-            if (!_oneshot)
-            {
-                SendNext(connection, now);
-            }
-            else if (bench.InFlight == 0)
-            {
-                // The answer is in: this request's connection is done, and the next request gets a new one.
-                Close(connection);
-                StartRequest(connection, now);
-            }
-
-            return;
-        }
-
-        if (received == 0)
-        {
-            Fail(connection, ErrorKind.Closed, string.Create(CultureInfo.InvariantCulture, $"the server closed the connection with {bench.InFlight} answer(s) owed"), now);
+            Received(connection, (int)received, now);
             return;
         }
 
@@ -191,6 +185,34 @@ internal sealed partial class SelectorLoop
         if (errno != LibC.EAGAIN)
         {
             Fail(connection, ErrorKind.Reset, Marshal.GetPInvokeErrorMessage(errno), now);
+        }
+    }
+
+    /// <summary>Takes <paramref name="received"/> bytes of answers from the receive buffer (0: the server closed), and sends or closes as they allow.</summary>
+    private void Received(SelectorConnection connection, int received, long now)
+    {
+        BenchConnection bench = connection.Connection;
+        if (received == 0)
+        {
+            Fail(connection, ErrorKind.Closed, string.Create(CultureInfo.InvariantCulture, $"the server closed the connection with {bench.InFlight} answer(s) owed"), now);
+            return;
+        }
+
+        if (!bench.OnReceived(bench.ReceiveBuffer.Span[..received], now))
+        {
+            Fail(connection, ErrorKind.Mismatch, null, now);
+            return;
+        }
+
+        if (!_oneshot)
+        {
+            SendNext(connection, now);
+        }
+        else if (bench.InFlight == 0)
+        {
+            // The answer is in: this request's connection is done, and the next request gets a new one.
+            Close(connection);
+            StartRequest(connection, now);
         }
     }
 
@@ -217,7 +239,7 @@ internal sealed partial class SelectorLoop
     /// <summary><see cref="SendNext"/> without setting the timer.</summary>
     private void SendDue(SelectorConnection connection, long now)
     {
-        if (!connection.Unsent.IsEmpty)
+        if (connection.IsSending)
         {
             return;
         }
@@ -261,6 +283,12 @@ internal sealed partial class SelectorLoop
 
     private unsafe void Send(SelectorConnection connection, ReadOnlyMemory<byte> batch, long now)
     {
+        if (connection.Tls is not null)
+        {
+            SendTls(connection, batch, now);
+            return;
+        }
+
         ReadOnlySpan<byte> bytes = batch.Span;
         nint sent;
         fixed (byte* p = bytes)
@@ -292,19 +320,19 @@ internal sealed partial class SelectorLoop
 
     private void FlushUnsent(SelectorConnection connection)
     {
-        ReadOnlyMemory<byte> unsent = connection.Unsent;
-        if (unsent.IsEmpty)
+        if (!connection.IsSending)
         {
             return;
         }
 
+        ReadOnlyMemory<byte> unsent = connection.Unsent;
         connection.Unsent = default;
         _selector!.Modify(connection.Registered!, SelectorEvents.Read);
         long now = Stopwatch.GetTimestamp();
         Send(connection, unsent, now);
 
         // Answers that came while the batch waited made room for more requests.
-        if (!_oneshot && connection.State == SelectorConnectionState.Open && connection.Unsent.IsEmpty)
+        if (!_oneshot && connection.State == SelectorConnectionState.Open && !connection.IsSending)
         {
             SendNext(connection, now);
         }
