@@ -6,12 +6,12 @@ using Framewire.Internal;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// A loop connection's TLS: an <see cref="SslStream"/> over the connection's own socket, run entirely on its
-/// loop (a selector connection's, or a <c>framewire bench</c> connection's on its selector driver). This class is the stream beneath the <see cref="SslStream"/>: a read takes what the non-blocking socket
+/// A selector connection's TLS: an <see cref="SslStream"/> over the connection's own socket, run entirely on its
+/// loop. This class is the stream beneath the <see cref="SslStream"/>: a read takes what the non-blocking socket
 /// has at once, or waits for the loop to see the socket readable and is completed from <see cref="OnReadable"/>;
 /// a write appends the ciphertext to <see cref="Ciphertext"/>, which the connection sends as it sends plain output.
 /// Nothing blocks and nothing leaves the loop thread: the <see cref="SslStream"/>'s awaits resume inline when the
-/// loop completes them.
+/// loop completes them. <c>framewire bench</c>'s selector driver runs its connections' TLS on it too.
 /// </summary>
 internal sealed class LoopTls : Stream, IValueTaskSource<int>
 {
