@@ -24,8 +24,8 @@ namespace Framewire.Cli.Bench;
 /// The <see cref="SelectorDriver"/> sends from its own event loop's timer instead; at that rate it cost about as much
 /// CPU (37 to 41 µs, a timer wake-up and an answer's per request), allocating nothing per request where this driver
 /// allocates about 30 bytes.
-/// With TLS every connection's bytes go through an <see cref="SslStream"/> over its socket, which only this driver
-/// speaks; the handshake is part of opening a connection.
+/// With TLS every connection's bytes go through an <see cref="SslStream"/> over a <see cref="NetworkStream"/> on its
+/// socket; the handshake is part of opening a connection.
 /// </remarks>
 internal sealed class AsyncDriver : BenchDriver
 {

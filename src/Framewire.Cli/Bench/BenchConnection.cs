@@ -86,7 +86,7 @@ internal sealed class BenchConnection : IDisposable
         set => _socket = value;
     }
 
-    /// <summary>With TLS, the stream over <see cref="Socket"/> that the connection's bytes go through; null otherwise.</summary>
+    /// <summary>With TLS on the async driver, the stream over <see cref="Socket"/> that the connection's bytes go through; null otherwise.</summary>
     public SslStream? Tls
     {
         get => _tls;

@@ -21,15 +21,18 @@ internal abstract class BenchDriver
 
     protected RunControl Run { get; }
 
-    /// <param name="tls">TLS on every connection, or null for plain TCP; only the async driver speaks it.</param>
+    /// <param name="tls">TLS on every connection, or null for plain TCP.</param>
     public static BenchDriver Create(BenchSettings settings, EndPoint endPoint, TlsClientOptions? tls, RunControl run)
     {
         ArgumentNullException.ThrowIfNull(settings);
+
+        // The name the server's certificate must carry: the host as given, none for a Unix socket.
+        string? host = endPoint is UnixDomainSocketEndPoint ? null : settings.Host;
         return settings.Engine switch
         {
-            BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run, tls, endPoint is UnixDomainSocketEndPoint ? null : settings.Host),
-            _ when tls is not null => throw new NotSupportedException($"The {settings.Engine} engine cannot speak TLS."),
-            BenchEngine.Selector when OperatingSystem.IsLinux() => new SelectorDriver(settings.Mode, settings.Threads, endPoint, run),
+            BenchEngine.Async => new AsyncDriver(settings.Mode, endPoint, run, tls, host),
+            BenchEngine.Selector when OperatingSystem.IsLinux() => new SelectorDriver(
+                settings.Mode, settings.Threads, endPoint, run, tls is null ? null : new SelectorTls(tls, host, endPoint)),
             _ => throw new NotSupportedException($"The {settings.Engine} engine is not available."),
         };
     }

@@ -46,7 +46,7 @@ internal sealed record BenchSettings(BenchMode Mode, string Host, int Port)
 
     public BenchEngine Engine { get; init; } = DefaultEngine;
 
-    /// <summary>TLS on every connection (<c>--tls</c> and its files); only the async engine speaks it.</summary>
+    /// <summary>TLS on every connection (<c>--tls</c> and its files), on either engine.</summary>
     public ClientTls Tls { get; init; } = ClientTls.None;
 
     /// <summary>How long a connection may wait for an answer (or a connect) before it counts as timed out.</summary>
@@ -59,13 +59,6 @@ internal sealed record BenchSettings(BenchMode Mode, string Host, int Port)
     public bool ShowProgress { get; init; }
 
     public int EchoSize => Size ?? DefaultEchoSize;
-
-    /// <summary>The engine when none is asked for: the async engine with TLS, as the selector engine cannot speak it.</summary>
-    public static BenchEngine DefaultEngineFor(ClientTls tls)
-    {
-        ArgumentNullException.ThrowIfNull(tls);
-        return tls.Enabled ? BenchEngine.Async : DefaultEngine;
-    }
 
     public TimeSpan EffectiveWarmup => Warmup ?? (Requests is null ? TimeSpan.FromSeconds(2) : TimeSpan.Zero);
 
@@ -88,8 +81,6 @@ internal sealed record BenchSettings(BenchMode Mode, string Host, int Port)
         { Mode: not BenchMode.Frame, BinarySize: not null } => "--binary is for frame runs.",
         _ when Timeout <= TimeSpan.Zero => "--timeout must be positive.",
         { Engine: BenchEngine.Selector } when !OperatingSystem.IsLinux() => "--engine selector needs Linux; use --engine async.",
-        { Engine: BenchEngine.Selector, Tls.Enabled: true } =>
-            "--engine selector speaks raw sockets and cannot do TLS; with --tls leave --engine out (the async engine is then the default) or use --engine async.",
         _ => null,
     };
 

@@ -6,7 +6,10 @@ internal enum SelectorConnectionState
     /// <summary>A non-blocking connect is under way; the socket waits for writability.</summary>
     Connecting,
 
-    /// <summary>Connected: sending and receiving.</summary>
+    /// <summary>Connected, and the TLS handshake under way; the socket is watched for what the handshake waits for.</summary>
+    Handshaking,
+
+    /// <summary>Connected (with TLS, past the handshake): sending and receiving.</summary>
     Open,
 
     /// <summary>A connect failed; the next try is at <see cref="SelectorConnection.RetryAt"/>.</summary>

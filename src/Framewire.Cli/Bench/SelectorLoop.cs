@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Framewire.Selectors;
@@ -21,10 +20,12 @@ namespace Framewire.Cli.Bench;
 /// registered for writing only while a batch is partly sent. The watchdog (<see cref="BenchConnection.IsOverdue"/>)
 /// runs on the loop's own thread between waits, so a stalled connection is closed where it is served. At
 /// <c>--rate</c> the loop sends each request when it falls due, woken by a <see cref="PacingTimer"/> in the same
-/// wait, or as soon as an answer makes room on a connection that was full.
+/// wait, or as soon as an answer makes room on a connection that was full. With TLS (<see cref="SelectorTls"/>) a
+/// readable socket resumes the connection's TLS session instead, which decrypts on the loop thread and hands the
+/// answers over as a recv would (SelectorLoop.Tls.cs).
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed class SelectorLoop
+internal sealed partial class SelectorLoop
 {
     // After a failed connect, wait this long before the next try, so that a dead server is not spun on.
     private static readonly long ReconnectDelay = RunControl.Ticks(TimeSpan.FromMilliseconds(10));
@@ -35,19 +36,18 @@ internal sealed class SelectorLoop
     private readonly EndPoint _endPoint;
     private readonly RunControl _run;
     private readonly long _sweepInterval;
+    private readonly SelectorTls? _tls;
     private Selector? _selector;
     private PacingTimer? _timer;
     private int _active;
     private int _waiting;
 
-    public SelectorLoop(IReadOnlyList<BenchConnection> connections, bool oneshot, EndPoint endPoint, RunControl run)
+    /// <param name="connections">The loop's share; kept-open ones connected, and with TLS past the handshake.</param>
+    /// <param name="tls">TLS on every connection, or null for plain TCP.</param>
+    public SelectorLoop(SelectorConnection[] connections, bool oneshot, EndPoint endPoint, RunControl run, SelectorTls? tls)
     {
-        _connections = new SelectorConnection[connections.Count];
-        for (int i = 0; i < _connections.Length; i++)
-        {
-            _connections[i] = new SelectorConnection(connections[i]);
-        }
-
+        _connections = connections;
+        _tls = tls;
         _oneshot = oneshot;
         _paced = !oneshot && run.RequestIntervalTicks is not null;
         _endPoint = endPoint;
@@ -80,8 +80,7 @@ internal sealed class SelectorLoop
             else
             {
                 Register(connection, connection.Connection.Socket!, SelectorEvents.Read);
-                connection.State = SelectorConnectionState.Open;
-                SendNext(connection, now);
+                Start(connection, now);
             }
         }
 
@@ -138,6 +137,12 @@ internal sealed class SelectorLoop
             return;
         }
 
+        if (connection.State == SelectorConnectionState.Handshaking)
+        {
+            AdvanceHandshake(connection, events);
+            return;
+        }
+
         if ((events & SelectorEvents.Read) != 0)
         {
             Receive(connection);
@@ -151,8 +156,18 @@ internal sealed class SelectorLoop
 
     private unsafe void Receive(SelectorConnection connection)
     {
-        BenchConnection bench = connection.Connection;
-        Span<byte> buffer = bench.ReceiveBuffer.Span;
+        if (connection.Tls is { } tls)
+        {
+            // The session's read waits for this: it reads, decrypts, and the answers reach OnTlsRead inline.
+            if (tls.IsReadPending)
+            {
+                tls.OnReadable();
+            }
+
+            return;
+        }
+
+        Span<byte> buffer = connection.Connection.ReceiveBuffer.Span;
         nint received;
         fixed (byte* p = buffer)
         {
@@ -160,31 +175,9 @@ internal sealed class SelectorLoop
         }
 
         long now = Stopwatch.GetTimestamp();
-        if (received > 0)
+        if (received >= 0)
         {
-            if (!bench.OnReceived(buffer[..(int)received], now))
-            {
-                Fail(connection, ErrorKind.Mismatch, null, now);
-                return;
-            }
-
-            if (!_oneshot)
-            {
-                SendNext(connection, now);
-            }
-            else if (bench.InFlight == 0)
-            {
-                // The answer is in: this request's connection is done, and the next request gets a new one.
-                Close(connection);
-                StartRequest(connection, now);
-            }
-
-            return;
-        }
-
-        if (received == 0)
-        {
-            Fail(connection, ErrorKind.Closed, string.Create(CultureInfo.InvariantCulture, $"the server closed the connection with {bench.InFlight} answer(s) owed"), now);
+            Received(connection, (int)received, now);
             return;
         }
 
@@ -192,6 +185,34 @@ internal sealed class SelectorLoop
         if (errno != LibC.EAGAIN)
         {
             Fail(connection, ErrorKind.Reset, Marshal.GetPInvokeErrorMessage(errno), now);
+        }
+    }
+
+    /// <summary>Takes <paramref name="received"/> bytes of answers from the receive buffer (0: the server closed), and sends or closes as they allow.</summary>
+    private void Received(SelectorConnection connection, int received, long now)
+    {
+        BenchConnection bench = connection.Connection;
+        if (received == 0)
+        {
+            Fail(connection, ErrorKind.Closed, string.Create(CultureInfo.InvariantCulture, $"the server closed the connection with {bench.InFlight} answer(s) owed"), now);
+            return;
+        }
+
+        if (!bench.OnReceived(bench.ReceiveBuffer.Span[..received], now))
+        {
+            Fail(connection, ErrorKind.Mismatch, null, now);
+            return;
+        }
+
+        if (!_oneshot)
+        {
+            SendNext(connection, now);
+        }
+        else if (bench.InFlight == 0)
+        {
+            // The answer is in: this request's connection is done, and the next request gets a new one.
+            Close(connection);
+            StartRequest(connection, now);
         }
     }
 
@@ -218,7 +239,7 @@ internal sealed class SelectorLoop
     /// <summary><see cref="SendNext"/> without setting the timer.</summary>
     private void SendDue(SelectorConnection connection, long now)
     {
-        if (!connection.Unsent.IsEmpty)
+        if (connection.IsSending)
         {
             return;
         }
@@ -262,6 +283,12 @@ internal sealed class SelectorLoop
 
     private unsafe void Send(SelectorConnection connection, ReadOnlyMemory<byte> batch, long now)
     {
+        if (connection.Tls is not null)
+        {
+            SendTls(connection, batch, now);
+            return;
+        }
+
         ReadOnlySpan<byte> bytes = batch.Span;
         nint sent;
         fixed (byte* p = bytes)
@@ -293,209 +320,21 @@ internal sealed class SelectorLoop
 
     private void FlushUnsent(SelectorConnection connection)
     {
-        ReadOnlyMemory<byte> unsent = connection.Unsent;
-        if (unsent.IsEmpty)
+        if (!connection.IsSending)
         {
             return;
         }
 
+        ReadOnlyMemory<byte> unsent = connection.Unsent;
         connection.Unsent = default;
         _selector!.Modify(connection.Registered!, SelectorEvents.Read);
         long now = Stopwatch.GetTimestamp();
         Send(connection, unsent, now);
 
         // Answers that came while the batch waited made room for more requests.
-        if (!_oneshot && connection.State == SelectorConnectionState.Open && connection.Unsent.IsEmpty)
+        if (!_oneshot && connection.State == SelectorConnectionState.Open && !connection.IsSending)
         {
             SendNext(connection, now);
         }
-    }
-
-    /// <summary>Oneshot: takes the next request, stamped before the connect so that its latency includes the setup, and connects for it.</summary>
-    private void StartRequest(SelectorConnection connection, long now)
-    {
-        ReadOnlyMemory<byte> request = connection.Connection.NextBatch(now);
-        if (request.IsEmpty)
-        {
-            Finish(connection);
-            return;
-        }
-
-        connection.Unsent = request;
-        Connect(connection, now);
-    }
-
-    private void Connect(SelectorConnection connection, long now)
-    {
-        Socket socket = Endpoints.CreateSocket(_endPoint);
-        connection.Connection.Socket = socket;
-        if (!_oneshot)
-        {
-            connection.Connection.BeginConnect(now);
-        }
-
-        SocketError started = NonBlockingConnect.Start(socket, _endPoint);
-        if (started == SocketError.InProgress)
-        {
-            Register(connection, socket, SelectorEvents.Write);
-            connection.State = SelectorConnectionState.Connecting;
-            return;
-        }
-
-        if (started != SocketError.Success)
-        {
-            Fail(connection, ErrorKind.Connect, "connect failed: " + new SocketException((int)started).Message, now);
-            return;
-        }
-
-        Register(connection, socket, SelectorEvents.Read);
-        Connected(connection, now);
-    }
-
-    private void FinishConnect(SelectorConnection connection)
-    {
-        SocketError connected = NonBlockingConnect.Finish(connection.Registered!);
-        long now = Stopwatch.GetTimestamp();
-        if (connected != SocketError.Success)
-        {
-            Fail(connection, ErrorKind.Connect, "connect failed: " + new SocketException((int)connected).Message, now);
-            return;
-        }
-
-        _selector!.Modify(connection.Registered!, SelectorEvents.Read);
-        Connected(connection, now);
-    }
-
-    private void Connected(SelectorConnection connection, long now)
-    {
-        connection.State = SelectorConnectionState.Open;
-        if (_oneshot)
-        {
-            ReadOnlyMemory<byte> request = connection.Unsent;
-            connection.Unsent = default;
-            Send(connection, request, now);
-            return;
-        }
-
-        connection.Connection.EndConnect();
-        SendNext(connection, now);
-    }
-
-    /// <summary>
-    /// Counts the connection's requests in flight as failed and goes on with a new socket (oneshot: with its next
-    /// request): at once after a failed exchange, <see cref="ReconnectDelay"/> later after a failed connect, which
-    /// also keeps a connect that fails at once (a Unix socket's) from recursing.
-    /// </summary>
-    private void Fail(SelectorConnection connection, ErrorKind kind, string? detail, long now)
-    {
-        if (connection.Registered is not null)
-        {
-            Unregister(connection);
-        }
-
-        connection.Unsent = default;
-        connection.Connection.Fail(kind, detail);
-        if (!_run.CanSend(now))
-        {
-            Finish(connection);
-        }
-        else if (kind == ErrorKind.Connect)
-        {
-            connection.State = SelectorConnectionState.Waiting;
-            connection.RetryAt = now + ReconnectDelay;
-            _waiting++;
-        }
-        else
-        {
-            Reopen(connection, now);
-        }
-    }
-
-    private void Reopen(SelectorConnection connection, long now)
-    {
-        if (_oneshot)
-        {
-            StartRequest(connection, now);
-        }
-        else
-        {
-            Connect(connection, now);
-        }
-    }
-
-    private void RetryConnects(long now)
-    {
-        foreach (SelectorConnection connection in _connections)
-        {
-            if (connection.State == SelectorConnectionState.Waiting && (now >= connection.RetryAt || !_run.CanSend(now)))
-            {
-                _waiting--;
-                if (_run.CanSend(now))
-                {
-                    Reopen(connection, now);
-                }
-                else
-                {
-                    Finish(connection);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// The watchdog: fails connections whose requests (or connect) have waited longer than the timeout. At
-    /// <c>--rate</c> it also paces, so that an interrupted run's idle connections finish without waiting for the timer.
-    /// </summary>
-    private void Sweep(long now)
-    {
-        if (_paced)
-        {
-            Pace(now);
-        }
-
-        foreach (SelectorConnection connection in _connections)
-        {
-            if ((connection.State is SelectorConnectionState.Open or SelectorConnectionState.Connecting) && connection.Connection.IsOverdue(now))
-            {
-                Fail(connection, ErrorKind.Timeout, string.Create(CultureInfo.InvariantCulture, $"no answer within {(double)_run.TimeoutTicks / Stopwatch.Frequency:0.###} s"), now);
-            }
-        }
-    }
-
-    /// <summary>Oneshot: ends the connection of an answered request.</summary>
-    private void Close(SelectorConnection connection)
-    {
-        Socket socket = connection.Registered!;
-        Unregister(connection);
-        connection.Connection.Socket = null;
-        socket.Dispose();
-    }
-
-    private void Finish(SelectorConnection connection)
-    {
-        if (connection.State == SelectorConnectionState.Done)
-        {
-            return;
-        }
-
-        if (connection.Registered is not null)
-        {
-            Unregister(connection);
-        }
-
-        connection.State = SelectorConnectionState.Done;
-        _active--;
-    }
-
-    private void Register(SelectorConnection connection, Socket socket, SelectorEvents events)
-    {
-        _selector!.Register(socket, events, connection);
-        connection.OnRegistered(socket);
-    }
-
-    private void Unregister(SelectorConnection connection)
-    {
-        _selector!.Unregister(connection.Registered!);
-        connection.OnUnregistered();
     }
 }

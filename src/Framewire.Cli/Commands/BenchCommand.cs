@@ -60,8 +60,8 @@ internal static class BenchCommand
         Option<int> threads = CommonArguments.Whole("--threads", "Event-loop threads that run the connections", 1, 1, "-t");
         Option<BenchEngine?> engine = new("--engine")
         {
-            Description = "The socket driver: selector, event loops on Framewire's Selector (Linux only); async, .NET's async sockets, "
-                + "the one that speaks TLS (default selector on Linux without --tls, else async)",
+            Description = "The socket driver: selector, event loops on Framewire's Selector (Linux only); async, .NET's async sockets "
+                + "(default selector on Linux, else async); both speak TLS",
             HelpName = Engines.HelpName,
             CustomParser = Engines.Parse,
         };
@@ -96,7 +96,7 @@ internal static class BenchCommand
                 Size = ToInt(result.GetValue(size)),
                 BinarySize = ToInt(result.GetValue(binary)),
                 Threads = result.GetValue(threads),
-                Engine = result.GetValue(engine) ?? BenchSettings.DefaultEngineFor(tls),
+                Engine = result.GetValue(engine) ?? BenchSettings.DefaultEngine,
                 Tls = tls,
                 Timeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
                 Json = asJson,
