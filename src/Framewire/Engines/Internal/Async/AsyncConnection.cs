@@ -88,7 +88,9 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
                 Restart();
                 _info.Stats.SetState(ConnectionState.Idle);
                 ConnectionApplication application = _services.CreateApplication(_info);
-                PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+                PipeWriter output = tls is null
+                    ? new SocketOutput(_socket, _info.Stats)
+                    : PipeWriter.Create(new SendCounter(tls, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
                 Target = output;
                 Task receiving = ReceiveLoopAsync(tls);
                 Exception? sendFailure = null;
@@ -290,7 +292,8 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
 
     /// <summary>
     /// Flushes what the application wrote, watched by the sweep for a client that does not take it; false when the
-    /// output is closed. <see cref="SendCounter"/> counts the bytes as the socket takes them.
+    /// output is closed. <see cref="SocketOutput"/> (<see cref="SendCounter"/> under TLS) counts the bytes as the
+    /// socket takes them.
     /// </summary>
     private async ValueTask<bool> SendAsync(PipeWriter output)
     {
