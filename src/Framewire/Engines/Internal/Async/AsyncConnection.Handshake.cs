@@ -46,6 +46,7 @@ internal sealed partial class AsyncConnection
                 return (null, null);
             }
 
+            _stream = new NetworkStream(_socket, ownsSocket: false);
             tls = new SslStream(following.Length > 0 ? new PrefixedStream(following, _stream) : _stream, leaveInnerStreamOpen: true);
             await tls.AuthenticateAsServerAsync(_services.Tls, timeout.Token).ConfigureAwait(false);
             if (_services.Log.IsEnabled(LogLevel.Debug))

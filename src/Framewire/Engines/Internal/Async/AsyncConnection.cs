@@ -22,13 +22,15 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
     private const int MinimumReceiveSize = 4096;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private readonly Pipe _input;
     private readonly ConnectionServices _services;
     private readonly bool _proxyRequired;
     private readonly bool _waitForData;
     private readonly CancellationTokenSource _receiveCancellation = new();
     private ConnectionInfo _info;
+
+    // Only TLS goes through a stream; a plain connection uses the socket directly and carries none.
+    private NetworkStream? _stream;
 
     // 1 while the process loop works on input (pending work or a send in flight): the sweep leaves its input alone.
     private int _busy;
@@ -48,7 +50,6 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
         _services = services;
         _proxyRequired = services.RequiresProxyHeader(info.RemoteEndPoint);
         _waitForData = options.WaitForDataBeforeAllocatingBuffer;
-        _stream = new NetworkStream(socket, ownsSocket: false);
         if (_proxyRequired || services.Tls is not null)
         {
             info.Stats.SetState(ConnectionState.Handshake);
@@ -88,7 +89,9 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
                 Restart();
                 _info.Stats.SetState(ConnectionState.Idle);
                 ConnectionApplication application = _services.CreateApplication(_info);
-                PipeWriter output = PipeWriter.Create(new SendCounter(tls ?? (Stream)_stream, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
+                PipeWriter output = tls is null
+                    ? new SocketOutput(_socket, _info.Stats)
+                    : PipeWriter.Create(new SendCounter(tls, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
                 Target = output;
                 Task receiving = ReceiveLoopAsync(tls);
                 Exception? sendFailure = null;
@@ -141,7 +144,11 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
             await tls.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        if (_stream is not null)
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+
         _socket.Dispose();
         _receiveCancellation.Dispose();
         _services.Closed(_info, _aborted?.Value ?? close);
@@ -290,7 +297,8 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
 
     /// <summary>
     /// Flushes what the application wrote, watched by the sweep for a client that does not take it; false when the
-    /// output is closed. <see cref="SendCounter"/> counts the bytes as the socket takes them.
+    /// output is closed. <see cref="SocketOutput"/> (<see cref="SendCounter"/> under TLS) counts the bytes as the
+    /// socket takes them.
     /// </summary>
     private async ValueTask<bool> SendAsync(PipeWriter output)
     {

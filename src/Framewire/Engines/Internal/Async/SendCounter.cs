@@ -3,9 +3,10 @@ using Framewire.Engines.Internal.Connections;
 namespace Framewire.Engines.Internal.Async;
 
 /// <summary>
-/// The async engine's output stream, counting the bytes the socket has taken into the connection's figures, in slices
-/// small enough that a client reading slowly but steadily shows progress: what tells a slow consumer from a large
-/// response. <see cref="ConnectionStats.BytesSent"/> is then both the live view's figure and the sweep's measure.
+/// The async engine's output stream under TLS (a plain socket has <see cref="SocketOutput"/>), counting the bytes the
+/// socket has taken into the connection's figures, in slices small enough that a client reading slowly but steadily
+/// shows progress: what tells a slow consumer from a large response. <see cref="ConnectionStats.BytesSent"/> is then
+/// both the live view's figure and the sweep's measure.
 /// </summary>
 internal sealed class SendCounter(Stream inner, ConnectionStats stats) : Stream
 {
