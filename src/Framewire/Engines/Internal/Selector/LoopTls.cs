@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Framewire.Internal;
 
@@ -184,7 +185,7 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
         base.Dispose(disposing);
     }
 
-    private static IOException Failure(int errno) => new("The socket failed: errno " + errno + ".");
+    private static IOException Failure(int errno) => new($"The socket failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
 
     private ValueTask<int> Wait(Memory<byte> buffer)
     {
