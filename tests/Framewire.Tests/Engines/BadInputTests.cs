@@ -79,6 +79,33 @@ public sealed class BadInputTests
         Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>The rows that mean the same inside TLS: those that send and read bytes, not those that handle the socket.</summary>
+    public static TheoryData<string> TlsScenarios() =>
+    [
+        "unknown content-encoding", "text/json content not JSON", "content a JSON array", "unknown action",
+        "1000 pipelined requests", "slowloris header", "content trickled below the minimum rate",
+    ];
+
+    [Theory]
+    [OnEveryEngine(Rows = nameof(TlsScenarios))]
+    public async Task Misbehaviour_InsideTls_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row)
+    {
+        using TestCertificates certificates = TestCertificates.Create();
+        (Action<MessageServerOptions>? configure, Func<RunningServer, RawClient, Task> run) = s_scenarios[row];
+        await using RunningServer server = await RunningServer.StartAsync(configure: o =>
+        {
+            o.Tls = TlsServerOptions.FromPemFiles(certificates.ServerCertPath, certificates.ServerKeyPath);
+            configure?.Invoke(o);
+        }, engine: engine);
+        await using RawClient bystander = await RawClient.ConnectTlsAsync(server.EndPoint, certificates.CaPath);
+        await using RawClient offender = await RawClient.ConnectTlsAsync(server.EndPoint, certificates.CaPath);
+
+        await run(server, offender);
+
+        await bystander.SendAsync(Frames.Json(Search));
+        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
     private static readonly Dictionary<string, (Action<MessageServerOptions>? Configure, Func<RunningServer, RawClient, Task> Run)> s_scenarios = new()
     {
         ["header length cut after 1 byte"] = (null, async (_, c) =>
@@ -245,13 +272,14 @@ public sealed class BadInputTests
     {
         try
         {
+            // Through the client's stream: a byte per send on a plain socket, a byte per record inside TLS.
             foreach (byte b in bytes)
             {
-                await client.Socket.SendAsync(new[] { b }, SocketFlags.None, cancellationToken);
+                await client.SendAsync([b]);
                 await Task.Delay(pause, cancellationToken);
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             // The server closed, as it should, or the row is done.
         }
