@@ -268,6 +268,15 @@ def main():
                 w(f"| {name} | {fmt_int(d['msg_per_s'])} | {rng} | {fmt_us(d['p50_us'])} | {fmt_us(d['p99_us'])} | {fmt_us(d['cpu_us'])} | {gen_cell} | {other} | {runs_cell} |")
             w("")
 
+    def idle_table(rows):
+        """The idle-memory rows, least memory first; a TLS row's protocol reads "echo over TLS"."""
+        w("| server | protocol | RSS before | RSS with the connections | bytes per connection | connecting took |")
+        w("|---|---|---:|---:|---:|---:|")
+        for r in sorted(rows, key=lambda r: num(r["bytes_per_conn"]) or 0):
+            name = f"**{r['server']}**" if r["server"].startswith("framewire") else r["server"]
+            w(f"| {name} | {r['protocol'].replace('/tls', ' over TLS')} | {int(r['rss_before_kb']) / 1024:,.1f} MiB | {int(r['rss_after_kb']) / 1024:,.1f} MiB | {fmt_int(num(r['bytes_per_conn']))} | {r['connect_s']} s |")
+        w("")
+
     scenario_tables(False)
     plain_idle = [r for r in idle if not is_tls_idle(r)]
     tls_idle = [r for r in idle if is_tls_idle(r)]
@@ -279,12 +288,7 @@ def main():
         w("`bench/idle_conns.py`, one request answered on each (an echo, or a search for the framed servers), one")
         w("second of quiet, RSS again. The figure is the growth divided by the connections.")
         w("")
-        w("| server | protocol | RSS before | RSS with the connections | bytes per connection | connecting took |")
-        w("|---|---|---:|---:|---:|---:|")
-        for r in sorted(plain_idle, key=lambda r: num(r["bytes_per_conn"]) or 0):
-            name = f"**{r['server']}**" if r["server"].startswith("framewire") else r["server"]
-            w(f"| {name} | {r['protocol']} | {int(r['rss_before_kb']) / 1024:,.1f} MiB | {int(r['rss_after_kb']) / 1024:,.1f} MiB | {fmt_int(num(r['bytes_per_conn']))} | {r['connect_s']} s |")
-        w("")
+        idle_table(plain_idle)
         w("\"Connecting took\" is the client's time to open them all one by one; past about a second it includes SYN")
         w("retransmissions after the server's accept queue (512) overflowed, so it shows how fast a server accepts.")
         w("")
@@ -296,12 +300,7 @@ def main():
         w("on each connection right after connecting it (TLS 1.3 with Python's default suites, at most 64 handshakes")
         w("at a time) and sends its request inside TLS. \"Connecting took\" includes the handshakes.")
         w("")
-        w("| server | protocol | RSS before | RSS with the connections | bytes per connection | connecting took |")
-        w("|---|---|---:|---:|---:|---:|")
-        for r in sorted(tls_idle, key=lambda r: num(r["bytes_per_conn"]) or 0):
-            name = f"**{r['server']}**" if r["server"].startswith("framewire") else r["server"]
-            w(f"| {name} | {r['protocol'].replace('/tls', ' over TLS')} | {int(r['rss_before_kb']) / 1024:,.1f} MiB | {int(r['rss_after_kb']) / 1024:,.1f} MiB | {fmt_int(num(r['bytes_per_conn']))} | {r['connect_s']} s |")
-        w("")
+        idle_table(tls_idle)
     if notes:
         w("### Notes on this run")
         w("")

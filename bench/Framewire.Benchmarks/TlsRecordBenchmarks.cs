@@ -115,12 +115,15 @@ public class TlsRecordBenchmarks
 
     private void Send(LoopTls tls)
     {
-        while (tls.UnsentCiphertext > 0)
+        // As the connection sends it; a full socket buffer waits for writability, as the loop would.
+        for (int errno = tls.SendCiphertext(); errno != 0; errno = tls.SendCiphertext())
         {
-            tls.CiphertextSent += _server!.Send(tls.Ciphertext.WrittenSpan[tls.CiphertextSent..]);
-        }
+            if (errno != SocketCalls.EAGAIN)
+            {
+                throw new IOException($"The benchmark's send failed: errno {errno}.");
+            }
 
-        tls.Ciphertext.Clear();
-        tls.CiphertextSent = 0;
+            _server!.Poll(-1, SelectMode.SelectWrite);
+        }
     }
 }

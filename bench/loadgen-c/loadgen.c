@@ -693,8 +693,15 @@ static void oneshot_reopen(void)
 }
 
 #ifdef LOADGEN_TLS
-static void oneshot_tls_error(struct conn *c, const char *what, int r)
+/* After an SSL_read/SSL_write that did not complete: waits for what OpenSSL needs (WANT_READ/WANT_WRITE), or
+ * counts the error and closes. */
+static void oneshot_tls_stalled(struct conn *c, const char *what, int r)
 {
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+        set_interest(c, e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN);
+        return;
+    }
     char text[512];
     tls_error_text(c->ssl, r, text, sizeof text);
     oneshot_error(c, what, text);
@@ -713,12 +720,7 @@ static void oneshot_send(struct conn *c)
                 bytes_sent += (uint64_t)n;
                 continue;
             }
-            int e = SSL_get_error(c->ssl, n);
-            if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                set_interest(c, e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN);
-                return;
-            }
-            oneshot_tls_error(c, "SSL_write", n);
+            oneshot_tls_stalled(c, "SSL_write", n);
             return;
         }
 #endif
@@ -748,12 +750,7 @@ static void oneshot_receive(struct conn *c, char *buffer)
         if (c->ssl) {
             int r = SSL_read(c->ssl, buffer, READ_BUFFER_SIZE);
             if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                    set_interest(c, e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN);
-                    return;
-                }
-                oneshot_tls_error(c, "read", r);
+                oneshot_tls_stalled(c, "read", r);
                 return;
             }
             n = r;

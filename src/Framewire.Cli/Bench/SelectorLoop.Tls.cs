@@ -51,7 +51,7 @@ internal sealed partial class SelectorLoop
             {
                 read = tls.Ssl.ReadAsync(connection.Connection.ReceiveBuffer);
             }
-            catch (Exception e) when (SelectorTls.IsFailure(e))
+            catch (Exception e) when (LoopTls.IsFailure(e))
             {
                 Fail(connection, ErrorKind.Reset, "TLS: " + e.Message, Stopwatch.GetTimestamp());
                 return;
@@ -90,7 +90,7 @@ internal sealed partial class SelectorLoop
         {
             received = read.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (SelectorTls.IsFailure(e))
+        catch (Exception e) when (LoopTls.IsFailure(e))
         {
             Fail(connection, ErrorKind.Reset, "TLS: " + e.Message, Stopwatch.GetTimestamp());
             return;
@@ -108,7 +108,7 @@ internal sealed partial class SelectorLoop
         LoopTls tls = connection.Tls!;
         while (true)
         {
-            int errno = SelectorTls.SendCiphertext(connection);
+            int errno = tls.SendCiphertext();
             if (errno == SocketCalls.EAGAIN)
             {
                 connection.Unsent = plaintext;
@@ -134,7 +134,7 @@ internal sealed partial class SelectorLoop
                 MemoryMarshal.TryGetArray(plaintext[..slice], out ArraySegment<byte> segment);
                 tls.Ssl.Write(segment.Array!, segment.Offset, segment.Count);
             }
-            catch (Exception e) when (SelectorTls.IsFailure(e))
+            catch (Exception e) when (LoopTls.IsFailure(e))
             {
                 Fail(connection, ErrorKind.Reset, "TLS: " + e.Message, now);
                 return;

@@ -37,35 +37,6 @@ internal sealed class SelectorTls
     /// <summary>True once the handshake has succeeded and all it wrote is sent.</summary>
     public static bool IsEstablished(LoopTls tls) => tls.Handshake!.IsCompletedSuccessfully && tls.UnsentCiphertext == 0;
 
-    /// <summary>Sends the ciphertext the socket has yet to take; 0 when all of it went, else the errno (EAGAIN: the socket is full).</summary>
-    public static int SendCiphertext(SelectorConnection connection)
-    {
-        LoopTls tls = connection.Tls!;
-        while (tls.UnsentCiphertext > 0)
-        {
-            int sent = SocketCalls.Send(connection.Fd, tls.Ciphertext.WrittenSpan[tls.CiphertextSent..]);
-            if (sent < 0)
-            {
-                int errno = SocketCalls.LastError;
-                if (errno == SocketCalls.EINTR)
-                {
-                    continue;
-                }
-
-                return errno;
-            }
-
-            tls.CiphertextSent += sent;
-        }
-
-        tls.Ciphertext.Clear();
-        tls.CiphertextSent = 0;
-        return 0;
-    }
-
-    /// <summary>The session's own words for a failed exchange: a broken record, a truncation, a reset.</summary>
-    public static bool IsFailure(Exception e) => e is IOException or AuthenticationException or InvalidOperationException or ObjectDisposedException;
-
     /// <summary>Starts the client's side of the handshake on the connection's connected, registered socket.</summary>
     public void Start(SelectorConnection connection)
     {
@@ -91,7 +62,7 @@ internal sealed class SelectorTls
         }
 
         // The alert that tells the server why goes out too, if the socket takes it now.
-        int errno = SendCiphertext(connection);
+        int errno = tls.SendCiphertext();
         if (tls.Handshake!.Exception is { } failure)
         {
             return "TLS handshake failed: " + (failure.InnerException ?? failure).Message;

@@ -6,10 +6,8 @@ namespace Framewire.Internal;
 /// A growable buffer on <see cref="ArrayPool{T}"/>. <see cref="Clear"/> keeps the array for the next use;
 /// <see cref="Release"/> hands it back, so an idle owner holds no memory.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>
+internal sealed class PooledBufferWriter(int minimumSize = 256) : IBufferWriter<byte>
 {
-    private const int MinimumSize = 256;
-
     private byte[] _buffer = [];
     private int _written;
 
@@ -62,7 +60,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
             return;
         }
 
-        int size = Math.Max(Math.Max(MinimumSize, _buffer.Length * 2), checked(_written + needed));
+        int size = Math.Max(Math.Max(minimumSize, _buffer.Length * 2), checked(_written + needed));
         byte[] grown = ArrayPool<byte>.Shared.Rent(size);
         _buffer.AsSpan(0, _written).CopyTo(grown);
         if (_buffer.Length > 0)

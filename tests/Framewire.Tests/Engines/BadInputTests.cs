@@ -44,40 +44,24 @@ public sealed class BadInputTests
         };
     }
 
+    [Theory]
+    [OnEveryEngine(Rows = nameof(Rows))]
+    public Task BrokenFraming_ErrorFrameThenClose_OtherClientServed(ServerEngine engine, string row, byte[] input, string code) =>
+        BrokenFramingAsync(engine, row, input, code, tls: null);
 
     [Theory]
     [OnEveryEngine(Rows = nameof(Rows))]
-    public async Task BrokenFraming_ErrorFrameThenClose_OtherClientServed(ServerEngine engine, string row, byte[] input, string code)
+    public async Task BrokenFraming_InsideTls_ErrorFrameThenClose(ServerEngine engine, string row, byte[] input, string code)
     {
-        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
-        await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
-        await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
-
-        await offender.SendAsync(input);
-        string error = await offender.ReadJsonAsync();
-
-        Assert.True(error.Contains($"\"code\": \"{code}\"", StringComparison.Ordinal), $"{row}: {error}");
-        Assert.True(await offender.IsClosedByServerAsync(), $"{row}: the connection is closed after the error frame");
-        await bystander.SendAsync(Frames.Json(Search));
-        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+        using TestCertificates certificates = TestCertificates.Create();
+        await BrokenFramingAsync(engine, row, input, code, certificates);
     }
 
     public static TheoryData<string> Scenarios() => [.. s_scenarios.Keys];
 
     [Theory]
     [OnEveryEngine(Rows = nameof(Scenarios))]
-    public async Task Misbehaviour_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row)
-    {
-        (Action<MessageServerOptions>? configure, Func<RunningServer, RawClient, Task> run) = s_scenarios[row];
-        await using RunningServer server = await RunningServer.StartAsync(configure: configure, engine: engine);
-        await using RawClient bystander = await RawClient.ConnectAsync(server.EndPoint);
-        await using RawClient offender = await RawClient.ConnectAsync(server.EndPoint);
-
-        await run(server, offender);
-
-        await bystander.SendAsync(Frames.Json(Search));
-        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
-    }
+    public Task Misbehaviour_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row) => MisbehaveAsync(engine, row, tls: null);
 
     /// <summary>The rows that mean the same inside TLS: those that send and read bytes, not those that handle the socket.</summary>
     public static TheoryData<string> TlsScenarios() =>
@@ -91,20 +75,52 @@ public sealed class BadInputTests
     public async Task Misbehaviour_InsideTls_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row)
     {
         using TestCertificates certificates = TestCertificates.Create();
+        await MisbehaveAsync(engine, row, certificates);
+    }
+
+    /// <summary>A framing row on a plain socket or, with <paramref name="tls"/>, inside TLS.</summary>
+    private static async Task BrokenFramingAsync(ServerEngine engine, string row, byte[] input, string code, TestCertificates? tls)
+    {
+        await using RunningServer server = await StartAsync(engine, configure: null, tls);
+        await using RawClient bystander = await ConnectAsync(server, tls);
+        await using RawClient offender = await ConnectAsync(server, tls);
+
+        await offender.SendAsync(input);
+        string error = await offender.ReadJsonAsync();
+
+        Assert.True(error.Contains($"\"code\": \"{code}\"", StringComparison.Ordinal), $"{row}: {error}");
+        Assert.True(await offender.IsClosedByServerAsync(), $"{row}: the connection is closed after the error frame");
+        await bystander.SendAsync(Frames.Json(Search));
+        Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A misbehaviour row on a plain socket or, with <paramref name="tls"/>, inside TLS.</summary>
+    private static async Task MisbehaveAsync(ServerEngine engine, string row, TestCertificates? tls)
+    {
         (Action<MessageServerOptions>? configure, Func<RunningServer, RawClient, Task> run) = s_scenarios[row];
-        await using RunningServer server = await RunningServer.StartAsync(configure: o =>
-        {
-            o.Tls = TlsServerOptions.FromPemFiles(certificates.ServerCertPath, certificates.ServerKeyPath);
-            configure?.Invoke(o);
-        }, engine: engine);
-        await using RawClient bystander = await RawClient.ConnectTlsAsync(server.EndPoint, certificates.CaPath);
-        await using RawClient offender = await RawClient.ConnectTlsAsync(server.EndPoint, certificates.CaPath);
+        await using RunningServer server = await StartAsync(engine, configure, tls);
+        await using RawClient bystander = await ConnectAsync(server, tls);
+        await using RawClient offender = await ConnectAsync(server, tls);
 
         await run(server, offender);
 
         await bystander.SendAsync(Frames.Json(Search));
         Assert.Contains("Misty Mountains", await bystander.ReadJsonAsync(), StringComparison.Ordinal);
     }
+
+    private static Task<RunningServer> StartAsync(ServerEngine engine, Action<MessageServerOptions>? configure, TestCertificates? tls) =>
+        RunningServer.StartAsync(engine: engine, configure: o =>
+        {
+            if (tls is not null)
+            {
+                o.Tls = TlsServerOptions.FromPemFiles(tls.ServerCertPath, tls.ServerKeyPath);
+            }
+
+            configure?.Invoke(o);
+        });
+
+    private static Task<RawClient> ConnectAsync(RunningServer server, TestCertificates? tls) =>
+        tls is null ? RawClient.ConnectAsync(server.EndPoint) : RawClient.ConnectTlsAsync(server.EndPoint, tls.CaPath);
 
     private static readonly Dictionary<string, (Action<MessageServerOptions>? Configure, Func<RunningServer, RawClient, Task> Run)> s_scenarios = new()
     {

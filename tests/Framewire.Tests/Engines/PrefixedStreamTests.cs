@@ -1,4 +1,4 @@
-using Framewire.Engines.Internal.Async;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Engines.Internal;
 
 namespace Framewire.Tests.Engines;

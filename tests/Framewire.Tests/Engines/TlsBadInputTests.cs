@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Framewire.Engines;
-using Framewire.Protocol;
 using Framewire.Tests.Engines.Conformance;
 using Framewire.Tests.Support;
 
@@ -8,8 +7,8 @@ namespace Framewire.Tests.Engines;
 
 /// <summary>
 /// Misbehaving clients of a TLS server, on every engine: broken handshakes and records, resets, a client that never
-/// reads, and the bad-input matrix's framing rows inside TLS. Each is closed or answered as on a plain socket, its
-/// connection is forgotten, and a client beside it is still served.
+/// reads (the bad-input matrix's rows inside TLS are in <see cref="BadInputTests"/>). Each is closed or answered as
+/// on a plain socket, its connection is forgotten, and a client beside it is still served.
 /// </summary>
 public sealed class TlsBadInputTests : IDisposable
 {
@@ -17,23 +16,6 @@ public sealed class TlsBadInputTests : IDisposable
     private readonly TestCertificates _certificates = TestCertificates.Create();
 
     public void Dispose() => _certificates.Dispose();
-
-    public static TheoryData<string, byte[], string> FramingRows() => BadInputTests.Rows();
-
-    [Theory]
-    [OnEveryEngine(Rows = nameof(FramingRows))]
-    public async Task BrokenFraming_InsideTls_ErrorFrameThenClose(ServerEngine engine, string row, byte[] input, string code)
-    {
-        await using RunningServer server = await StartAsync(engine);
-        await using RawClient offender = await RawClient.ConnectTlsAsync(server.EndPoint, _certificates.CaPath);
-
-        await offender.SendAsync(input);
-        string error = await offender.ReadJsonAsync();
-
-        Assert.True(error.Contains($"\"code\": \"{code}\"", StringComparison.Ordinal), $"{row}: {error}");
-        Assert.True(await offender.IsClosedByServerAsync(), $"{row}: the connection is closed after the error frame");
-        await AssertNeighbourServedAsync(server);
-    }
 
     [Theory]
     [OnEveryEngine]

@@ -1,10 +1,12 @@
+using Framewire.Internal;
+
 namespace Framewire.Tests.Support;
 
 /// <summary>
 /// A stream between a client's TLS and its socket that can hold back what TLS writes, so that a test can send the
 /// ciphertext as it likes: cut short, or not at all; or put bytes of its own before TLS's first write, in the same send.
 /// </summary>
-internal sealed class CapturingStream(Stream inner) : Stream
+internal sealed class CapturingStream(Stream inner) : UnseekableStream
 {
     private readonly MemoryStream _held = new();
 
@@ -16,17 +18,7 @@ internal sealed class CapturingStream(Stream inner) : Stream
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public byte[] TakeHeld()
     {
@@ -71,10 +63,6 @@ internal sealed class CapturingStream(Stream inner) : Stream
     public override void Flush() => inner.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,4 +1,5 @@
 using Framewire.Engines.Internal.Connections;
+using Framewire.Internal;
 
 namespace Framewire.Engines.Internal.Async;
 
@@ -8,23 +9,13 @@ namespace Framewire.Engines.Internal.Async;
 /// shows progress: what tells a slow consumer from a large response. <see cref="ConnectionStats.BytesSent"/> is then
 /// both the live view's figure and the sweep's measure.
 /// </summary>
-internal sealed class SendCounter(Stream inner, ConnectionStats stats) : Stream
+internal sealed class SendCounter(Stream inner, ConnectionStats stats) : UnseekableStream
 {
     private const int SliceSize = 64 * 1024;
 
     public override bool CanRead => false;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -52,7 +43,4 @@ internal sealed class SendCounter(Stream inner, ConnectionStats stats) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

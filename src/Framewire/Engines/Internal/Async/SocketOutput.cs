@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Framewire.Engines.Internal.Connections;
+using Framewire.Internal;
 
 namespace Framewire.Engines.Internal.Async;
 
@@ -24,39 +24,31 @@ internal sealed class SocketOutput(Socket socket, ConnectionStats stats) : PipeW
     private const int MinimumSize = 4096;
     private const int SliceSize = 64 * 1024;
 
-    private byte[]? _buffer;
-    private int _written;
+    private readonly PooledBufferWriter _buffer = new(MinimumSize);
     private bool _completed;
 
     public override bool CanGetUnflushedBytes => true;
 
-    public override long UnflushedBytes => _written;
+    public override long UnflushedBytes => _buffer.WrittenCount;
 
-    public override void Advance(int bytes)
-    {
-        if ((uint)bytes > (uint)(Capacity - _written))
-        {
-            ThrowAdvancedTooFar();
-        }
+    public override void Advance(int bytes) => _buffer.Advance(bytes);
 
-        _written += bytes;
-    }
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
 
-    public override Memory<byte> GetMemory(int sizeHint = 0) => Ensure(sizeHint).AsMemory(_written);
-
-    public override Span<byte> GetSpan(int sizeHint = 0) => Ensure(sizeHint).AsSpan(_written);
+    public override Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_written == 0)
+        int written = _buffer.WrittenCount;
+        if (written == 0)
         {
             return new ValueTask<FlushResult>(default(FlushResult));
         }
 
         // Sync fast path: the socket takes the whole (small) buffer at once.
-        if (_written <= SliceSize)
+        if (written <= SliceSize)
         {
-            ValueTask<int> send = socket.SendAsync(_buffer.AsMemory(0, _written), SocketFlags.None, cancellationToken);
+            ValueTask<int> send = socket.SendAsync(_buffer.WrittenMemory, SocketFlags.None, cancellationToken);
             if (send.IsCompletedSuccessfully)
             {
                 // Stream sockets send everything before completing.
@@ -79,7 +71,7 @@ internal sealed class SocketOutput(Socket socket, ConnectionStats stats) : PipeW
     {
         // The async loop always completes through CompleteAsync; this path only drops what is left.
         _completed = true;
-        Release();
+        _buffer.Release();
     }
 
     /// <summary>Without an exception, sends what is left first (as the stream writer does); with one, drops it.</summary>
@@ -93,41 +85,15 @@ internal sealed class SocketOutput(Socket socket, ConnectionStats stats) : PipeW
         _completed = true;
         try
         {
-            if (exception is null && _written > 0)
+            if (exception is null && _buffer.WrittenCount > 0)
             {
                 await SendSlicesAsync(0, default).ConfigureAwait(false);
             }
         }
         finally
         {
-            Release();
+            _buffer.Release();
         }
-    }
-
-    private int Capacity => _buffer?.Length ?? 0;
-
-    private byte[] Ensure(int sizeHint)
-    {
-        int needed = _written + Math.Max(sizeHint, 1);
-        if (_buffer is byte[] buffer && needed <= buffer.Length)
-        {
-            return buffer;
-        }
-
-        return Grow(needed);
-    }
-
-    private byte[] Grow(int needed)
-    {
-        byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(MinimumSize, Math.Max(needed, Capacity * 2)));
-        if (_buffer is byte[] old)
-        {
-            old.AsSpan(0, _written).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(old);
-        }
-
-        _buffer = grown;
-        return grown;
     }
 
     private async ValueTask<FlushResult> AwaitSendAsync(ValueTask<int> send)
@@ -139,16 +105,15 @@ internal sealed class SocketOutput(Socket socket, ConnectionStats stats) : PipeW
 
     private async ValueTask<FlushResult> SendSlicesAsync(int offset, CancellationToken cancellationToken)
     {
-        while (offset < _written)
+        while (offset < _buffer.WrittenCount)
         {
-            int slice = Math.Min(SliceSize, _written - offset);
-            await Translate(socket.SendAsync(_buffer.AsMemory(offset, slice), SocketFlags.None, cancellationToken)).ConfigureAwait(false);
+            int slice = Math.Min(SliceSize, _buffer.WrittenCount - offset);
+            await Translate(socket.SendAsync(_buffer.WrittenMemory.Slice(offset, slice), SocketFlags.None, cancellationToken)).ConfigureAwait(false);
             stats.AddBytesSent(slice);
             offset += slice;
         }
 
-        _written = 0;
-        Release();
+        _buffer.Release();
         return default;
     }
 
@@ -171,22 +136,6 @@ internal sealed class SocketOutput(Socket socket, ConnectionStats stats) : PipeW
     private void Sent(int count)
     {
         stats.AddBytesSent(count);
-        _written = 0;
-        Release();
+        _buffer.Release();
     }
-
-    private void Release()
-    {
-        if (_buffer is byte[] buffer)
-        {
-            _buffer = null;
-            _written = 0;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowAdvancedTooFar() =>
-        throw new ArgumentOutOfRangeException("bytes", "Advanced past the end of the buffer.");
 }

@@ -38,23 +38,8 @@ internal readonly record struct ConnectionClose(CloseReason Reason, string? Deta
     /// <summary>The reason as the metrics tag it: <c>closed_by_peer</c>, <c>handshake_failed</c>, … made once.</summary>
     public static string TagOf(CloseReason reason) => s_tags[(int)reason];
 
-    private static readonly string[] s_tags = Array.ConvertAll(Enum.GetValues<CloseReason>(), SnakeCase);
-
-    private static string SnakeCase(CloseReason reason)
-    {
-        var name = new System.Text.StringBuilder();
-        foreach (char c in reason.ToString())
-        {
-            if (char.IsUpper(c) && name.Length > 0)
-            {
-                name.Append('_');
-            }
-
-            name.Append(char.ToLowerInvariant(c));
-        }
-
-        return name.ToString();
-    }
+    private static readonly string[] s_tags =
+        Array.ConvertAll(Enum.GetValues<CloseReason>(), static reason => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString()));
 
     /// <summary>Logs the close with its event: a slow consumer and a refused handshake have their own.</summary>
     public void Log(ILogger logger, ConnectionInfo connection)

@@ -1,6 +1,8 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
+using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
 
 namespace Framewire.Engines.Internal.Selector;
@@ -13,7 +15,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// Nothing blocks and nothing leaves the loop thread: the <see cref="SslStream"/>'s awaits resume inline when the
 /// loop completes them. <c>framewire bench</c>'s selector driver runs its connections' TLS on it too.
 /// </summary>
-internal sealed class LoopTls : Stream, IValueTaskSource<int>
+internal sealed class LoopTls : UnseekableStream, IValueTaskSource<int>
 {
     private readonly int _fd;
 
@@ -21,15 +23,12 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
     private ManualResetValueTaskSourceCore<int> _read;
     private Memory<byte> _readInto;
 
-    // What came after a PROXY header in the same read: the start of the TLS handshake.
-    private byte[]? _prefix;
-    private int _prefixStart;
-
+    /// <param name="fd">The connection's non-blocking socket.</param>
+    /// <param name="prefix">What came after a PROXY header in the same read: the start of the TLS handshake, read first.</param>
     public LoopTls(int fd, byte[]? prefix)
     {
         _fd = fd;
-        _prefix = prefix;
-        Ssl = new SslStream(this, leaveInnerStreamOpen: true);
+        Ssl = new SslStream(prefix is null ? this : new PrefixedStream(prefix, this), leaveInnerStreamOpen: true);
     }
 
     public SslStream Ssl { get; }
@@ -64,25 +63,40 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
 
-    public override long Length => throw new NotSupportedException();
+    /// <summary>How an <see cref="SslStream"/> call fails on a broken session: a bad record, a truncation, a reset, a disposed stream.</summary>
+    public static bool IsFailure(Exception e) => e is IOException or AuthenticationException or InvalidOperationException or NotSupportedException;
 
-    public override long Position
+    /// <summary>
+    /// Sends the ciphertext the socket has yet to take and, once all of it went, empties the buffer for the next.
+    /// Returns 0 then, else the errno that stopped it (EAGAIN: the socket buffer is full).
+    /// </summary>
+    public int SendCiphertext()
     {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
+        while (UnsentCiphertext > 0)
+        {
+            int sent = SocketCalls.Send(_fd, Ciphertext.WrittenSpan[CiphertextSent..]);
+            if (sent > 0)
+            {
+                CiphertextSent += sent;
+                continue;
+            }
+
+            int errno = SocketCalls.LastError;
+            if (errno != SocketCalls.EINTR)
+            {
+                return errno;
+            }
+        }
+
+        Ciphertext.Clear();
+        CiphertextSent = 0;
+        return 0;
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_prefix is not null)
-        {
-            return new ValueTask<int>(TakePrefix(buffer.Span));
-        }
-
         if (buffer.IsEmpty)
         {
             // The SslStream only asks whether bytes have come; the loop's readiness says so without a system call.
@@ -160,10 +174,6 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
     public override int Read(byte[] buffer, int offset, int count) =>
         throw new NotSupportedException("A loop connection's TLS reads asynchronously only.");
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
     int IValueTaskSource<int>.GetResult(short token) => _read.GetResult(token);
 
     ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _read.GetStatus(token);
@@ -200,18 +210,5 @@ internal sealed class LoopTls : Stream, IValueTaskSource<int>
         IsReadPending = false;
         _readInto = default;
         _read.SetResult(received);
-    }
-
-    private int TakePrefix(Span<byte> buffer)
-    {
-        int count = Math.Min(buffer.Length, _prefix!.Length - _prefixStart);
-        _prefix.AsSpan(_prefixStart, count).CopyTo(buffer);
-        _prefixStart += count;
-        if (_prefixStart == _prefix.Length)
-        {
-            _prefix = null;
-        }
-
-        return count;
     }
 }

@@ -53,7 +53,7 @@ internal sealed partial class SelectorConnection
                 _outputSent += sent;
                 _info.Stats.AddBytesSent(sent);
             }
-            else if (!SendWouldWait())
+            else if (!SendWouldWait(SocketCalls.LastError))
             {
                 return false;
             }
@@ -66,9 +66,8 @@ internal sealed partial class SelectorConnection
     /// After a send that took nothing: true to try again at once (interrupted); else false, waiting for writability
     /// (the socket buffer is full) or closed (the send failed).
     /// </summary>
-    private bool SendWouldWait()
+    private bool SendWouldWait(int errno)
     {
-        int errno = SocketCalls.LastError;
         if (errno == SocketCalls.EINTR)
         {
             return true;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Authentication;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Selectors;
 using Microsoft.Extensions.Logging;
@@ -27,7 +26,7 @@ internal sealed partial class SelectorConnection
         {
             _tls.Handshake = _tls.Ssl.AuthenticateAsServerAsync(_services.Tls!, CancellationToken.None);
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException)
+        catch (Exception e) when (LoopTls.IsFailure(e))
         {
             Close(new ConnectionClose(CloseReason.HandshakeFailed, "TLS handshake failed: " + e.Message));
             return;
@@ -104,25 +103,14 @@ internal sealed partial class SelectorConnection
         while (!tls.IsReading && _state == State.Open && _application is not null
             && (tls.Requested & SelectorEvents.Read) != 0 && !_paused)
         {
+            // The SslStream reports its failures through the read it returns, which TakeTlsRead observes.
             bool wait = _input is null;
-            ValueTask<int> read;
-            try
+            if (!wait)
             {
-                if (wait)
-                {
-                    read = tls.Ssl.ReadAsync(Memory<byte>.Empty);
-                }
-                else
-                {
-                    EnsureInputRoom();
-                    read = tls.Ssl.ReadAsync(_input.AsMemory(_inputEnd));
-                }
+                EnsureInputRoom();
             }
-            catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException or NotSupportedException)
-            {
-                TlsReceiveFailed(e);
-                return;
-            }
+
+            ValueTask<int> read = tls.Ssl.ReadAsync(wait ? Memory<byte>.Empty : _input.AsMemory(_inputEnd));
 
             if (!read.IsCompleted)
             {
@@ -167,7 +155,7 @@ internal sealed partial class SelectorConnection
         {
             received = read.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (LoopTls.IsFailure(e))
         {
             TlsReceiveFailed(e);
             return false;
@@ -217,26 +205,14 @@ internal sealed partial class SelectorConnection
         {
             if (tls.UnsentCiphertext > 0)
             {
-                int sent = SocketCalls.Send(_fd, tls.Ciphertext.WrittenSpan[tls.CiphertextSent..]);
-                if (sent <= 0)
+                if (tls.SendCiphertext() is int errno and not 0)
                 {
-                    if (SendWouldWait())
-                    {
-                        continue;
-                    }
-
+                    SendWouldWait(errno);
                     return false;
                 }
 
-                tls.CiphertextSent += sent;
-                if (tls.UnsentCiphertext == 0)
-                {
-                    _info.Stats.AddBytesSent(tls.PlaintextInFlight);
-                    tls.PlaintextInFlight = 0;
-                    tls.Ciphertext.Clear();
-                    tls.CiphertextSent = 0;
-                }
-
+                _info.Stats.AddBytesSent(tls.PlaintextInFlight);
+                tls.PlaintextInFlight = 0;
                 continue;
             }
 
@@ -252,7 +228,7 @@ internal sealed partial class SelectorConnection
                 MemoryMarshal.TryGetArray(_output.WrittenMemory, out ArraySegment<byte> written);
                 tls.Ssl.Write(written.Array!, written.Offset + _outputSent, slice);
             }
-            catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException or NotSupportedException or ObjectDisposedException)
+            catch (Exception e) when (LoopTls.IsFailure(e))
             {
                 _peerGone = true;
                 Close(new ConnectionClose(CloseReason.SendFailed, "TLS: " + e.Message));
@@ -278,7 +254,7 @@ internal sealed partial class SelectorConnection
         {
             tls.Ssl.ShutdownAsync().GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException or NotSupportedException or ObjectDisposedException)
+        catch (Exception e) when (LoopTls.IsFailure(e))
         {
             // The session is already broken: the FIN alone ends it.
             return false;

@@ -1,26 +1,18 @@
-namespace Framewire.Engines.Internal.Async;
+using Framewire.Internal;
+
+namespace Framewire.Engines.Internal.Connections;
 
 /// <summary>
 /// A stream that reads <paramref name="prefix"/> before the inner stream's bytes: the client's first bytes, received
 /// together with a PROXY header, handed to TLS as if they had not been read yet. Writes go straight through.
 /// </summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : UnseekableStream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -61,10 +53,6 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) 
     public override void Flush() => inner.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private int TakePrefix(Span<byte> buffer)
     {
