@@ -15,7 +15,7 @@ public enum ErrorCode
     /// <summary>The 2-byte header length is above the configured maximum.</summary>
     HeaderTooLarge,
 
-    /// <summary>The header bytes are not valid UTF-8.</summary>
+    /// <summary>The header bytes are not valid UTF-8, or its \u escapes name a lone surrogate, which is no text.</summary>
     HeaderInvalidUtf8,
 
     /// <summary>The header is not well-formed JSON.</summary>

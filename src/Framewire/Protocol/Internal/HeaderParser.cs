@@ -73,8 +73,11 @@ internal static class HeaderParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                int key = IdentifyKey(ref reader);
-                string? customName = key == 0 ? reader.GetString()! : null;
+                if (!TryIdentifyKey(ref reader, out int key, out string? customName))
+                {
+                    Record(ref problem, ErrorCode.HeaderInvalidUtf8, "The header has a key whose \\u escapes are not valid UTF-16 (a lone surrogate).");
+                }
+
                 if ((seen & key) != 0 || (customName is not null && IsDuplicate(customName, custom, ref customNames)))
                 {
                     Record(ref problem, ErrorCode.HeaderDuplicateKey, $"The header has the key '{customName ?? reader.GetString()}' twice.");
@@ -148,21 +151,42 @@ internal static class HeaderParser
         }
     }
 
-    private static int IdentifyKey(ref Utf8JsonReader reader)
+    // Known keys come back as their bit with no name; any other key as 0 with its name. False when the key's escapes
+    // name a lone surrogate, which is no text at all.
+    private static bool TryIdentifyKey(ref Utf8JsonReader reader, out int key, out string? customName)
     {
-        if (reader.ValueIsEscaped)
+        customName = null;
+        if (!reader.ValueIsEscaped)
         {
-            return reader.GetString() switch
+            key = IdentifyKey(reader.ValueSpan);
+            if (key == 0)
             {
-                "byteorder" => ByteOrderKey,
-                "content-type" => ContentTypeKey,
-                "content-encoding" => ContentEncodingKey,
-                "content-length" => ContentLengthKey,
-                _ => 0,
-            };
+                customName = reader.GetString();
+            }
+
+            return true;
         }
 
-        ReadOnlySpan<byte> name = reader.ValueSpan;
+        if (!TryGetEscapedString(ref reader, out string name))
+        {
+            key = 0;
+            return false;
+        }
+
+        key = name switch
+        {
+            "byteorder" => ByteOrderKey,
+            "content-type" => ContentTypeKey,
+            "content-encoding" => ContentEncodingKey,
+            "content-length" => ContentLengthKey,
+            _ => 0,
+        };
+        customName = key == 0 ? name : null;
+        return true;
+    }
+
+    private static int IdentifyKey(ReadOnlySpan<byte> name)
+    {
         if (name.SequenceEqual("byteorder"u8))
         {
             return ByteOrderKey;
@@ -179,6 +203,22 @@ internal static class HeaderParser
         }
 
         return name.SequenceEqual("content-length"u8) ? ContentLengthKey : 0;
+    }
+
+    // JSON lets a \u escape name half of a surrogate pair alone ("\ud800"); that is valid syntax but no UTF-16 text,
+    // and the reader refuses to make a string of it with an InvalidOperationException rather than a JsonException.
+    private static bool TryGetEscapedString(ref Utf8JsonReader reader, out string value)
+    {
+        try
+        {
+            value = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = string.Empty;
+            return false;
+        }
     }
 
     private static bool IsDuplicate(string name, List<HeaderField>? custom, ref HashSet<string>? names)
@@ -222,7 +262,18 @@ internal static class HeaderParser
             return null;
         }
 
-        return reader.ValueIsEscaped ? reader.GetString() : KnownStrings.Intern(reader.ValueSpan);
+        if (!reader.ValueIsEscaped)
+        {
+            return KnownStrings.Intern(reader.ValueSpan);
+        }
+
+        if (!TryGetEscapedString(ref reader, out string value))
+        {
+            Record(ref problem, ErrorCode.HeaderInvalidUtf8, $"The header '{key}' has \\u escapes that are not valid UTF-16 (a lone surrogate).");
+            return null;
+        }
+
+        return value;
     }
 
     private static long ReadContentLength(ref Utf8JsonReader reader, int maxContentLength, ref ProtocolError problem)
