@@ -12,7 +12,7 @@ internal static class Program
     {
         if (args.Length == 0 || Target(args[0]) is not { } target)
         {
-            Console.Error.WriteLine("usage: Framewire.Fuzz frames|proxy [afl|libfuzzer|replay FILE...]");
+            Console.Error.WriteLine("usage: Framewire.Fuzz frames|headers|proxy [afl|libfuzzer|replay FILE|DIRECTORY...]");
             return 2;
         }
 
@@ -31,23 +31,39 @@ internal static class Program
                 Fuzzer.LibFuzzer.Run(span => target(span));
                 return 0;
             case "replay":
-                foreach (string path in args.Skip(2).SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p) : [p]))
-                {
-                    target(File.ReadAllBytes(path));
-                    Console.WriteLine($"ok {path}");
-                }
-
-                return 0;
+                return Replay(target, args.Skip(2));
             default:
                 Console.Error.WriteLine($"unknown mode '{mode}': afl, libfuzzer or replay");
                 return 2;
         }
     }
 
+    // Every input runs, so one command tells which of a campaign's saved inputs still fail and how.
+    private static int Replay(ReadOnlySpanAction target, IEnumerable<string> paths)
+    {
+        int failed = 0;
+        foreach (string path in paths.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p).Order(StringComparer.Ordinal) : (IEnumerable<string>)[p]))
+        {
+            try
+            {
+                target(File.ReadAllBytes(path));
+                Console.WriteLine($"ok {path}");
+            }
+            catch (Exception e)
+            {
+                failed++;
+                Console.WriteLine($"FAILED {path}: {e}");
+            }
+        }
+
+        return failed == 0 ? 0 : 1;
+    }
+
     private static ReadOnlySpanAction? Target(string name) => name switch
     {
-        "frames" => FuzzTargets.Frames,
-        "proxy" => FuzzTargets.Proxy,
+        "frames" => FrameStreamTarget.Run,
+        "headers" => HeaderTarget.Run,
+        "proxy" => ProxyTarget.Run,
         _ => null,
     };
 }

@@ -29,7 +29,7 @@ public sealed class BadInputTests
             { "header length over the limit", [0x40, 0x00, (byte)'{'], "header_too_large" },
             { "64 KiB of garbage", garbage, "header_too_large" },
             { "header not UTF-8", Frames.Raw([.. "{\"byteorder\": \""u8, 0xFF, 0xFE, .. "\"}"u8], content), "header_invalid_utf8" },
-            // Found by fuzzing (fuzz/README.md): the JSON reader threw for these instead of the parser answering.
+            // Found by the header fuzz target (fuzz/README.md): the JSON reader threw for these instead of the parser answering.
             { "header value a lone surrogate escape", Frames.Raw("{\"byteorder\": \"little\", \"content-type\": \"\\ud800\", \"content-encoding\": \"utf-8\", \"content-length\": 37}", content), "header_invalid_utf8" },
             { "header key a lone surrogate escape", Frames.Raw("{\"\\udc00\": 1, \"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": 37}", content), "header_invalid_utf8" },
             { "header starts with a stray byte", Frames.Raw([0xFF, 0x7B, 0x7D], content), "header_not_json" },
