@@ -3,7 +3,8 @@
 # target (all of them by default) under AFL++ for SECONDS, from its seed corpus in Framewire.Fuzz/corpus/TARGET.
 # Prints executions, exec/s and coverage per target, and exits 1 on any crash or hang: the input that caused it stays
 # in fuzz/out/findings/TARGET/default/{crashes,hangs}, and the line printed for it replays it without AFL.
-# FUZZ_JOBS=N runs N targets at once (default 1: one core per afl-fuzz).
+# FUZZ_JOBS=N runs N targets at once (default 1: one core per afl-fuzz); FUZZ_OUT=DIR puts the builds and findings
+# there instead of fuzz/out.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
@@ -13,7 +14,7 @@ shift
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 jobs=${FUZZ_JOBS:-1}
-out=$PWD/out
+out=$(realpath -m "${FUZZ_OUT:-out}")
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install afl++" >&2; exit 2; }
