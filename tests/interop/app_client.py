@@ -1,7 +1,7 @@
 """The tutorial's application client (app-client.py with libclient's Message class): one non-blocking
 connection, one request frame, exactly one response frame read back, then close.
 
-usage: app_client.py host port action value
+usage: app_client.py host port action value [--checksum crc32c|sha256|VALUE]
 
   action "search"  ->  text/json request, utf-8, content {"action": "search", "value": value}
   any other action ->  binary/custom-client-binary-type request, encoding "binary",
@@ -13,6 +13,11 @@ then the result line:
     Got result: <content["result"]>        for a text/json response
     Got response: b'...'                   for any other content-type
 and "Closing connection to (host, port)".
+
+--checksum writes a content-checksum header on the request (VALUE, such as crc32c:00000000, is sent as it
+is, to send a wrong one); a response's content-checksum is verified, and one that fails prints
+"Error: checksum_mismatch: ..." (or checksum_invalid) and exits 1, one that passes prints
+"Verified content-checksum <value> of the response".
 
 Exit 0 once a whole response frame was read and processed; 1 on errors (connection refused or closed
 before a whole frame, a malformed frame, 10 s without an answer) and on wrong arguments (the usage
@@ -26,6 +31,8 @@ import time
 import traceback
 
 from fwproto import (
+    CHECKSUM_HEADER,
+    ChecksumError,
     FrameParser,
     clean_host,
     create_message,
@@ -33,10 +40,12 @@ from fwproto import (
     json_encode,
     parse_port,
     setup_stdout,
+    split_checksum,
     usage_exit,
+    verify_checksum,
 )
 
-USAGE = "app_client.py <host> <port> <action> <value>"
+USAGE = "app_client.py <host> <port> <action> <value> [--checksum crc32c|sha256|VALUE]"
 TIMEOUT_SECONDS = 10.0
 
 EVENT_MODES = {
@@ -63,7 +72,8 @@ def create_request(action, value):
 class Message:
     """The connection's state: the request being written, then the response being read."""
 
-    def __init__(self, selector, sock, addr, request):
+    def __init__(self, selector, sock, addr, request, checksum=None):
+        self.checksum = checksum
         self.selector = selector
         self.sock = sock
         self.addr = addr
@@ -97,7 +107,7 @@ class Message:
         content = self.request["content"]
         if content_type == "text/json":
             content = json_encode(content, encoding)
-        self._send_buffer += create_message(content, content_type, encoding)
+        self._send_buffer += create_message(content, content_type, encoding, checksum=self.checksum)
         self._request_queued = True
 
     def _write(self):
@@ -127,6 +137,14 @@ class Message:
         self._frame.feed(data)
 
     def process_response(self):
+        try:
+            verify_checksum(self._frame.header, self._frame.content)
+        except ChecksumError as e:
+            print(f"Error: {e.code}: {e}", file=sys.stderr)
+            self.close()
+            return
+        if CHECKSUM_HEADER in self._frame.header:
+            print(f"Verified content-checksum {self._frame.header[CHECKSUM_HEADER]} of the response")
         content = self._frame.decoded_content()
         if self._frame.is_json():
             print(f"Received response {content!r} from {self.addr}")
@@ -154,19 +172,23 @@ class Message:
             self.sock = None
 
 
-def start_connection(sel, host, port, request):
+def start_connection(sel, host, port, request, checksum):
     addr = (host, port)
     print(f"Starting connection to {addr}")
     sock = socket.socket(family_for(host), socket.SOCK_STREAM)
     sock.setblocking(False)
     sock.connect_ex(addr)
-    message = Message(sel, sock, addr, request)
+    message = Message(sel, sock, addr, request, checksum)
     sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, data=message)
     return message
 
 
 def main(argv):
     setup_stdout()
+    try:
+        argv, checksum = split_checksum(argv, literal=True)
+    except ValueError:
+        usage_exit(USAGE)
     if len(argv) != 4:
         usage_exit(USAGE)
     host = clean_host(argv[0])
@@ -180,7 +202,7 @@ def main(argv):
     end = time.monotonic() + TIMEOUT_SECONDS
     message = None
     try:
-        message = start_connection(sel, host, port, create_request(action, value))
+        message = start_connection(sel, host, port, create_request(action, value), checksum)
         while sel.get_map():
             remaining = end - time.monotonic()
             if remaining <= 0:

@@ -2,7 +2,7 @@
 where each connection has a Message object that reads one request frame (2-byte header length, JSON
 header, content), answers it, and closes the connection once the whole response has been sent.
 
-usage: app_server.py host port [--max-seconds N]
+usage: app_server.py host port [--max-seconds N] [--checksum crc32c|sha256|VALUE]
 
 Requests:
   text/json  {"action": "search", "value": Q}  ->  {"result": <the table's answer or "No match for 'Q'.">}
@@ -19,6 +19,11 @@ exit 0; --max-seconds (default 120, 0 for none) is a safety limit after which it
 Two guards the tutorial's code lacks, neither of which changes a correct exchange: a request whose
 content is empty (b"" or {}) is answered instead of leaving the connection hanging, and closing an
 already-closed Message is a no-op.
+
+Content checksums, which the tutorial does not have: a request's content-checksum header is verified, and
+a mismatch (or a malformed value) is answered with Framewire's error frame, code checksum_mismatch (or
+checksum_invalid); --checksum writes one on every response (VALUE, such as crc32c:00000000, is sent as it
+is, to send a wrong one).
 """
 
 import selectors
@@ -27,6 +32,7 @@ import traceback
 
 from fwproto import (
     EXIT_TIME_LIMIT,
+    ChecksumError,
     Deadline,
     FrameParser,
     Stop,
@@ -39,11 +45,16 @@ from fwproto import (
     listen,
     parse_port,
     setup_stdout,
+    split_checksum,
     split_max_seconds,
     usage_exit,
+    verify_checksum,
 )
 
-USAGE = "app_server.py <host> <port> [--max-seconds N]"
+USAGE = "app_server.py <host> <port> [--max-seconds N] [--checksum crc32c|sha256|VALUE]"
+
+# --checksum: the content-checksum algorithm every response carries, or None.
+response_checksum = None
 
 request_search = {
     "morpheus": "Follow the white rabbit. \U0001f430",
@@ -67,6 +78,11 @@ def search_answer(request):
     return {"result": f"Error: invalid action '{action}'."}
 
 
+def error_answer(code, message):
+    """Framewire's error frame content; the tutorial's client prints its result."""
+    return {"result": f"Error: {message}", "error": {"code": code, "message": message}}
+
+
 def binary_answer(request):
     """The content answering an opaque request: a fixed prefix and the request's first 10 bytes."""
     return b"First 10 bytes of request: " + request[:10]
@@ -82,6 +98,7 @@ class Message:
         self._frame = FrameParser()
         self._send_buffer = b""
         self.request = None
+        self.refused = None
         self.response_created = False
 
     def _set_selector_events_mask(self, mode):
@@ -111,12 +128,19 @@ class Message:
 
     def process_request(self):
         header = self._frame.header
-        if self._frame.is_json():
-            self.request = json_decode(self._frame.content, header["content-encoding"])
-            print(f"Received request {self.request!r} from {self.addr}")
+        try:
+            verify_checksum(header, self._frame.content)
+        except ChecksumError as e:
+            self.refused = e
+            self.request = b""
+            print(f"Refused request from {self.addr}: {e.code}: {e}")
         else:
-            self.request = self._frame.content
-            print(f"Received {header['content-type']} request from {self.addr}")
+            if self._frame.is_json():
+                self.request = json_decode(self._frame.content, header["content-encoding"])
+                print(f"Received request {self.request!r} from {self.addr}")
+            else:
+                self.request = self._frame.content
+                print(f"Received {header['content-type']} request from {self.addr}")
         # One request per connection: from now on only write.
         self._set_selector_events_mask("w")
 
@@ -128,14 +152,21 @@ class Message:
         self._write()
 
     def create_response(self):
-        if self._frame.is_json():
+        if self.refused is not None or self._frame.is_json():
             encoding = "utf-8"
+            if self.refused is not None:
+                answer = error_answer(self.refused.code, str(self.refused))
+            else:
+                answer = search_answer(self.request)
             message = create_message(
-                json_encode(search_answer(self.request), encoding), "text/json", encoding
+                json_encode(answer, encoding), "text/json", encoding, checksum=response_checksum
             )
         else:
             message = create_message(
-                binary_answer(self.request), "binary/custom-server-binary-type", "binary"
+                binary_answer(self.request),
+                "binary/custom-server-binary-type",
+                "binary",
+                checksum=response_checksum,
             )
         self.response_created = True
         self._send_buffer += message
@@ -198,8 +229,10 @@ def run(sel, host, port, deadline):
 
 
 def main(argv):
+    global response_checksum
     setup_stdout()
     try:
+        argv, response_checksum = split_checksum(argv, literal=True)
         args, max_seconds = split_max_seconds(argv)
         if len(args) != 2:
             raise ValueError("host and port are required")

@@ -18,6 +18,7 @@ content-type, content-encoding, content-length; "text/json" content is JSON writ
 encoded with the header's content-encoding, any other content-type is opaque bytes.
 """
 
+import hashlib
 import io
 import json
 import signal
@@ -150,14 +151,107 @@ def json_decode(data, encoding):
         wrapper.close()
 
 
-def create_message(content_bytes, content_type, content_encoding, byteorder=None):
-    """One frame: protoheader, JSON header, content."""
+# --------------------------------------------------------------------------------------------------
+# Content checksums: the optional "content-checksum" header, "crc32c:" and 8 lower-case hex digits (the
+# CRC as a 32-bit number, most significant digit first) or "sha256:" and 64. Not in the tutorial; a frame
+# without the header is exactly the tutorial's.
+
+CHECKSUM_HEADER = "content-checksum"
+CHECKSUM_ALGORITHMS = ("crc32c", "sha256")
+
+
+def _crc32c_table():
+    # CRC-32C (Castagnoli), reflected polynomial 0x82F63B78; the standard library has only CRC-32.
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def checksum_value(algorithm, content):
+    if algorithm == "crc32c":
+        return f"crc32c:{crc32c(content):08x}"
+    if algorithm == "sha256":
+        return "sha256:" + hashlib.sha256(content).hexdigest()
+    raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+
+
+class ChecksumError(ValueError):
+    """A content-checksum that does not match (code checksum_mismatch) or does not parse (checksum_invalid)."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def verify_checksum(header, content):
+    """Raises ChecksumError when the header has a content-checksum that the content does not match."""
+    if CHECKSUM_HEADER not in header:
+        return
+    value = header[CHECKSUM_HEADER]
+    algorithm = value.split(":", 1)[0] if isinstance(value, str) else None
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise ChecksumError("checksum_invalid", f"The content-checksum {value!r} names no known algorithm (crc32c or sha256).")
+    expected = checksum_value(algorithm, content)
+    digits = value[len(algorithm) + 1 :]
+    if len(value) != len(expected) or any(c not in "0123456789abcdef" for c in digits):
+        raise ChecksumError("checksum_invalid", f"The content-checksum {value!r} is not {algorithm}: and lower-case hex digits.")
+    if value != expected:
+        raise ChecksumError(
+            "checksum_mismatch",
+            f"The content does not match its content-checksum: the header says {value}, the content's is {expected}.",
+        )
+
+
+def split_checksum(argv, literal=False):
+    """Takes "--checksum crc32c|sha256" (or "--checksum=...") out of argv: (the rest, algorithm or None).
+    With literal, a value with a colon ("crc32c:00000000") is taken as the header value to send as it is."""
+    rest = []
+    algorithm = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--checksum" or arg.startswith("--checksum="):
+            if "=" in arg:
+                algorithm = arg.split("=", 1)[1]
+                i += 1
+            elif i + 1 < len(argv):
+                algorithm = argv[i + 1]
+                i += 2
+            else:
+                raise ValueError("--checksum needs a value")
+            if algorithm not in CHECKSUM_ALGORITHMS and not (literal and ":" in algorithm):
+                raise ValueError(f"--checksum takes {' or '.join(CHECKSUM_ALGORITHMS)}, not {algorithm!r}")
+            continue
+        rest.append(arg)
+        i += 1
+    return rest, algorithm
+
+
+def create_message(content_bytes, content_type, content_encoding, byteorder=None, checksum=None):
+    """One frame: protoheader, JSON header, content. checksum is an algorithm to write a content-checksum
+    with, or a literal header value (to send a wrong one on purpose)."""
     header = {
         "byteorder": byteorder if byteorder is not None else sys.byteorder,
         "content-type": content_type,
         "content-encoding": content_encoding,
         "content-length": len(content_bytes),
     }
+    if checksum is not None:
+        header[CHECKSUM_HEADER] = checksum_value(checksum, content_bytes) if checksum in CHECKSUM_ALGORITHMS else checksum
     header_bytes = json_encode(header, "utf-8")
     if len(header_bytes) > 0xFFFF:
         raise ValueError(f"JSON header of {len(header_bytes)} bytes does not fit the 2-byte length")

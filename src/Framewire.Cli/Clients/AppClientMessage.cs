@@ -29,7 +29,8 @@ internal sealed class AppClientMessage
 
     /// <param name="log">Where to say what is sent (<c>--verbose</c>), or null.</param>
     /// <param name="target">The server's address, as the log names it.</param>
-    public AppClientMessage(Selector selector, Socket socket, Request request, bool connecting, TextWriter? log, string target)
+    /// <param name="checksum">The content-checksum the request carries.</param>
+    public AppClientMessage(Selector selector, Socket socket, Request request, ChecksumAlgorithm checksum, bool connecting, TextWriter? log, string target)
     {
         _selector = selector;
         _socket = socket;
@@ -37,7 +38,7 @@ internal sealed class AppClientMessage
         _log = log;
         _target = target;
         Connecting = connecting;
-        FrameEncoder.Write(_request, request.ContentType, request.ContentEncoding, request.Content.Span);
+        FrameEncoder.Write(_request, request.ContentType, request.ContentEncoding, request.Content.Span, null, checksum);
     }
 
     /// <summary>True until the selector has reported that the non-blocking connect succeeded.</summary>
@@ -52,7 +53,7 @@ internal sealed class AppClientMessage
     /// <summary>The tutorial's <c>process_events</c>.</summary>
     /// <exception cref="SocketException">The connect, a send or a receive failed.</exception>
     /// <exception cref="IOException">The server closed the connection before a whole answer.</exception>
-    /// <exception cref="ProtocolException">The answer is not a valid frame.</exception>
+    /// <exception cref="ProtocolException">The answer is not a valid frame, or its content fails its checksum.</exception>
     public void ProcessEvents(SelectorEvents events)
     {
         if (Connecting)
@@ -138,6 +139,11 @@ internal sealed class AppClientMessage
 
         if (status == DecodeStatus.Frame)
         {
+            if (!ContentChecksum.TryVerify(frame, out ProtocolError checksumError))
+            {
+                throw new ProtocolException(checksumError);
+            }
+
             IsEchoOfRequest = _received.WrittenSpan[.._decoded].SequenceEqual(_request.WrittenSpan);
             Response = new Response(frame.Header, frame.Content.ToArray());
         }

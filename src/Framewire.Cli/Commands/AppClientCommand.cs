@@ -29,10 +29,11 @@ internal static class AppClientCommand
         Argument<string> value = new("value") { Description = "The search key, or the rest of the binary content" };
         Option<double> timeout = CommonArguments.Timeout("How long to wait for the connection and for the answer", 10);
         Option<bool> verbose = CommonArguments.Verbose();
+        Option<ChecksumAlgorithm> checksum = CommonArguments.Checksum("request");
         (Option[] tlsOptions, Func<ParseResult, ClientTls> readTls) = ClientTls.CreateOptions();
         var command = new Command("app-client", "The tutorial's application client (app-client.py): one request in the frame protocol, one answer. Talks to app-server")
         {
-            host, port, action, value, timeout, verbose,
+            host, port, action, value, timeout, verbose, checksum,
         };
         foreach (Option option in tlsOptions)
         {
@@ -50,6 +51,7 @@ internal static class AppClientCommand
                 TimeSpan.FromSeconds(result.GetValue(timeout)),
                 result.GetValue(verbose),
                 readTls(result),
+                result.GetValue(checksum),
                 Console.Out,
                 Console.Error,
                 linked.Token);
@@ -58,7 +60,7 @@ internal static class AppClientCommand
     }
 
     public static async Task<int> RunAsync(
-        string host, int port, string action, string value, TimeSpan timeout, bool verbose, ClientTls tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+        string host, int port, string action, string value, TimeSpan timeout, bool verbose, ClientTls tls, ChecksumAlgorithm checksum, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tls);
         if (!Failures.TryResolve(host, port, stderr, out EndPoint? endPoint, out int failed))
@@ -79,11 +81,11 @@ internal static class AppClientCommand
             (Response response, bool echoed) = tlsOptions is null
                 ? await Task.Factory.StartNew(
                     // The event loop blocks in the selector: it gets a thread of its own rather than one of the pool's.
-                    () => Exchange(endPoint, request, timeout, verbose, stdout, cancellationToken),
+                    () => Exchange(endPoint, request, checksum, timeout, verbose, stdout, cancellationToken),
                     CancellationToken.None,
                     TaskCreationOptions.LongRunning,
                     TaskScheduler.Default).ConfigureAwait(false)
-                : (await ExchangeOverTlsAsync(host, port, endPoint, request, timeout, tlsOptions, cancellationToken).ConfigureAwait(false), false);
+                : (await ExchangeOverTlsAsync(host, port, endPoint, request, checksum, timeout, tlsOptions, cancellationToken).ConfigureAwait(false), false);
             if (echoed)
             {
                 return Failures.Failed(stderr, Echoes.EchoedRequest);
@@ -107,6 +109,10 @@ internal static class AppClientCommand
         {
             return Failures.Refused(stderr, e);
         }
+        catch (ProtocolException e) when (e.Code is ErrorCode.ChecksumMismatch or ErrorCode.ChecksumInvalid)
+        {
+            return Failures.Failed(stderr, $"the answer from {target} failed its checksum: {e.Error}");
+        }
         catch (ProtocolException e)
         {
             return Failures.Failed(stderr, $"the answer is not a frame of the frame protocol: {e.Message} (is this an app-server?)");
@@ -126,9 +132,9 @@ internal static class AppClientCommand
     }
 
     private static async Task<Response> ExchangeOverTlsAsync(
-        string host, int port, EndPoint endPoint, Request request, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
+        string host, int port, EndPoint endPoint, Request request, ChecksumAlgorithm checksum, TimeSpan timeout, TlsClientOptions tls, CancellationToken cancellationToken)
     {
-        var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls };
+        var options = new MessageClientOptions { ConnectTimeout = timeout, RequestTimeout = timeout, Tls = tls, Checksum = checksum };
         MessageClient client;
         try
         {
@@ -150,7 +156,8 @@ internal static class AppClientCommand
     /// allows, then reading until one whole answer frame is in. The connect and the answer each get
     /// <paramref name="timeout"/>.
     /// </summary>
-    private static (Response Response, bool Echoed) Exchange(EndPoint endPoint, Request request, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
+    private static (Response Response, bool Echoed) Exchange(
+        EndPoint endPoint, Request request, ChecksumAlgorithm checksum, TimeSpan timeout, bool verbose, TextWriter output, CancellationToken cancellationToken)
     {
         using Socket socket = Endpoints.CreateSocket(endPoint);
         SocketError started = NonBlockingConnect.Start(socket, endPoint);
@@ -160,7 +167,7 @@ internal static class AppClientCommand
         }
 
         using Selector selector = DefaultSelector.Create();
-        var message = new AppClientMessage(selector, socket, request, connecting: started == SocketError.InProgress, verbose ? output : null, Endpoints.Format(endPoint));
+        var message = new AppClientMessage(selector, socket, request, checksum, connecting: started == SocketError.InProgress, verbose ? output : null, Endpoints.Format(endPoint));
         selector.Register(socket, SelectorEvents.Write, message);
         long phaseStart = Stopwatch.GetTimestamp();
         bool wasConnecting = message.Connecting;

@@ -19,10 +19,11 @@ internal static class AppServerCommand
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the tutorial's table", HelpName = "file" };
         Option<long?> maxHeader = CommonArguments.OptionalSize("--max-header-length", "Largest accepted JSON header, at most 65535 (default 8KiB)");
         Option<long?> maxContent = CommonArguments.OptionalSize("--max-content-length", "Largest accepted content (default 16MiB)");
+        Option<ChecksumAlgorithm> checksum = CommonArguments.Checksum("answer");
         var flags = new ServerFlags();
         var command = new Command("app-server", "The tutorial's application server (app-server.py): answers search requests and binary requests in the frame protocol. For app-client")
         {
-            host, port, data, maxHeader, maxContent,
+            host, port, data, maxHeader, maxContent, checksum,
         };
         flags.AddTo(command);
 
@@ -36,7 +37,7 @@ internal static class AppServerCommand
                     result.GetValue(port),
                     result.GetValue(data)?.FullName,
                     result.GetValue(maxHeader) ?? Defaults.MaxHeaderLength,
-                    result.GetValue(maxContent) ?? Defaults.MaxContentLength));
+                    result.GetValue(maxContent) ?? Defaults.MaxContentLength) { Checksum = result.GetValue(checksum) });
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -50,6 +51,9 @@ internal static class AppServerCommand
 
     internal sealed record Settings(string Host, int Port, string? DataFile, long MaxHeaderLength, long MaxContentLength) : ServerSettings(Host, Port)
     {
+        /// <summary>--checksum: the content-checksum every answer carries.</summary>
+        public ChecksumAlgorithm Checksum { get; init; }
+
         public Settings(string host, int port)
             : this(host, port, null, Defaults.MaxHeaderLength, Defaults.MaxContentLength)
         {
@@ -65,6 +69,7 @@ internal static class AppServerCommand
                 configured.MaxHeaderLength = checked((int)MaxHeaderLength);
                 configured.MaxContentLength = checked((int)MaxContentLength);
                 options = ToServerOptions(configured);
+                options.Checksum = Checksum;
                 handler = new SearchHandler(DataFile is null ? null : SearchHandler.LoadTable(DataFile));
             }
             catch (ArgumentException e)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Framewire.Engines;
+using Framewire.Protocol;
 
 namespace Framewire.Cli.Commands;
 
@@ -16,6 +17,8 @@ internal static class CommonArguments
     public static readonly Choice<ServerEngine> Engines = new(ServerEngine.Selector, ServerEngine.Async);
 
     public static readonly Choice<LogFormat> LogFormats = new(Cli.LogFormat.Console, Cli.LogFormat.Json);
+
+    public static readonly Choice<ChecksumAlgorithm> Checksums = new(ChecksumAlgorithm.Crc32C, ChecksumAlgorithm.Sha256);
 
     public static Argument<string> Host() => new("host")
     {
@@ -61,6 +64,14 @@ internal static class CommonArguments
             + "pipelines; both serve TLS (default selector on Linux)",
         HelpName = Engines.HelpName,
         CustomParser = Engines.Parse,
+    };
+
+    /// <summary>--checksum: the content-checksum header the command writes on every frame it sends.</summary>
+    public static Option<ChecksumAlgorithm> Checksum(string sends) => new("--checksum")
+    {
+        Description = $"Write a content-checksum header on every {sends}; one that arrives is verified with or without this (default none)",
+        HelpName = Checksums.HelpName,
+        CustomParser = result => Checksums.Parse(result) ?? ChecksumAlgorithm.None,
     };
 
     public static Option<int> Loops() => new("--loops")

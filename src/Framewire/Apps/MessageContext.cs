@@ -16,13 +16,16 @@ public sealed class MessageContext
     private readonly PooledBufferWriter _transcoded = new();
     private readonly PooledBufferWriter _scratch = new();
     private readonly WorkerPool _workers;
+    private readonly ChecksumAlgorithm _checksum;
     private IBufferWriter<byte>? _output;
     private bool _contentStarted;
 
-    internal MessageContext(ConnectionInfo connection, WorkerPool workers)
+    // checksum: the content-checksum every response carries (MessageServerOptions.Checksum).
+    internal MessageContext(ConnectionInfo connection, WorkerPool workers, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
     {
         Connection = connection;
         _workers = workers;
+        _checksum = checksum;
     }
 
     /// <summary>The request being handled.</summary>
@@ -124,14 +127,23 @@ public sealed class MessageContext
     public void Respond(string contentType, string contentEncoding, ReadOnlySpan<byte> content, IReadOnlyList<HeaderField>? customHeaders = null)
     {
         IBufferWriter<byte> output = BeginResponse();
-        FrameEncoder.Write(output, contentType, contentEncoding, content, customHeaders);
+        FrameEncoder.Write(output, contentType, contentEncoding, content, customHeaders, _checksum);
     }
 
-    /// <summary>Answers with a frame that is already encoded, prefix and header included (for cached answers).</summary>
+    /// <summary>
+    /// Answers with a frame that is already encoded, prefix and header included (for cached answers). When the server
+    /// writes checksums, one is added to the frame's header as its last key.
+    /// </summary>
     public void RespondEncoded(ReadOnlySpan<byte> frame)
     {
         IBufferWriter<byte> output = BeginResponse();
-        output.Write(frame);
+        if (_checksum == ChecksumAlgorithm.None)
+        {
+            output.Write(frame);
+            return;
+        }
+
+        FrameEncoder.WriteWithChecksum(output, frame, _checksum);
     }
 
     /// <summary>Answers with an error frame; the connection stays open.</summary>
@@ -141,7 +153,7 @@ public sealed class MessageContext
     public void RespondError(ProtocolError error)
     {
         IBufferWriter<byte> output = BeginResponse();
-        ErrorFrame.Write(output, error);
+        ErrorFrame.Write(output, error, _checksum);
         ErrorResponded = error.Code;
     }
 

@@ -20,6 +20,7 @@ internal sealed class ClientConnection : IAsyncDisposable
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly FrameLimits _limits;
+    private readonly ChecksumAlgorithm _checksum;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Queue<TaskCompletionSource<Response>> _waiting = new();
     private readonly Lock _waitingLock = new();
@@ -27,14 +28,15 @@ internal sealed class ClientConnection : IAsyncDisposable
     private readonly Task _receiveLoop;
     private volatile Exception? _failure;
 
-    private ClientConnection(Socket socket, NetworkStream networkStream, SslStream? tls, FrameLimits limits)
+    private ClientConnection(Socket socket, NetworkStream networkStream, SslStream? tls, MessageClientOptions options)
     {
         _socket = socket;
 
         // Read once: a failed send's message names the server after the socket may already be disposed.
         RemoteEndPoint = socket.RemoteEndPoint;
         LocalEndPoint = socket.LocalEndPoint;
-        _limits = limits;
+        _limits = options.Limits;
+        _checksum = options.Checksum;
         _networkStream = networkStream;
         _stream = tls ?? (Stream)networkStream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -86,7 +88,7 @@ internal sealed class ClientConnection : IAsyncDisposable
             throw;
         }
 
-        return new ClientConnection(socket, networkStream, tls, options.Limits);
+        return new ClientConnection(socket, networkStream, tls, options);
     }
 
     /// <summary>
@@ -110,7 +112,7 @@ internal sealed class ClientConnection : IAsyncDisposable
             }
 
             _sendBuffer.ResetWrittenCount();
-            FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders);
+            FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders, _checksum);
             try
             {
                 // Not cancellable: a frame cut off halfway would leave the stream out of step for every later request.
@@ -181,7 +183,15 @@ internal sealed class ClientConnection : IAsyncDisposable
                         return;
                     }
 
-                    Complete(new Response(frame.Header, frame.Content.ToArray()));
+                    if (ContentChecksum.TryVerify(frame, out ProtocolError checksumError))
+                    {
+                        Complete(new Response(frame.Header, frame.Content.ToArray()));
+                    }
+                    else
+                    {
+                        // The frame itself is whole, so the stream is still in step: only this request fails.
+                        Refuse(new ProtocolException(checksumError));
+                    }
                 }
 
                 bool partial = !buffer.IsEmpty || decoder.IsAwaitingContent;
@@ -205,7 +215,11 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
     }
 
-    private void Complete(Response response)
+    private void Complete(Response response) => TakeWaiter()?.TrySetResult(response);
+
+    private void Refuse(ProtocolException refused) => TakeWaiter()?.TrySetException(refused);
+
+    private TaskCompletionSource<Response>? TakeWaiter()
     {
         TaskCompletionSource<Response>? waiter;
         lock (_waitingLock)
@@ -217,10 +231,9 @@ internal sealed class ClientConnection : IAsyncDisposable
         if (waiter is null)
         {
             Fail(new ProtocolException(ErrorCode.InvalidRequest, "The server sent a response to no request."));
-            return;
         }
 
-        waiter.TrySetResult(response);
+        return waiter;
     }
 
     private void Fail(Exception failure)

@@ -77,7 +77,7 @@ public sealed class MessageClient : IAsyncDisposable
     /// The connection closed or failed before the response arrived: without a retry policy; or the request is not
     /// idempotent (it may or may not have been processed); or every attempt the policy allows failed.
     /// </exception>
-    /// <exception cref="ProtocolException">The server sent a frame that does not decode.</exception>
+    /// <exception cref="ProtocolException">The server sent a frame that does not decode, or whose content fails its checksum.</exception>
     /// <exception cref="TimeoutException">No response within the request timeout.</exception>
     public Task<Response> SendAsync(Request request, CancellationToken cancellationToken = default)
     {
@@ -104,7 +104,7 @@ public sealed class MessageClient : IAsyncDisposable
     /// policy it is sent again only when the connection had dropped before a byte of it was written.
     /// </summary>
     /// <exception cref="IOException">The connection closed or failed before the response arrived.</exception>
-    /// <exception cref="ProtocolException">The server sent a frame that does not decode.</exception>
+    /// <exception cref="ProtocolException">The server sent a frame that does not decode, or whose content fails its checksum.</exception>
     /// <exception cref="TimeoutException">No response within the request timeout.</exception>
     public Task<Response> SendAsync(string contentType, string contentEncoding, ReadOnlyMemory<byte> content, IReadOnlyList<HeaderField>? customHeaders = null, CancellationToken cancellationToken = default) =>
         SendAsync(contentType, contentEncoding, content, customHeaders, idempotent: false, cancellationToken);

@@ -14,6 +14,13 @@ public sealed class MessageClientOptions
     /// <summary>Limits applied to response frames.</summary>
     public FrameLimits Limits { get; set; } = FrameLimits.Default;
 
+    /// <summary>
+    /// The <c>content-checksum</c> header every request carries; <see cref="ChecksumAlgorithm.None"/> (the default) writes
+    /// none. A checksum on a response is verified either way: a mismatch fails that request with a
+    /// <see cref="ProtocolException"/> (<c>checksum_mismatch</c>), and the connection goes on.
+    /// </summary>
+    public ChecksumAlgorithm Checksum { get; set; }
+
     /// <summary>TLS to the server; null (the default) for plain TCP.</summary>
     public TlsClientOptions? Tls { get; set; }
 

@@ -36,7 +36,7 @@ public sealed class MessageServer : IAsyncDisposable
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
         ServerMetrics metrics = ServerMetrics.For(_options.Engine);
-        _engine = CreateEngine(info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping), BusyFrame());
+        _engine = CreateEngine(info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>

@@ -21,6 +21,13 @@ public sealed partial class MessageServerOptions
     /// <summary>Frame size limits.</summary>
     public FrameLimits Limits { get; set; } = FrameLimits.Default;
 
+    /// <summary>
+    /// The <c>content-checksum</c> header every response frame carries; <see cref="ChecksumAlgorithm.None"/> (the default)
+    /// writes none, so frames stay byte-identical to the tutorial's. A checksum on a request is verified either way:
+    /// a mismatch is answered with <c>checksum_mismatch</c>, and the connection stays open.
+    /// </summary>
+    public ChecksumAlgorithm Checksum { get; set; }
+
     /// <summary>The listen backlog: 512, the default of nginx and of Kestrel.</summary>
     public int Backlog { get; set; } = 512;
 

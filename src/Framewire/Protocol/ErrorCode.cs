@@ -74,4 +74,10 @@ public enum ErrorCode
     /// minimum data rate. Only counted and logged, as the client would not read an error frame either.
     /// </summary>
     SlowConsumer,
+
+    /// <summary>A frame's content does not match its <c>content-checksum</c> header.</summary>
+    ChecksumMismatch,
+
+    /// <summary>A <c>content-checksum</c> header names an unknown algorithm or is not its algorithm and lower-case hex digest.</summary>
+    ChecksumInvalid,
 }

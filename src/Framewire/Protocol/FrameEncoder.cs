@@ -16,6 +16,7 @@ public static class FrameEncoder
     private static ReadOnlySpan<byte> ContentTypeKey => ", \"content-type\": "u8;
     private static ReadOnlySpan<byte> ContentEncodingKey => ", \"content-encoding\": "u8;
     private static ReadOnlySpan<byte> ContentLengthKey => ", \"content-length\": "u8;
+    private static ReadOnlySpan<byte> ChecksumKey => ", \"content-checksum\": \""u8;
 
     private static readonly byte[] ByteOrderValue = System.Text.Encoding.UTF8.GetBytes(PythonJsonWriter.ToJsonString(KnownStrings.NativeByteOrder));
 
@@ -25,7 +26,31 @@ public static class FrameEncoder
         ArgumentNullException.ThrowIfNull(output);
         int headerLength = GetHeaderLength(contentType, contentEncoding, content.Length, customHeaders);
         Span<byte> span = output.GetSpan(2 + headerLength + content.Length);
-        int written = WritePrefixAndHeader(span, headerLength, contentType, contentEncoding, content.Length, customHeaders);
+        int written = WritePrefixAndHeader(span, headerLength, contentType, contentEncoding, content.Length, customHeaders, default);
+        content.CopyTo(span[written..]);
+        output.Advance(written + content.Length);
+    }
+
+    /// <summary>
+    /// Writes a whole frame whose content is <paramref name="content"/>, with a <c>content-checksum</c> header of
+    /// <paramref name="checksum"/> after the other keys (see <see cref="ContentChecksum"/>). With
+    /// <see cref="ChecksumAlgorithm.None"/>, or when <paramref name="customHeaders"/> already carry a checksum, the frame
+    /// is the one the overload without a checksum writes.
+    /// </summary>
+    internal static void Write(IBufferWriter<byte> output, string contentType, string contentEncoding, ReadOnlySpan<byte> content, IReadOnlyList<HeaderField>? customHeaders, ChecksumAlgorithm checksum)
+    {
+        if (checksum == ChecksumAlgorithm.None || HasChecksum(customHeaders))
+        {
+            Write(output, contentType, contentEncoding, content, customHeaders);
+            return;
+        }
+
+        ArgumentNullException.ThrowIfNull(output);
+        Span<byte> value = stackalloc byte[ContentChecksum.MaxValueLength];
+        value = value[..ContentChecksum.WriteValue(checksum, content, value)];
+        int headerLength = GetHeaderLength(contentType, contentEncoding, content.Length, customHeaders, ChecksumKey.Length + value.Length + 1);
+        Span<byte> span = output.GetSpan(2 + headerLength + content.Length);
+        int written = WritePrefixAndHeader(span, headerLength, contentType, contentEncoding, content.Length, customHeaders, value);
         content.CopyTo(span[written..]);
         output.Advance(written + content.Length);
     }
@@ -52,13 +77,47 @@ public static class FrameEncoder
     {
         ArgumentNullException.ThrowIfNull(output);
         int headerLength = GetHeaderLength(contentType, contentEncoding, contentLength, customHeaders);
-        int written = WritePrefixAndHeader(output.GetSpan(2 + headerLength), headerLength, contentType, contentEncoding, contentLength, customHeaders);
+        int written = WritePrefixAndHeader(output.GetSpan(2 + headerLength), headerLength, contentType, contentEncoding, contentLength, customHeaders, default);
         output.Advance(written);
         return written;
     }
 
     /// <summary>The length of the JSON header (without the 2-byte prefix) for these values.</summary>
-    public static int GetHeaderLength(string contentType, string contentEncoding, int contentLength, IReadOnlyList<HeaderField>? customHeaders = null)
+    public static int GetHeaderLength(string contentType, string contentEncoding, int contentLength, IReadOnlyList<HeaderField>? customHeaders = null) =>
+        GetHeaderLength(contentType, contentEncoding, contentLength, customHeaders, 0);
+
+    /// <summary>
+    /// Writes <paramref name="frame"/>, one whole encoded frame, with a <c>content-checksum</c> header of
+    /// <paramref name="checksum"/> added as its last key; a frame that already has one, or whose header does not end
+    /// with the object's closing brace, is written unchanged.
+    /// </summary>
+    internal static void WriteWithChecksum(IBufferWriter<byte> output, ReadOnlySpan<byte> frame, ChecksumAlgorithm checksum)
+    {
+        int headerLength = BinaryPrimitives.ReadUInt16BigEndian(frame);
+        ReadOnlySpan<byte> header = frame.Slice(2, headerLength);
+        ReadOnlySpan<byte> content = frame[(2 + headerLength)..];
+        Span<byte> value = stackalloc byte[ContentChecksum.MaxValueLength];
+        int extra = ChecksumKey.Length + ContentChecksum.GetValueLength(checksum) + 1;
+        if (checksum == ChecksumAlgorithm.None || header.IsEmpty || header[^1] != (byte)'}' ||
+            header.IndexOf("\"content-checksum\""u8) >= 0 || headerLength + extra > ushort.MaxValue)
+        {
+            output.Write(frame);
+            return;
+        }
+
+        value = value[..ContentChecksum.WriteValue(checksum, content, value)];
+        int newLength = headerLength + extra;
+        Span<byte> span = output.GetSpan(2 + newLength + content.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)newLength);
+        int w = 2;
+        w += Append(span[w..], header[..^1]);
+        w += AppendChecksum(span[w..], value);
+        span[w++] = (byte)'}';
+        content.CopyTo(span[w..]);
+        output.Advance(w + content.Length);
+    }
+
+    private static int GetHeaderLength(string contentType, string contentEncoding, int contentLength, IReadOnlyList<HeaderField>? customHeaders, int extra)
     {
         ArgumentNullException.ThrowIfNull(contentType);
         ArgumentNullException.ThrowIfNull(contentEncoding);
@@ -67,7 +126,7 @@ public static class FrameEncoder
             + ContentTypeKey.Length + PythonJsonWriter.GetEscapedLength(contentType)
             + ContentEncodingKey.Length + PythonJsonWriter.GetEscapedLength(contentEncoding)
             + ContentLengthKey.Length + CountDigits(contentLength)
-            + 1;
+            + 1 + extra;
         if (customHeaders is not null)
         {
             for (int i = 0; i < customHeaders.Count; i++)
@@ -85,7 +144,7 @@ public static class FrameEncoder
         return length;
     }
 
-    private static int WritePrefixAndHeader(Span<byte> span, int headerLength, string contentType, string contentEncoding, int contentLength, IReadOnlyList<HeaderField>? customHeaders)
+    private static int WritePrefixAndHeader(Span<byte> span, int headerLength, string contentType, string contentEncoding, int contentLength, IReadOnlyList<HeaderField>? customHeaders, ReadOnlySpan<byte> checksumValue)
     {
         BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)headerLength);
         int w = 2;
@@ -110,8 +169,37 @@ public static class FrameEncoder
             }
         }
 
+        if (!checksumValue.IsEmpty)
+        {
+            w += AppendChecksum(span[w..], checksumValue);
+        }
+
         span[w++] = (byte)'}';
         return w;
+    }
+
+    private static int AppendChecksum(Span<byte> destination, ReadOnlySpan<byte> value)
+    {
+        int w = Append(destination, ChecksumKey);
+        w += Append(destination[w..], value);
+        destination[w++] = (byte)'"';
+        return w;
+    }
+
+    private static bool HasChecksum(IReadOnlyList<HeaderField>? customHeaders)
+    {
+        if (customHeaders is not null)
+        {
+            for (int i = 0; i < customHeaders.Count; i++)
+            {
+                if (string.Equals(customHeaders[i].Name, ContentChecksum.HeaderName, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static int Append(Span<byte> destination, ReadOnlySpan<byte> bytes)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Framewire.Cli.Commands;
 using Framewire.Engines;
+using Framewire.Protocol;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Cli;
@@ -148,7 +149,7 @@ public class CommandTests
         });
         var stderr = new StringWriter();
 
-        int code = await AppClientCommand.RunAsync("127.0.0.1", Listeners.PortOf(listener), "search", "ring", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", Listeners.PortOf(listener), "search", "ring", Timeout, false, ClientTls.None, ChecksumAlgorithm.None, new StringWriter(), stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Equal(error, stderr.ToString().Trim());
@@ -394,7 +395,7 @@ public class CommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, tls ?? ClientTls.None, stdout, stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", port, action, value, Timeout, false, tls ?? ClientTls.None, ChecksumAlgorithm.None, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

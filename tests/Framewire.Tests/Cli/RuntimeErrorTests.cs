@@ -1,4 +1,5 @@
 using Framewire.Cli.Commands;
+using Framewire.Protocol;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Cli;
@@ -15,7 +16,7 @@ public class RuntimeErrorTests
         var results = new List<(int Code, string Stderr)>
         {
             await RunAsync(stderr => EchoClientCommand.RunAsync(UnresolvableHost, 1, "x", Timeout, new StringWriter(), stderr, CancellationToken.None)),
-            await RunAsync(stderr => AppClientCommand.RunAsync(UnresolvableHost, 1, "search", "x", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None)),
+            await RunAsync(stderr => AppClientCommand.RunAsync(UnresolvableHost, 1, "search", "x", Timeout, false, ClientTls.None, ChecksumAlgorithm.None, new StringWriter(), stderr, CancellationToken.None)),
             await RunAsync(stderr => MulticonnClientCommand.RunAsync(UnresolvableHost, 1, 1, ["x"], Timeout, false, new StringWriter(), stderr, CancellationToken.None)),
             await RunAsync(stderr => AppServerCommand.RunAsync(new AppServerCommand.Settings(UnresolvableHost, 0), new StringWriter(), stderr, CancellationToken.None)),
         };
@@ -36,7 +37,7 @@ public class RuntimeErrorTests
         string expected = $"Error: cannot connect to 127.0.0.1:{port}: connection refused (is the server running, on that port?)";
 
         Assert.Equal((1, expected), await RunAsync(stderr => EchoClientCommand.RunAsync("127.0.0.1", port, "x", Timeout, new StringWriter(), stderr, CancellationToken.None)));
-        Assert.Equal((1, expected), await RunAsync(stderr => AppClientCommand.RunAsync("127.0.0.1", port, "search", "x", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None)));
+        Assert.Equal((1, expected), await RunAsync(stderr => AppClientCommand.RunAsync("127.0.0.1", port, "search", "x", Timeout, false, ClientTls.None, ChecksumAlgorithm.None, new StringWriter(), stderr, CancellationToken.None)));
         Assert.Equal(
             (1, $"{expected}; was the server started with --admin 127.0.0.1:{port}?"),
             await RunAsync(stderr => StatusCommand.RunAsync($"127.0.0.1:{port}", false, null, 80, new StringWriter(), stderr, CancellationToken.None)));
@@ -49,7 +50,7 @@ public class RuntimeErrorTests
         string expected = $"Error: cannot connect to unix:{path}: no such socket file (is the server running?)";
 
         Assert.Equal((1, expected), await RunAsync(stderr => EchoClientCommand.RunAsync("unix:" + path, 0, "x", Timeout, new StringWriter(), stderr, CancellationToken.None)));
-        Assert.Equal((1, expected), await RunAsync(stderr => AppClientCommand.RunAsync("unix:" + path, 0, "search", "x", Timeout, false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None)));
+        Assert.Equal((1, expected), await RunAsync(stderr => AppClientCommand.RunAsync("unix:" + path, 0, "search", "x", Timeout, false, ClientTls.None, ChecksumAlgorithm.None, new StringWriter(), stderr, CancellationToken.None)));
     }
 
     [Fact]
@@ -82,7 +83,7 @@ public class RuntimeErrorTests
 
         Assert.Equal(
             (1, $"Error: no answer from 127.0.0.1:{port} within 0.5 s"),
-            await RunAsync(stderr => AppClientCommand.RunAsync("127.0.0.1", port, "search", "x", TimeSpan.FromSeconds(0.5), false, ClientTls.None, new StringWriter(), stderr, CancellationToken.None)));
+            await RunAsync(stderr => AppClientCommand.RunAsync("127.0.0.1", port, "search", "x", TimeSpan.FromSeconds(0.5), false, ClientTls.None, ChecksumAlgorithm.None, new StringWriter(), stderr, CancellationToken.None)));
         Assert.Equal(
             (1, $"Error: no complete echo from 127.0.0.1:{port} within 0.5 s"),
             await RunAsync(stderr => EchoClientCommand.RunAsync("127.0.0.1", port, "x", TimeSpan.FromSeconds(0.5), new StringWriter(), stderr, CancellationToken.None)));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Framewire.Cli.Clients;
 using Framewire.Cli.Commands;
+using Framewire.Protocol;
 using Framewire.Tests.Support;
 
 namespace Framewire.Tests.Cli;
@@ -134,7 +135,7 @@ public class WrongServerTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = await AppClientCommand.RunAsync("127.0.0.1", port, "search", "morpheus", Timeout, false, ClientTls.None, stdout, stderr, CancellationToken.None);
+        int code = await AppClientCommand.RunAsync("127.0.0.1", port, "search", "morpheus", Timeout, false, ClientTls.None, ChecksumAlgorithm.None, stdout, stderr, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -31,6 +31,40 @@ public class FramewireClientsTests(PythonServers servers) : IClassFixture<Python
             Timeout);
     }
 
+    [Theory]
+    [InlineData("crc32c", "sha256")]
+    [InlineData("sha256", "crc32c")]
+    public async Task AppClient_WithChecksum_AgainstPythonAppServerWithChecksum_BothSidesVerify(string clientChecksum, string serverChecksum)
+    {
+        await using ChildProcess server = ChildProcess.StartPython("app_server.py", "127.0.0.1", "0", "--max-seconds", "30", "--checksum", serverChecksum);
+        int port = await server.WaitForListeningPortAsync();
+
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("app-client", "127.0.0.1", Port(port), "search", "ring", "--checksum", clientChecksum), Timeout);
+
+        // The Python server answers a request whose checksum fails with an error frame, which makes our client exit 1.
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Equal(["Got result: In the caves beneath the Misty Mountains. 💍"], TutorialExchanges.Lines(stdout));
+        await server.Stdout.WaitForLineAsync(
+            l => l.StartsWith($"Sending b'\\x00", StringComparison.Ordinal) && l.Contains($"\"content-checksum\": \"{serverChecksum}:", StringComparison.Ordinal),
+            Timeout);
+    }
+
+    [Fact]
+    public async Task AppClient_AgainstPythonServerWithCorruptAnswers_SaysTheChecksumFailed()
+    {
+        // The Python server's answer claims the checksum of other content when it is given a literal value.
+        await using ChildProcess server = ChildProcess.StartPython("app_server.py", "127.0.0.1", "0", "--max-seconds", "30", "--checksum", "crc32c:00000000");
+        int port = await server.WaitForListeningPortAsync();
+
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartFramewire("app-client", "127.0.0.1", Port(port), "search", "ring"), Timeout);
+
+        Assert.Equal(1, code);
+        Assert.Empty(TutorialExchanges.Lines(stdout));
+        Assert.Contains("failed its checksum: checksum_mismatch: The content does not match its content-checksum: the header says crc32c:00000000", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MulticonnClient_AgainstPythonMulticonnServer_GetsEveryByteBack()
     {

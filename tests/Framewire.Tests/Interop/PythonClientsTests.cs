@@ -19,6 +19,37 @@ public class PythonClientsTests(FramewireServers servers) : IClassFixture<Framew
         Assert.Equal(expected, TutorialExchanges.ResultLine(stdout));
     }
 
+    [Theory]
+    [InlineData("crc32c", "sha256")]
+    [InlineData("sha256", "crc32c")]
+    public async Task AppClient_WithChecksum_AgainstOurAppServerWithChecksum_BothSidesVerify(string clientChecksum, string serverChecksum)
+    {
+        await using ChildProcess server = ChildProcess.StartFramewire("app-server", "127.0.0.1", "0", "--checksum", serverChecksum);
+        int port = await server.WaitForListeningPortAsync();
+
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartPython("app_client.py", "127.0.0.1", Port(port), "search", "ring", "--checksum", clientChecksum), Timeout);
+
+        // The Python client verified our answer's checksum (it exits 1 on a mismatch); our server verified its request's.
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Equal("Got result: In the caves beneath the Misty Mountains. 💍", TutorialExchanges.ResultLine(stdout));
+        Assert.Contains($"\"content-checksum\": \"{clientChecksum}:", stdout, StringComparison.Ordinal);
+        Assert.Contains($"Verified content-checksum {serverChecksum}:", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppClient_CorruptChecksum_AgainstOurAppServer_GetsChecksumMismatch()
+    {
+        (int code, string stdout, string stderr) = await ChildProcess.RunAsync(
+            ChildProcess.StartPython("app_client.py", "127.0.0.1", Port(servers.AppPort), "search", "ring", "--checksum", "crc32c:00000000"), Timeout);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Contains("'code': 'checksum_mismatch'", stdout, StringComparison.Ordinal);
+        Assert.Equal(
+            "Got result: Error: The content does not match its content-checksum: the header says crc32c:00000000, the content's is crc32c:f4091042.",
+            TutorialExchanges.ResultLine(stdout));
+    }
+
     [Fact]
     public async Task MulticonnClient_AgainstOurMulticonnServer_GetsEveryByteBack()
     {

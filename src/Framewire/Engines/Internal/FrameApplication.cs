@@ -23,16 +23,18 @@ internal sealed class FrameApplication : ConnectionApplication
     private readonly CancellationToken _stopping;
     private readonly ServerMetrics _metrics;
     private readonly ConnectionStats _stats;
+    private readonly ChecksumAlgorithm _checksum;
     private Task? _pending;
     private long _requestStart;
 
-    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, ServerMetrics metrics, CancellationToken stopping)
+    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, ServerMetrics metrics, CancellationToken stopping, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
     {
         _metrics = metrics;
+        _checksum = checksum;
         _stats = connection.Stats;
         _decoder = new FrameDecoder(limits);
         _handler = handler;
-        _context = new MessageContext(connection, workers);
+        _context = new MessageContext(connection, workers, checksum);
         _logger = logger;
         _stopping = stopping;
     }
@@ -76,6 +78,14 @@ internal sealed class FrameApplication : ConnectionApplication
             }
 
             _context.Begin(frame, output);
+            if (!ContentChecksum.TryVerify(frame, out ProtocolError checksumError))
+            {
+                // The frame is intact, only its content is not what was sent: refused, and the connection goes on.
+                _context.RespondError(checksumError);
+                Finish(ValueTask.CompletedTask, output);
+                continue;
+            }
+
             ValueTask handled;
             try
             {
@@ -126,7 +136,7 @@ internal sealed class FrameApplication : ConnectionApplication
         }
 
         CloseError = error;
-        ErrorFrame.Write(output, error);
+        ErrorFrame.Write(output, error, _checksum);
         _metrics.FrameSent();
         _metrics.Error(error.Code);
         _stats.FrameSent();

@@ -28,6 +28,8 @@ internal static class ErrorCodes
         ErrorCode.InternalError => "internal_error",
         ErrorCode.DataRateTooLow => "data_rate_too_low",
         ErrorCode.SlowConsumer => "slow_consumer",
+        ErrorCode.ChecksumMismatch => "checksum_mismatch",
+        ErrorCode.ChecksumInvalid => "checksum_invalid",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "Unknown error code."),
     };
 

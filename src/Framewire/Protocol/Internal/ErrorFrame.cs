@@ -11,14 +11,14 @@ namespace Framewire.Protocol.Internal;
 /// </summary>
 internal static class ErrorFrame
 {
-    /// <summary>Writes the error frame for <paramref name="error"/> to <paramref name="output"/>.</summary>
-    public static void Write(IBufferWriter<byte> output, ProtocolError error)
+    /// <summary>Writes the error frame for <paramref name="error"/> to <paramref name="output"/>, with a checksum when asked.</summary>
+    public static void Write(IBufferWriter<byte> output, ProtocolError error, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
     {
         var content = new PooledBufferWriter();
         try
         {
             WriteContent(content, error);
-            FrameEncoder.Write(output, ContentTypes.Json, ContentTypes.Utf8, content.WrittenSpan);
+            FrameEncoder.Write(output, ContentTypes.Json, ContentTypes.Utf8, content.WrittenSpan, null, checksum);
         }
         finally
         {
