@@ -163,6 +163,10 @@ public class FrameDecoderTests
         { "header_invalid_utf8", Frames.Raw("{\"byteorder\": \"\\udc00x\", \"content-type\": \"a\", \"content-encoding\": \"b\", \"content-length\": 0}", []) },
         { "header_invalid_utf8", Frames.Raw("{\"byteorder\": \"little\", \"content-type\": \"a\", \"content-encoding\": \"b\", \"content-length\": 0, \"x\\ud83d\": 1}", []) },
         { "header_invalid_utf8", Frames.Raw("{\"content\\u002dtype\\udfff\": \"a\", \"byteorder\": \"little\", \"content-encoding\": \"b\", \"content-length\": 0}", []) },
+        // Two of the inputs AFL++ found on the header fuzz target (fuzz/README.md): a lone surrogate in a key made the
+        // JSON reader throw before the syntax error after it was reached.
+        { "header_not_json", Frames.Raw("{\"byteorder\": \"little\", \"conte\\udc30e\": \"binary\", \"content-\u0002ncoding\": \"binary\", \"content-length\": -1}", []) },
+        { "header_not_json", Frames.Raw("{\"byteorder\": \"little\", \"cont\\ud83dent-type\": \"bin\": 1, \"kontent-encoding\": \"binary\", \"content-length\": 0}", []) },
         { "header_not_json", Frames.Raw("{\"byteorder\": \"little\",", []) },
         { "header_not_json", Frames.Raw("{\"a\": 1} x", []) },
         { "header_not_json", Frames.Raw(new string('[', 40) + new string(']', 40), []) },
