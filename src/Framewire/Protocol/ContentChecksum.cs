@@ -97,8 +97,33 @@ public static class ContentChecksum
         }
 
         // An escape in the value is legal JSON and rare: only then is the string decoded.
-        ReadOnlySpan<char> value = raw.Contains('\\', StringComparison.Ordinal) ? field.StringValue ?? string.Empty : raw.AsSpan(1, raw.Length - 2);
+        if (!raw.Contains('\\', StringComparison.Ordinal))
+        {
+            return TryVerify(raw.AsSpan(1, raw.Length - 2), content, out error);
+        }
+
+        if (!TryDecode(field, out string? value))
+        {
+            error = new ProtocolError(ErrorCode.ChecksumInvalid, $"The header '{HeaderName}' has escapes that do not decode to text (a lone surrogate such as \\ud800).");
+            return false;
+        }
+
         return TryVerify(value, content, out error);
+    }
+
+    // JSON lets a \u escape name half of a surrogate pair alone ("\ud800"), which is no text: the serializer refuses it.
+    private static bool TryDecode(HeaderField field, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        try
+        {
+            value = field.StringValue ?? string.Empty;
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            value = null;
+            return false;
+        }
     }
 
     /// <summary>Checks <paramref name="content"/> against a <c>content-checksum</c> value such as <c>crc32c:e3069283</c>.</summary>

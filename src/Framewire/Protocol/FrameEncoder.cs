@@ -88,8 +88,8 @@ public static class FrameEncoder
 
     /// <summary>
     /// Writes <paramref name="frame"/>, one whole encoded frame, with a <c>content-checksum</c> header of
-    /// <paramref name="checksum"/> added as its last key; a frame that already has one, or whose header does not end
-    /// with the object's closing brace, is written unchanged.
+    /// <paramref name="checksum"/> added as its last key; a frame that already has one (however its key is escaped), or
+    /// whose header does not end with the object's closing brace, is written unchanged.
     /// </summary>
     internal static void WriteWithChecksum(IBufferWriter<byte> output, ReadOnlySpan<byte> frame, ChecksumAlgorithm checksum)
     {
@@ -99,7 +99,7 @@ public static class FrameEncoder
         Span<byte> value = stackalloc byte[ContentChecksum.MaxValueLength];
         int extra = ChecksumKey.Length + ContentChecksum.GetValueLength(checksum) + 1;
         if (checksum == ChecksumAlgorithm.None || header.IsEmpty || header[^1] != (byte)'}' ||
-            header.IndexOf("\"content-checksum\""u8) >= 0 || headerLength + extra > ushort.MaxValue)
+            HasChecksum(header) || headerLength + extra > ushort.MaxValue)
         {
             output.Write(frame);
             return;
@@ -184,6 +184,18 @@ public static class FrameEncoder
         w += Append(destination[w..], value);
         destination[w++] = (byte)'"';
         return w;
+    }
+
+    // Without a backslash no key is escaped and no string holds a quote, so the quoted name is found as written; a
+    // header with escapes may spell it "content\u002dchecksum", and only the parser can tell.
+    private static bool HasChecksum(ReadOnlySpan<byte> header)
+    {
+        if (!header.Contains((byte)'\\'))
+        {
+            return header.IndexOf("\"content-checksum\""u8) >= 0;
+        }
+
+        return !HeaderParser.TryParseAnyJson(header, int.MaxValue, out FrameHeader parsed, out _) || HasChecksum(parsed.CustomHeaders);
     }
 
     private static bool HasChecksum(IReadOnlyList<HeaderField>? customHeaders)

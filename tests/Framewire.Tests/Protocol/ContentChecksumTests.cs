@@ -103,6 +103,16 @@ public sealed class ContentChecksumTests
         Assert.True(ContentChecksum.TryVerify(field, new ReadOnlySequence<byte>("123456789"u8.ToArray()), out _));
     }
 
+    // Found by the checksum fuzz target (fuzz/README.md): the JSON serializer threw for an escaped lone surrogate.
+    [Theory]
+    [InlineData("\"crc32c:\\ud800\"")]
+    [InlineData("\"\\udc00crc32c:e3069283\"")]
+    public void TryVerify_LoneSurrogateEscape_ChecksumInvalid(string rawJson)
+    {
+        Assert.False(ContentChecksum.TryVerify(new HeaderField(ContentChecksum.HeaderName, rawJson), new ReadOnlySequence<byte>("123456789"u8.ToArray()), out ProtocolError error));
+        Assert.Equal(ErrorCode.ChecksumInvalid, error.Code);
+    }
+
     [Fact]
     public void TryVerify_FrameWithoutTheHeader_True()
     {

@@ -70,6 +70,32 @@ public sealed class FrameEncoderChecksumTests
         Assert.Equal(frame, writer.WrittenSpan.ToArray());
     }
 
+    // Found by the checksum fuzz target (fuzz/README.md): a second checksum key made the header a duplicate-key error.
+    [Fact]
+    public void WriteWithChecksum_FrameThatHasOneUnderAnEscapedKey_Unchanged()
+    {
+        byte[] frame = Frames.Raw("{\"byteorder\": \"little\", \"content-type\": \"binary\", \"content-encoding\": \"binary\", \"content-length\": 9, \"content\\u002dchecksum\": \"crc32c:e3069283\"}", "123456789"u8);
+        var writer = new ArrayBufferWriter<byte>();
+
+        FrameEncoder.WriteWithChecksum(writer, frame, ChecksumAlgorithm.Sha256);
+
+        Assert.Equal(frame, writer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void WriteWithChecksum_EscapesButNoChecksum_Added()
+    {
+        byte[] frame = Frames.Raw("{\"byteorder\": \"little\", \"content-type\": \"text\\/json\", \"content-encoding\": \"utf-8\", \"content-length\": 2}", "{}"u8);
+        var writer = new ArrayBufferWriter<byte>();
+
+        FrameEncoder.WriteWithChecksum(writer, frame, ChecksumAlgorithm.Crc32C);
+
+        var buffer = new ReadOnlySequence<byte>(writer.WrittenMemory);
+        Assert.Equal(DecodeStatus.Frame, new FrameDecoder().Decode(ref buffer, out Frame written, out _));
+        Assert.NotNull(written.Header.GetCustomHeader(ContentChecksum.HeaderName));
+        Assert.True(ContentChecksum.TryVerify(written, out _));
+    }
+
     private static byte[] Encode(ChecksumAlgorithm algorithm, ReadOnlySpan<byte> content)
     {
         var writer = new ArrayBufferWriter<byte>();
