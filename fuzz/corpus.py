@@ -4,10 +4,12 @@
 frames/  the tutorial's request and response frames from tests/vectors/frames.json, the decode cases, two frames in
          one stream, an error frame, and frames the decoder must refuse (each seed one small file);
 headers/ the JSON header of every frame seed, and headers that differ from the tutorial's form in one way each;
-proxy/   PROXY v1 and v2 headers of every family, and a header with a frame after it.
+proxy/   PROXY v1 and v2 headers of every family, and a header with a frame after it;
+checksum/ frames with a content-checksum header: right, wrong and malformed values of both algorithms.
 
 Run it again after the vectors change; AFL++ wants seeds small and few, so add only what reaches new code.
 """
+import hashlib
 import json
 import pathlib
 import struct
@@ -115,6 +117,45 @@ def proxy():
     }
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: seeds are small."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def checksum():
+    search = b'{"action": "search", "value": "morpheus"}'
+    hello = b"hello"
+
+    def with_value(content, value, content_type="binary", encoding="binary"):
+        raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+        header = json.dumps(required(content_type, encoding, len(content)))[:-1].encode() + b', "content-checksum": ' + raw + b"}"
+        return frame(header, content)
+
+    crc = f"crc32c:{crc32c(hello):08x}"
+    sha = "sha256:" + hashlib.sha256(hello).hexdigest()
+    return {
+        "crc32c-json": with_value(search, f"crc32c:{crc32c(search):08x}", "text/json", "utf-8"),
+        "crc32c-binary": with_value(hello, crc),
+        "crc32c-empty": with_value(b"", f"crc32c:{crc32c(b''):08x}"),
+        "sha256-binary": with_value(hello, sha),
+        "crc32c-mismatch": with_value(b"hellp", crc),
+        "sha256-mismatch": with_value(b"hellp", sha),
+        "crc32c-upper-hex": with_value(hello, crc.upper()),
+        "crc32c-short": with_value(hello, crc[:-1]),
+        "unknown-algorithm": with_value(hello, "md5:5d41402abc4b2a76b9719d911017c592"),
+        "not-a-string": with_value(hello, b"12345678"),
+        "escaped-value": with_value(hello, b'"crc32c\u003a' + crc[7:].encode() + b'"'),
+        "lone-surrogate-value": with_value(hello, b'"crc32c:\ud800"'),
+        "escaped-key": frame(json.dumps(required("binary", "binary", 5))[:-1].encode() + b', "content\u002dchecksum": "' + crc.encode() + b'"}', hello),
+        "two-frames": with_value(hello, crc) + with_value(b"hellp", crc),
+    }
+
+
 def write(target, seeds):
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,3 +171,4 @@ if __name__ == "__main__":
     write("frames", frame_seeds)
     write("headers", headers(frame_seeds))
     write("proxy", proxy())
+    write("checksum", checksum())

@@ -12,7 +12,7 @@ internal static class Program
     {
         if (args.Length == 0 || Target(args[0]) is not { } target)
         {
-            Console.Error.WriteLine("usage: Framewire.Fuzz frames|headers|proxy [afl|libfuzzer|replay FILE|DIRECTORY...]");
+            Console.Error.WriteLine("usage: Framewire.Fuzz frames|headers|proxy|checksum [afl|libfuzzer|replay FILE|DIRECTORY...]");
             return 2;
         }
 
@@ -64,6 +64,7 @@ internal static class Program
         "frames" => FrameStreamTarget.Run,
         "headers" => HeaderTarget.Run,
         "proxy" => ProxyTarget.Run,
+        "checksum" => ChecksumTarget.Run,
         _ => null,
     };
 }
