@@ -1,32 +1,22 @@
 using System.Text.Json;
-using Framewire.Apps;
 using Framewire.Engines;
+using Framewire.Engines.Internal;
 using Framewire.Protocol;
+using Framewire.Protocol.Internal;
 
 namespace Framewire.Cli.Admin;
 
-/// <summary>Answers <c>{"action": "status"}</c> with the served server's <see cref="StatusDocument"/>.</summary>
-internal sealed class StatusHandler(MessageServer server) : IMessageHandler
+/// <summary>
+/// The served server's <see cref="StatusDocument"/>: what the admin endpoint answers to <c>{"action": "status"}</c>
+/// and to <c>GET /api/status</c>.
+/// </summary>
+internal static class StatusDocuments
 {
-    public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
-    {
-        using (JsonDocument request = JsonDocument.Parse(context.GetJsonUtf8()))
-        {
-            if (request.RootElement.ValueKind != JsonValueKind.Object
-                || !request.RootElement.TryGetProperty("action", out JsonElement action)
-                || action.ValueKind != JsonValueKind.String
-                || action.GetString() != "status")
-            {
-                throw new ProtocolException(ErrorCode.InvalidAction, "The admin endpoint answers {\"action\": \"status\"} only.");
-            }
-        }
+    /// <summary>The document as UTF-8 JSON, the bytes both protocols send.</summary>
+    public static byte[] CreateUtf8(MessageServer server) =>
+        JsonSerializer.SerializeToUtf8Bytes(Create(server), AdminJsonContext.Default.StatusDocument);
 
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Snapshot(server), AdminJsonContext.Default.StatusDocument);
-        context.Respond(ContentTypes.Json, ContentTypes.Utf8, json);
-        return default;
-    }
-
-    private static StatusDocument Snapshot(MessageServer server)
+    private static StatusDocument Create(MessageServer server)
     {
         ServerStatistics statistics = server.GetStatistics();
         IReadOnlyList<ConnectionSnapshot> snapshots = server.GetConnections();
@@ -51,7 +41,7 @@ internal sealed class StatusHandler(MessageServer server) : IMessageHandler
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach ((ErrorCode code, long count) in statistics.Errors)
         {
-            errors[new ProtocolError(code, string.Empty).WireCode] = count;
+            errors[ErrorCodes.ToWireString(code)] = count;
         }
 
         var counters = new StatusCounters(
@@ -64,7 +54,7 @@ internal sealed class StatusHandler(MessageServer server) : IMessageHandler
             errors);
         return new StatusDocument(
             Endpoints.Format(server.LocalEndPoint),
-            statistics.Engine == ServerEngine.Selector ? "selector" : "async",
+            ServerMetrics.For(statistics.Engine).Engine,
             now,
             counters,
             connections);
