@@ -6,10 +6,11 @@ namespace Framewire.Cli.Admin;
 /// <summary>
 /// One admin connection. The first byte tells its protocol: a frame begins with its header's length, under the admin
 /// server's 8 KiB limit, so its first byte is at most 0x20; an HTTP request begins with a method in capitals, 0x41 or
-/// more, which as a frame would announce a header of at least 16 KiB. Frames get <c>{"action": "status"}</c>
-/// answered as <c>framewire status</c> asks; HTTP gets the dashboard, <c>/api/status</c> and <c>/api/events</c>.
+/// more, which as a frame would announce a header of at least 16 KiB. Frames go to the frame protocol's own
+/// application (<see cref="StatusHandler"/> answers them, as <c>framewire status</c> asks); HTTP gets the dashboard,
+/// <c>/api/status</c> and <c>/api/events</c>.
 /// </summary>
-internal sealed partial class AdminApplication(AdminSite site) : ConnectionApplication
+internal sealed partial class AdminApplication(AdminSite site, ConnectionApplication frames) : ConnectionApplication
 {
     private Protocol _protocol;
 
@@ -21,7 +22,7 @@ internal sealed partial class AdminApplication(AdminSite site) : ConnectionAppli
         Events,
     }
 
-    public override Task? PendingWork => _pending;
+    public override Task? PendingWork => _protocol == Protocol.Frames ? frames.PendingWork : _pending;
 
     public override ProcessStatus Process(ref ReadOnlySequence<byte> input, ConnectionOutput output)
     {
@@ -35,22 +36,35 @@ internal sealed partial class AdminApplication(AdminSite site) : ConnectionAppli
             _protocol = input.FirstSpan[0] is >= (byte)'A' and <= (byte)'Z' ? Protocol.Http : Protocol.Frames;
         }
 
-        return _protocol switch
+        switch (_protocol)
         {
-            Protocol.Frames => ProcessFrames(ref input, output),
-            Protocol.Http => ProcessHttp(ref input, output),
-            _ => ProcessEvents(ref input, output),
-        };
+            case Protocol.Frames:
+                ProcessStatus status = frames.Process(ref input, output);
+                CloseError = frames.CloseError;
+                return status;
+            case Protocol.Http:
+                return ProcessHttp(ref input, output);
+            default:
+                return ProcessEvents(ref input, output);
+        }
     }
 
     public override MessageProgress GetProgress(bool hasUnconsumedInput) => _protocol switch
     {
-        Protocol.Frames => _decoder.IsAwaitingContent ? MessageProgress.Content : hasUnconsumedInput ? MessageProgress.Header : MessageProgress.None,
+        Protocol.Frames => frames.GetProgress(hasUnconsumedInput),
 
         // A head that has not ended yet is a header under the frame timeout, so a slow sender is cut off.
         Protocol.Http => hasUnconsumedInput ? MessageProgress.Header : MessageProgress.None,
         _ => MessageProgress.None,
     };
+
+    public override void OnIncompleteMessage(CloseReason reason, ConnectionOutput output)
+    {
+        if (_protocol == Protocol.Frames)
+        {
+            frames.OnIncompleteMessage(reason, output);
+        }
+    }
 
     /// <summary>
     /// An event stream never goes idle (it waits on the feed as pending work), so the async engine calls this only
@@ -58,6 +72,7 @@ internal sealed partial class AdminApplication(AdminSite site) : ConnectionAppli
     /// </summary>
     public override void ReleaseBuffers()
     {
+        frames.ReleaseBuffers();
         if (_protocol == Protocol.Events && !_streamClosed)
         {
             _streamClosed = true;

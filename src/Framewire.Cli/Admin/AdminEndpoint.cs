@@ -30,7 +30,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
 
         // No browser reaches a Unix socket, so only TCP needs a request to name this machine (DNS rebinding).
         var site = new AdminSite(server, feed, ChecksHost: endPoint is not UnixDomainSocketEndPoint);
-        var admin = new MessageServer(_ => new AdminApplication(site), new MessageServerOptions
+        var admin = new MessageServer(new StatusHandler(server), frames => new AdminApplication(site, frames), new MessageServerOptions
         {
             EndPoint = endPoint,
             Engine = ServerEngine.Async,
