@@ -1,25 +1,36 @@
 using System.Net;
+using System.Net.Sockets;
 using Framewire.Engines;
 
 namespace Framewire.Cli.Admin;
 
 /// <summary>
-/// <c>--admin</c>: a second, small frame-protocol server beside the served one that answers
-/// <c>{"action": "status"}</c>. It runs on the async engine with a handful of connections, so it costs the served
-/// server nothing while nobody asks.
+/// <c>--admin</c>: a second, small server beside the served one. It answers <c>{"action": "status"}</c> in the frame
+/// protocol (what <c>framewire status</c> asks) and, over HTTP on the same address, serves the dashboard page, the same
+/// document at <c>/api/status</c> and the live samples at <c>/api/events</c>. It runs on the async engine with a
+/// handful of connections; besides the feed's one sample a second, it costs the served server nothing while nobody asks.
 /// </summary>
 internal sealed class AdminEndpoint : IAsyncDisposable
 {
     private readonly MessageServer _admin;
+    private readonly DashboardFeed _feed;
 
-    private AdminEndpoint(MessageServer admin) => _admin = admin;
+    private AdminEndpoint(MessageServer admin, DashboardFeed feed)
+    {
+        _admin = admin;
+        _feed = feed;
+    }
 
     public EndPoint LocalEndPoint => _admin.LocalEndPoint!;
 
-    /// <exception cref="System.Net.Sockets.SocketException">The address is in use or cannot be bound.</exception>
+    /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
     public static async Task<AdminEndpoint> StartAsync(MessageServer server, EndPoint endPoint, CancellationToken cancellationToken)
     {
-        var admin = new MessageServer(new StatusHandler(server), new MessageServerOptions
+        DashboardFeed feed = DashboardFeed.Start(server);
+
+        // No browser reaches a Unix socket, so only TCP needs a request to name this machine (DNS rebinding).
+        var site = new AdminSite(server, feed, ChecksHost: endPoint is not UnixDomainSocketEndPoint);
+        var admin = new MessageServer(new StatusHandler(server), frames => new AdminApplication(site, frames), new MessageServerOptions
         {
             EndPoint = endPoint,
             Engine = ServerEngine.Async,
@@ -34,11 +45,17 @@ internal sealed class AdminEndpoint : IAsyncDisposable
         catch
         {
             await admin.DisposeAsync().ConfigureAwait(false);
+            await feed.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
-        return new AdminEndpoint(admin);
+        return new AdminEndpoint(admin, feed);
     }
 
-    public ValueTask DisposeAsync() => _admin.DisposeAsync();
+    /// <summary>Stops the feed first, which ends the event streams, so the admin server's stop does not wait on them.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _feed.DisposeAsync().ConfigureAwait(false);
+        await _admin.DisposeAsync().ConfigureAwait(false);
+    }
 }

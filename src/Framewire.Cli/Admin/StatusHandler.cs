@@ -21,63 +21,7 @@ internal sealed class StatusHandler(MessageServer server) : IMessageHandler
             }
         }
 
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Snapshot(server), AdminJsonContext.Default.StatusDocument);
-        context.Respond(ContentTypes.Json, ContentTypes.Utf8, json);
+        context.Respond(ContentTypes.Json, ContentTypes.Utf8, StatusDocuments.CreateUtf8(server));
         return default;
     }
-
-    private static StatusDocument Snapshot(MessageServer server)
-    {
-        ServerStatistics statistics = server.GetStatistics();
-        IReadOnlyList<ConnectionSnapshot> snapshots = server.GetConnections();
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        var connections = new List<StatusConnection>(snapshots.Count);
-        foreach (ConnectionSnapshot c in snapshots)
-        {
-            connections.Add(new StatusConnection(
-                c.Id,
-                Endpoints.Format(c.RemoteEndPoint),
-                Endpoints.Format(c.LocalEndPoint),
-                c.ConnectedAt,
-                Math.Round(Math.Max(0, (now - c.ConnectedAt).TotalSeconds), 3),
-                StateName(c.State),
-                c.BytesReceived,
-                c.BytesSent,
-                c.FramesReceived,
-                c.FramesSent,
-                c.RequestsInFlight));
-        }
-
-        var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach ((ErrorCode code, long count) in statistics.Errors)
-        {
-            errors[new ProtocolError(code, string.Empty).WireCode] = count;
-        }
-
-        var counters = new StatusCounters(
-            statistics.ActiveConnections,
-            statistics.AcceptedConnections,
-            statistics.FramesReceived,
-            statistics.FramesSent,
-            statistics.BytesReceived,
-            statistics.BytesSent,
-            errors);
-        return new StatusDocument(
-            Endpoints.Format(server.LocalEndPoint),
-            statistics.Engine == ServerEngine.Selector ? "selector" : "async",
-            now,
-            counters,
-            connections);
-    }
-
-    private static string StateName(ConnectionState state) => state switch
-    {
-        ConnectionState.Handshake => "handshake",
-        ConnectionState.Idle => "idle",
-        ConnectionState.Reading => "reading",
-        ConnectionState.Processing => "processing",
-        ConnectionState.Writing => "writing",
-        ConnectionState.Draining => "draining",
-        _ => "unknown",
-    };
 }

@@ -54,7 +54,7 @@ internal static class CommonArguments
 
     public static Option<string?> Admin() => new("--admin")
     {
-        Description = "Serve the live connection view for 'framewire status' on 127.0.0.1:PORT, [::1]:PORT or unix:/path (loopback only; off by default)",
+        Description = "Serve the live connection view for 'framewire status' and a web dashboard (http://ADDR/) on 127.0.0.1:PORT, [::1]:PORT or unix:/path (loopback only; off by default)",
         HelpName = "address",
     };
 

@@ -31,12 +31,22 @@ public sealed class MessageServer : IAsyncDisposable
     /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
     /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
     public MessageServer(IMessageHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(handler, static frames => frames, options, loggerFactory)
+    {
+    }
+
+    /// <summary>
+    /// Creates a server for the frame protocol whose connections <paramref name="wrap"/> may also serve another way:
+    /// it gets each connection's frame-protocol application and returns the one that runs the connection (the
+    /// command's admin endpoint tells HTTP from frames by the first byte).
+    /// </summary>
+    internal MessageServer(IMessageHandler handler, Func<ConnectionApplication, ConnectionApplication> wrap, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
         ServerMetrics metrics = ServerMetrics.For(_options.Engine);
-        _engine = CreateEngine(info => new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum), BusyFrame());
+        _engine = CreateEngine(info => wrap(new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum)), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>

@@ -39,7 +39,10 @@ internal sealed class ServerMetrics
         s_meter.CreateCounter<long>("framewire.errors", "{error}", "Error frames written, tagged by error code.");
 
     private static readonly Histogram<double> s_requestDuration =
-        s_meter.CreateHistogram<double>("framewire.request.duration", "s", "Time from a decoded request to its answer.");
+        s_meter.CreateHistogram<double>(RequestDurationName, "s", "Time from a decoded request to its answer.");
+
+    /// <summary>The request duration's instrument name, for listeners in the process such as the admin dashboard.</summary>
+    public const string RequestDurationName = "framewire.request.duration";
 
     private readonly TagList _tags;
     private readonly string _engine;
@@ -49,6 +52,9 @@ internal sealed class ServerMetrics
         _engine = engine;
         _tags = new TagList { { "engine", engine } };
     }
+
+    /// <summary>The value of the <c>engine</c> tag on every measurement this engine records.</summary>
+    public string Engine => _engine;
 
     public static ServerMetrics Async { get; } = new("async");
 
