@@ -16,9 +16,11 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 
 var root = new RootCommand("A replicated key-value log on the Raft algorithm, over Framewire's frame protocol")
 {
+    NodeCommand.Create(shutdown.Token),
     PutCommand.Create(),
     GetCommand.Create(),
     StatusCommand.Create(),
+    BenchCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -36,7 +36,7 @@ internal static class StatusCommand
 
         IFormatProvider invariant = CultureInfo.InvariantCulture;
         await stdout.WriteLineAsync(string.Create(invariant, $"node {status.Id} at {status.Address}: {status.Role}, term {status.Term}, leader {status.Leader ?? "unknown"}"));
-        await stdout.WriteLineAsync(string.Create(invariant, $"commit index {status.CommitIndex}, last log index {status.LastLogIndex}"));
+        await stdout.WriteLineAsync(string.Create(invariant, $"commit index {status.CommitIndex}, last log index {status.LastLogIndex}, {status.Syncs} fsyncs"));
         foreach (PeerStatus peer in status.Peers)
         {
             await stdout.WriteLineAsync(peer.MatchIndex is long match

@@ -25,6 +25,9 @@ internal sealed class NodeStorage : IDisposable
 
     public string Path { get; }
 
+    /// <summary>How many times <see cref="Save"/> has synced the file: fewer than the writes when writes share a sync.</summary>
+    public long Syncs { get; private set; }
+
     /// <summary>What the file held when it was opened.</summary>
     public PersistentState State { get; }
 
@@ -78,6 +81,7 @@ internal sealed class NodeStorage : IDisposable
 
         _file.Write(_pending.GetBuffer(), 0, (int)_pending.Length);
         _file.Flush(flushToDisk: true);
+        Syncs++;
     }
 
     public void Dispose()
