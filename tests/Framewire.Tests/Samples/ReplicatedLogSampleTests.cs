@@ -7,7 +7,7 @@ using ReplicatedLog.Wire;
 namespace Framewire.Tests.Samples;
 
 /// <summary>samples/ReplicatedLog as real node processes on loopback, killed with SIGKILL and restarted from their data directories.</summary>
-public sealed class ReplicatedLogSampleTests : IAsyncDisposable
+public sealed class ReplicatedLogSampleTests : IAsyncLifetime
 {
     private static readonly string Dll = Path.Combine(RepoPaths.Root, "samples", "ReplicatedLog", "bin", RepoPaths.Configuration, "net10.0", "ReplicatedLog.dll");
 
@@ -74,9 +74,10 @@ public sealed class ReplicatedLogSampleTests : IAsyncDisposable
     public async Task Commands_PutGetStatusThroughAFollower_FollowTheLeaderAndExit0()
     {
         string[] nodes = [.. Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{Listeners.FreePort()}")];
+        var running = new ChildProcess[3];
         for (int i = 0; i < 3; i++)
         {
-            await StartNodeAsync(i + 1, nodes);
+            running[i] = await StartNodeAsync(i + 1, nodes);
         }
 
         (int leader, _) = await LeaderAsync(nodes, Enumerable.Range(0, 3), minimumTerm: 1);
@@ -99,6 +100,10 @@ public sealed class ReplicatedLogSampleTests : IAsyncDisposable
         Assert.Contains($"node {leader + 1} at {nodes[leader]}: leader, term ", statusOut, StringComparison.Ordinal);
         Assert.Contains("commit index ", statusOut, StringComparison.Ordinal);
         Assert.Contains($"peer {follower}: match index ", statusOut, StringComparison.Ordinal);
+
+        // SIGTERM stops a node gracefully although its peers keep their links to it open and sending.
+        running[leader].Terminate();
+        Assert.Equal(0, await running[leader].WaitForExitAsync(TimeSpan.FromSeconds(15)));
     }
 
     [Fact]
@@ -131,7 +136,10 @@ public sealed class ReplicatedLogSampleTests : IAsyncDisposable
         Assert.True(after.Term >= before.Term, $"term {after.Term} after the restart, {before.Term} before");
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 disposes a test class through IAsyncLifetime, not IAsyncDisposable: the nodes must not outlive the test.
+    public async Task DisposeAsync()
     {
         foreach (ChildProcess process in _processes)
         {
