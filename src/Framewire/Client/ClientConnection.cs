@@ -13,6 +13,9 @@ namespace Framewire.Client;
 /// </summary>
 internal sealed class ClientConnection : IAsyncDisposable
 {
+    // Stands in the line of answers for a frame whose answer nobody waits for: it is matched and dropped unread.
+    private static readonly TaskCompletionSource<Response> s_discard = CreateDiscard();
+
     private readonly Socket _socket;
     private readonly NetworkStream _networkStream;
 
@@ -49,6 +52,9 @@ internal sealed class ClientConnection : IAsyncDisposable
 
     /// <summary>True once the connection has dropped or received a malformed response: nothing more can be sent on it.</summary>
     public bool IsFailed => _failure is not null;
+
+    /// <summary>Completes when the connection has failed or closed, and every answer still awaited has failed with it.</summary>
+    public Task Completion => _receiveLoop;
 
     public static async Task<ClientConnection> ConnectAsync(EndPoint endPoint, string? host, MessageClientOptions options, CancellationToken cancellationToken)
     {
@@ -99,24 +105,48 @@ internal sealed class ClientConnection : IAsyncDisposable
     {
         var waiter = new TaskCompletionSource<Response>(TaskCreationOptions.RunContinuationsAsynchronously);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _sendBuffer.ResetWrittenCount();
+        FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders, _checksum);
+        return await WriteLockedAsync(_sendBuffer.WrittenMemory, waiter).ConfigureAwait(false) ? waiter.Task : null;
+    }
+
+    /// <summary>
+    /// Writes one frame already encoded, its answer to complete <paramref name="waiter"/> (dropped when null); false
+    /// when the connection had already failed, in which case not a byte of it was written. A write that fails fails
+    /// the waiter.
+    /// </summary>
+    public async ValueTask<bool> WriteEncodedAsync(ReadOnlyMemory<byte> frame, TaskCompletionSource<Response>? waiter)
+    {
+        await _sendLock.WaitAsync().ConfigureAwait(false);
+        return await WriteLockedAsync(frame, waiter ?? s_discard).ConfigureAwait(false);
+    }
+
+    private static TaskCompletionSource<Response> CreateDiscard()
+    {
+        var discard = new TaskCompletionSource<Response>();
+        discard.SetCanceled();
+        return discard;
+    }
+
+    /// <summary>Under the send lock, which it releases: queues the waiter, then writes the frame.</summary>
+    private async ValueTask<bool> WriteLockedAsync(ReadOnlyMemory<byte> frame, TaskCompletionSource<Response> waiter)
+    {
         try
         {
             lock (_waitingLock)
             {
                 if (_failure is not null)
                 {
-                    return null;
+                    return false;
                 }
 
                 _waiting.Enqueue(waiter);
             }
 
-            _sendBuffer.ResetWrittenCount();
-            FrameEncoder.Write(_sendBuffer, contentType, contentEncoding, content.Span, customHeaders, _checksum);
             try
             {
                 // Not cancellable: a frame cut off halfway would leave the stream out of step for every later request.
-                await _stream.WriteAsync(_sendBuffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
@@ -128,7 +158,7 @@ internal sealed class ClientConnection : IAsyncDisposable
             _sendLock.Release();
         }
 
-        return waiter.Task;
+        return true;
     }
 
     /// <summary>The exception a request gets when the connection had failed before it was sent.</summary>
@@ -185,7 +215,7 @@ internal sealed class ClientConnection : IAsyncDisposable
 
                     if (ContentChecksum.TryVerify(frame, out ProtocolError checksumError))
                     {
-                        Complete(new Response(frame.Header, frame.Content.ToArray()));
+                        Complete(frame);
                     }
                     else
                     {
@@ -215,7 +245,14 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
     }
 
-    private void Complete(Response response) => TakeWaiter()?.TrySetResult(response);
+    private void Complete(in Frame frame)
+    {
+        // An answer nobody waits for (a fire-and-forget frame's) is matched and dropped without being copied.
+        if (TakeWaiter() is { } waiter && waiter != s_discard)
+        {
+            waiter.TrySetResult(new Response(frame.Header, frame.Content.ToArray()));
+        }
+    }
 
     private void Refuse(ProtocolException refused) => TakeWaiter()?.TrySetException(refused);
 

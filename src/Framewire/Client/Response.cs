@@ -84,7 +84,7 @@ public sealed class Response
         if (Protocol.Internal.TextContent.IsSupported(encoding))
         {
             var frame = new Frame(Header, new System.Buffers.ReadOnlySequence<byte>(Content));
-            var scratch = new Internal.PooledBufferWriter();
+            var scratch = new Framewire.Internal.PooledBufferWriter();
             try
             {
                 if (Protocol.Internal.TextContent.TryGetUtf8(frame, scratch, out System.Buffers.ReadOnlySequence<byte> utf8, out ProtocolError error))

@@ -38,6 +38,12 @@ public abstract class ConnectionApplication
     /// </summary>
     public virtual Task? PendingWork => null;
 
+    /// <summary>
+    /// At the end of the connection's input: what the application still has to answer, which the engine waits for and
+    /// then calls <see cref="Process"/> again, until this is null. Null for an application that answers as it reads.
+    /// </summary>
+    internal virtual Task? AnswersOwed => null;
+
     /// <summary>Why the application returned <see cref="ProcessStatus.Close"/>, for the log and the error counts.</summary>
     public ProtocolError CloseError { get; protected set; }
 

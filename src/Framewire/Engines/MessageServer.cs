@@ -14,9 +14,10 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines;
 
 /// <summary>
-/// A TCP or Unix domain socket server. It serves either the frame protocol through an
-/// <see cref="IMessageHandler"/> (requests pipelined on a connection are answered in order, and connections are
-/// kept alive) or raw byte streams through an <see cref="IStreamHandler"/>, on the engine the options choose.
+/// A TCP or Unix domain socket server. It serves either the frame protocol, through an
+/// <see cref="IMessageHandler"/> called per request or an <see cref="IngressQueue"/> the node pulls requests from
+/// (requests pipelined on a connection are answered in order, and connections are kept alive), or raw byte streams
+/// through an <see cref="IStreamHandler"/>, on the engine the options choose.
 /// </summary>
 public sealed class MessageServer : IAsyncDisposable
 {
@@ -47,6 +48,22 @@ public sealed class MessageServer : IAsyncDisposable
         CancellationToken stopping = _stopping.Token;
         ServerMetrics metrics = ServerMetrics.For(_options.Engine);
         _engine = CreateEngine(info => wrap(new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum)), BusyFrame());
+    }
+
+    /// <summary>
+    /// Creates a server for the frame protocol in the pull model: each request frame goes into
+    /// <paramref name="queue"/> as an <see cref="IncomingMessage"/>, for the node's own thread to take and answer.
+    /// Several servers may share one queue. While the queue is full, connections with a message to add stop reading
+    /// until it has room.
+    /// </summary>
+    /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
+    /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
+    public MessageServer(IngressQueue queue, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        (_options, _logger, _workers) = Initialize(options, loggerFactory);
+        ServerMetrics metrics = ServerMetrics.For(_options.Engine);
+        _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>

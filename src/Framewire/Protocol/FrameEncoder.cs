@@ -55,6 +55,20 @@ public static class FrameEncoder
         output.Advance(written + content.Length);
     }
 
+    /// <summary>
+    /// Encodes a whole frame into an array rented from <see cref="ArrayPool{T}.Shared"/>, for a sender that queues it;
+    /// the caller returns the array.
+    /// </summary>
+    internal static byte[] Rent(string contentType, string contentEncoding, ReadOnlySpan<byte> content, IReadOnlyList<HeaderField>? customHeaders, out int length)
+    {
+        int headerLength = GetHeaderLength(contentType, contentEncoding, content.Length, customHeaders);
+        length = 2 + headerLength + content.Length;
+        byte[] frame = ArrayPool<byte>.Shared.Rent(length);
+        int written = WritePrefixAndHeader(frame, headerLength, contentType, contentEncoding, content.Length, customHeaders);
+        content.CopyTo(frame.AsSpan(written));
+        return frame;
+    }
+
     /// <summary>Writes a whole frame whose content is <paramref name="content"/>.</summary>
     public static void Write(IBufferWriter<byte> output, string contentType, string contentEncoding, in ReadOnlySequence<byte> content, IReadOnlyList<HeaderField>? customHeaders = null)
     {

@@ -112,35 +112,14 @@ internal sealed class FrameApplication : ConnectionApplication
         : hasUnconsumedInput ? MessageProgress.Header
         : MessageProgress.None;
 
-    public override void OnIncompleteMessage(CloseReason reason, ConnectionOutput output)
-    {
-        // A client that half-closes mid-frame can still read why its frame went unanswered.
-        string message = reason switch
-        {
-            CloseReason.ServerShutdown => "The server is shutting down; the incomplete frame was not processed.",
-            CloseReason.FrameTimeout => "The frame header did not arrive in time.",
-            CloseReason.DataRateTooLow => "The frame's content arrived slower than the minimum data rate.",
-            _ => "The connection ended in the middle of a frame.",
-        };
-        ErrorCode code = ConnectionClose.ErrorCodeOf(reason);
-        Refuse(new ProtocolError(code == ErrorCode.None ? ErrorCode.FrameTruncated : code, message), output);
-    }
+    public override void OnIncompleteMessage(CloseReason reason, ConnectionOutput output) => Refuse(FrameAnswers.Incomplete(reason), output);
 
     public override void ReleaseBuffers() => _context.ReleaseBuffers();
 
     private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)
     {
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            ServerLog.ProtocolError(_logger, _context.Connection.Id, error.WireCode, error.Message);
-        }
-
         CloseError = error;
-        ErrorFrame.Write(output, error, _checksum);
-        _metrics.FrameSent();
-        _metrics.Error(error.Code);
-        _stats.FrameSent();
-        _stats.Error(error.Code);
+        FrameAnswers.Refuse(output, error, _metrics, _stats, _logger, _checksum);
         return ProcessStatus.Close;
     }
 
@@ -173,13 +152,7 @@ internal sealed class FrameApplication : ConnectionApplication
             if (_context.HasResponded)
             {
                 output.CompleteMessage();
-                _metrics.FrameSent();
-                _stats.FrameSent();
-                if (_context.ErrorResponded != ErrorCode.None)
-                {
-                    _metrics.Error(_context.ErrorResponded);
-                    _stats.Error(_context.ErrorResponded);
-                }
+                FrameAnswers.Count(_metrics, _stats, _context.ErrorResponded);
             }
 
             _stats.RequestEnded();

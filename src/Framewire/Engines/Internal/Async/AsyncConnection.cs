@@ -16,7 +16,7 @@ namespace Framewire.Engines.Internal.Async;
 /// and close reasons are its base <see cref="ConnectionPolicy"/>'s; this class only moves bytes.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes what the connection owns when it ends.")]
-internal sealed partial class AsyncConnection : ConnectionPolicy
+internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWorkItem
 {
     // The pipe's segment size; also the smallest receive, so one receive fits a typical burst of small frames.
     private const int MinimumReceiveSize = 4096;
@@ -172,6 +172,25 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
         }
     }
 
+    /// <summary>
+    /// Any thread: the process loop calls the application again. Through the thread pool, because the pipe's reader
+    /// continues inline: cancelling the read here would run the loop, and its sends, on the caller's thread.
+    /// </summary>
+    public override void Wake() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            // Wakes a read under way, or makes the next one return at once: no wake is lost.
+            _input.Reader.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+            // The connection has ended.
+        }
+    }
+
     /// <summary>Closes the socket at once, for connections that outlive the shutdown timeout.</summary>
     public void Abort() => Abort(new ConnectionClose(CloseReason.ShutdownTimeout));
 
@@ -272,6 +291,21 @@ internal sealed partial class AsyncConnection : ConnectionPolicy
                 CutShort(application, due.Reason);
                 await SendAsync(output).ConfigureAwait(false);
                 return due;
+            }
+
+            if (result.IsCompleted && application.AnswersOwed is Task owed)
+            {
+                // Answers still to come for what was received go out before the close; the completed pipe gives
+                // what is left of the input back at once.
+                _info.Stats.SetState(ConnectionState.Processing);
+                if (output.UnflushedBytes > 0 && !await SendAsync(output).ConfigureAwait(false))
+                {
+                    return new ConnectionClose(CloseReason.SendFailed, "output closed");
+                }
+
+                await owed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                OnWorkCompleted();
+                continue;
             }
 
             if (result.IsCompleted)

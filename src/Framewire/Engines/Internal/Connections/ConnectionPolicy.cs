@@ -20,6 +20,7 @@ internal class ConnectionPolicy : ConnectionOutput
     private long _sendSince;
     private long _sendBase;
     private int _progress;
+    private int _answersOwed;
     private volatile bool _shuttingDown;
 
     // The sweep's window on the send under way: since when, and the sent count then. Check only.
@@ -50,6 +51,20 @@ internal class ConnectionPolicy : ConnectionOutput
     {
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
         _stats.AddBytesReceived(count);
+    }
+
+    /// <summary>
+    /// Messages the application has taken and not answered yet: while there are any, the connection is not idle, as it
+    /// is not while a handler runs.
+    /// </summary>
+    public void SetAnswersOwed(int count) => Volatile.Write(ref _answersOwed, count);
+
+    /// <summary>
+    /// Asks the engine, from any thread, to call the application again soon with the input it holds, so that it can
+    /// send what was produced elsewhere (answers given on another thread). Without an engine, nothing happens.
+    /// </summary>
+    public virtual void Wake()
+    {
     }
 
     /// <summary>Pending work completed: the connection was busy, not idle.</summary>
@@ -132,7 +147,7 @@ internal class ConnectionPolicy : ConnectionOutput
             return new ConnectionClose(CloseReason.DataRateTooLow);
         }
 
-        return Unsent == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
+        return Unsent == 0 && Volatile.Read(ref _answersOwed) == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
     }
 
     /// <summary>

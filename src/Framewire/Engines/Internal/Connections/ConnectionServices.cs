@@ -84,6 +84,7 @@ internal sealed class ConnectionServices
     /// <summary>Records that a connection <see cref="TryOpen"/> took in has closed, and why. Once per connection.</summary>
     public void Closed(ConnectionInfo info, ConnectionClose close)
     {
+        info.Stats.MarkClosed();
         if (close.Reason == CloseReason.SlowConsumer)
         {
             Metrics.Error(Protocol.ErrorCode.SlowConsumer);

@@ -20,6 +20,7 @@ internal sealed class ConnectionStats
     private long _bytesSent;
     private long _framesReceived;
     private long _framesSent;
+    private volatile bool _closed;
 
     public ConnectionStats(long id, EndPoint? remoteEndPoint, EndPoint? localEndPoint, DateTimeOffset connectedAt)
     {
@@ -43,6 +44,9 @@ internal sealed class ConnectionStats
 
     public long FramesSent => Volatile.Read(ref _framesSent);
 
+    /// <summary>True once the connection has closed: what is still answered on it goes nowhere.</summary>
+    public bool IsClosed => _closed;
+
     /// <summary>Joins the server's registry and meter: errors are counted there, bytes recorded here too.</summary>
     public void Attach(ConnectionRegistry registry, ServerMetrics metrics)
     {
@@ -52,6 +56,8 @@ internal sealed class ConnectionStats
 
     /// <summary>The client a trusted proxy named replaces the proxy's address.</summary>
     public void SetRemoteEndPoint(EndPoint? remoteEndPoint) => Volatile.Write(ref _remoteEndPoint, remoteEndPoint);
+
+    public void MarkClosed() => _closed = true;
 
     public void SetState(ConnectionState state) => Volatile.Write(ref _state, (int)state);
 

@@ -27,8 +27,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private readonly ConnectionServices _services;
     private readonly PooledBufferWriter _output = new();
 
-    // Made at the first pending work: most connections never have any, and an idle one should cost little.
+    // Made at the first pending work, and at the first wake: most connections never have either, and an idle one
+    // should cost little.
     private Action? _resumeAfterPending;
+    private Action? _onWake;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
     // addresses the PROXY header gives.
@@ -184,6 +186,9 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     public void Abort() => Close(new ConnectionClose(CloseReason.ShutdownTimeout));
 
+    /// <summary>Any thread: the loop calls the application again at its next turn.</summary>
+    public override void Wake() => _loop.Post(_onWake ??= OnWake);
+
     private int PendingOutput => _output.WrittenCount - _outputSent;
 
     private void Receive()
@@ -257,13 +262,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
         while (true)
         {
-            ProcessStatus status = ProcessStatus.NeedMoreData;
-            if (_input is not null)
-            {
-                var input = new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
-                status = _application!.Process(ref input, this);
-                _inputStart = _inputEnd - (int)input.Length;
-            }
+            // Called without input too: an application may have answers given elsewhere to write.
+            var input = _input is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(_input, _inputStart, _inputEnd - _inputStart);
+            ProcessStatus status = _application!.Process(ref input, this);
+            _inputStart = _inputEnd - (int)input.Length;
 
             AfterProcess(status, _application!.GetProgress(_inputEnd > _inputStart));
             if (status == ProcessStatus.Pending)
@@ -330,7 +332,9 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         return true;
     }
 
-    private void Freeze()
+    private void Freeze() => Freeze(_application!.PendingWork!);
+
+    private void Freeze(Task work)
     {
         // The pending work now owns the output and the request bytes; stop watching the socket until it is done,
         // or level-triggered readiness would spin the loop. Its answer is flushed when it posts back.
@@ -338,7 +342,20 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         _info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
         _resumeAfterPending ??= () => _loop.Post(ResumeAfterPending);
-        _application!.PendingWork!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+    }
+
+    private void OnWake()
+    {
+        // Paused, the flush calls the application when the client has caught up; frozen, the work's end does.
+        if (_state == State.Open && _application is not null && !_paused)
+        {
+            Process();
+            if (_tls is not null)
+            {
+                PumpTls();
+            }
+        }
     }
 
     private void ResumeAfterPending()
@@ -362,6 +379,14 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     private void EndOfInput()
     {
+        if (_application?.AnswersOwed is Task owed)
+        {
+            // Answers still to come for what was received: they go out first, and the end of the stream, which
+            // level-triggered readiness reports again, is taken up after them.
+            Freeze(owed);
+            return;
+        }
+
         var ended = new ConnectionClose(IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
         if (_application is not null)
         {
@@ -375,7 +400,8 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     private void ReleaseInputIfEmpty()
     {
-        if (_input is not null && _inputStart == _inputEnd)
+        // A TLS read under way fills the buffer beyond what is held: it stays until that read is taken.
+        if (_input is not null && _inputStart == _inputEnd && _tls is not { IsReading: true, PendingIsWait: false })
         {
             // An idle connection holds no buffer.
             ArrayPool<byte>.Shared.Return(_input);
