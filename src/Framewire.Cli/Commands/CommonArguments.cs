@@ -110,6 +110,9 @@ internal static class CommonArguments
         CustomParser = result => ParseWhole(result, minimum) ?? defaultValue,
     };
 
+    public static Option<int?> Backlog() =>
+        Count("--backlog", "Connections the kernel queues before they are accepted; capped by net.core.somaxconn (default 4096)");
+
     public static Option<int?> MaxConnections() =>
         Count("--max-connections", "Most connections open at once, at most the open-files limit; more are refused with a server_busy error frame (default 10000)");
 

@@ -30,6 +30,8 @@ internal abstract record ServerSettings(string Host, int Port)
 
     public int? MaxConnections { get; init; }
 
+    public int? Backlog { get; init; }
+
     public TimeSpan? IdleTimeout { get; init; }
 
     public TimeSpan? FrameTimeout { get; init; }
@@ -49,6 +51,7 @@ internal abstract record ServerSettings(string Host, int Port)
             Engine = Engine ?? ServerHost.DefaultEngine,
             Loops = Loops,
             MaxConnections = MaxConnections,
+            Backlog = Backlog,
             IdleTimeout = IdleTimeout,
             FrameTimeout = FrameTimeout,
             ShutdownTimeout = ShutdownTimeout,
@@ -81,6 +84,7 @@ internal abstract record ServerSettings(string Host, int Port)
     {
         nameof(MessageServerOptions.Loops) => "--loops",
         nameof(MessageServerOptions.MaxConnections) => "--max-connections",
+        nameof(MessageServerOptions.Backlog) => "--backlog",
         nameof(MessageServerOptions.IdleTimeout) => "--idle-timeout",
         nameof(MessageServerOptions.FrameTimeout) => "--frame-timeout",
         nameof(MessageServerOptions.ShutdownTimeout) => "--shutdown-timeout",

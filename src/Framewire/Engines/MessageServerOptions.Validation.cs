@@ -7,6 +7,9 @@ namespace Framewire.Engines;
 public sealed partial class MessageServerOptions
 {
     // CancellationTokenSource and Task.Delay take at most int.MaxValue milliseconds (24.8 days).
+    // The kernel's backlog counters were 16-bit before Linux 4.1; a larger value means nothing anywhere.
+    private const int MaxBacklog = 65535;
+
     private static readonly TimeSpan s_longestWait = TimeSpan.FromMilliseconds(int.MaxValue);
 
     /// <summary>
@@ -21,7 +24,7 @@ public sealed partial class MessageServerOptions
         Require(Enum.IsDefined(Engine), nameof(Engine), Engine, $"{ServerEngine.Async} or {ServerEngine.Selector}");
         Require(Enum.IsDefined(Checksum), nameof(Checksum), Checksum, $"{ChecksumAlgorithm.None}, {ChecksumAlgorithm.Crc32C} or {ChecksumAlgorithm.Sha256}");
         Require(Loops >= 0, nameof(Loops), Loops, "0 (one per processor) or more");
-        Require(Backlog >= 1, nameof(Backlog), Backlog, "at least 1");
+        Require(Backlog is >= 1 and <= MaxBacklog, nameof(Backlog), Backlog, "1 to 65535");
         Require(MaxConnections >= 1, nameof(MaxConnections), MaxConnections, "at least 1");
         RequireWait(ShutdownTimeout, nameof(ShutdownTimeout), allowZero: true);
         RequireWait(LingerTimeout, nameof(LingerTimeout), allowZero: true);

@@ -284,6 +284,8 @@ public class CommandTests
     [InlineData("multiconn-server --max-connections 1 --idle-timeout 0 --frame-timeout 10", true)]
     [InlineData("app-server --max-connections 0", true)]
     [InlineData("app-server --max-connections many", false)]
+    [InlineData("multiconn-server --backlog 8192", true)]
+    [InlineData("app-server --backlog deep", false)]
     [InlineData("app-server --idle-timeout -1", true)]
     [InlineData("multiconn-server --frame-timeout 2s", false)]
     [InlineData("app-server --shutdown-timeout 2.5", true)]
@@ -310,6 +312,7 @@ public class CommandTests
     [InlineData("--idle-timeout -1", "--idle-timeout is -1 s; it must be 0 s (never) or more.")]
     [InlineData("--frame-timeout -0.5", "--frame-timeout is -0.5 s; it must be 0 s (never) or more.")]
     [InlineData("--loops -1", "--loops is -1; it must be 0 (one per processor) or more.")]
+    [InlineData("--backlog 0", "--backlog is 0; it must be 1 to 65535.")]
     [InlineData("--send-high-water 2MiB", "--send-limit is 1048576; it must be at least --send-high-water (2097152).")]
     [InlineData("--max-header-length 70000", "--max-header-length is 70000; it must be between 1 and 65535 bytes (the prefix is 2 bytes).")]
     public async Task AppServer_FlagOutOfRange_TheLibrarysSentenceNamingTheFlag(string flag, string sentence)

@@ -25,7 +25,7 @@ public sealed class MessageServerOptionsTests
         { nameof(MessageServerOptions.HandshakeTimeout), "HandshakeTimeout is 0 s; it must be more than 0 s and at most 24.8 days, or infinite." },
         { nameof(MessageServerOptions.LingerTimeout), "LingerTimeout is -2 s; it must be 0 s and at most 24.8 days, or infinite." },
         { nameof(MessageServerOptions.Loops), "Loops is -1; it must be 0 (one per processor) or more." },
-        { nameof(MessageServerOptions.Backlog), "Backlog is 0; it must be at least 1." },
+        { nameof(MessageServerOptions.Backlog), "Backlog is 0; it must be 1 to 65535." },
         { nameof(MessageServerOptions.WorkerThreads), "WorkerThreads is 0; it must be at least 1." },
         { nameof(MessageServerOptions.WorkerQueueLength), "WorkerQueueLength is -1; it must be at least 1." },
         { nameof(MessageServerOptions.Engine), "Engine is 7; it must be Async or Selector." },
@@ -62,6 +62,14 @@ public sealed class MessageServerOptionsTests
         OptionOutOfRangeException e = Assert.Throws<OptionOutOfRangeException>(() => new MessageServer(new SearchHandler(), WithBad(option)));
 
         Assert.Equal(sentence, e.Message);
+    }
+
+    [Fact]
+    public void Validate_BacklogAboveTheKernelsCounters_Refused()
+    {
+        OptionOutOfRangeException e = Assert.Throws<OptionOutOfRangeException>(() => new MessageServerOptions { Backlog = 65536 }.Validate());
+
+        Assert.Equal("Backlog is 65536; it must be 1 to 65535.", e.Message);
     }
 
     [Fact]

@@ -1,11 +1,38 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal;
 
 /// <summary>Creates listening sockets the same way for every engine.</summary>
 internal static class Listeners
 {
+    private const string SomaxconnPath = "/proc/sys/net/core/somaxconn";
+
+    /// <summary>
+    /// The backlog to listen with: <paramref name="requested"/>, or the system's <c>net.core.somaxconn</c> when that is
+    /// lower, said once in the log, since the kernel would cut it without a word and an accept storm would then meet a
+    /// queue smaller than configured.
+    /// </summary>
+    public static int Backlog(int requested, ILogger logger)
+    {
+        int backlog = Clamp(requested, ReadSomaxconn(), out bool clamped);
+        if (clamped)
+        {
+            ServerLog.BacklogClamped(logger, requested, backlog);
+        }
+
+        return backlog;
+    }
+
+    /// <summary><paramref name="requested"/> capped by <paramref name="systemLimit"/> (unknown: null, not capped).</summary>
+    public static int Clamp(int requested, int? systemLimit, out bool clamped)
+    {
+        clamped = systemLimit is int limit && limit >= 1 && limit < requested;
+        return clamped ? systemLimit!.Value : requested;
+    }
+
     /// <summary>Binds and listens; a Unix socket file left by a server that is gone is replaced.</summary>
     /// <param name="endPoint">Where to listen.</param>
     /// <param name="backlog">The kernel's queue of connections not yet accepted.</param>
@@ -56,6 +83,19 @@ internal static class Listeners
         if (File.Exists(path))
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>The system's cap on listen backlogs; null where there is none to read (not Linux, a restricted /proc).</summary>
+    private static int? ReadSomaxconn()
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(SomaxconnPath).AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int limit) ? limit : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

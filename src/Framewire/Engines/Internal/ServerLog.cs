@@ -51,5 +51,8 @@ internal static partial class ServerLog
     [LoggerMessage(15, LogLevel.Debug, "Connection {ConnectionId} closed as a slow consumer: {Detail}")]
     public static partial void SlowConsumer(ILogger logger, long connectionId, string detail);
 
+    [LoggerMessage(16, LogLevel.Warning, "Listen backlog {Requested} is above the system's net.core.somaxconn ({Limit}): the kernel queues at most {Limit} connections not yet accepted")]
+    public static partial void BacklogClamped(ILogger logger, int requested, int limit);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

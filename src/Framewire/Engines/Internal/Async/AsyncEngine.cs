@@ -26,7 +26,7 @@ internal sealed class AsyncEngine : Engine
 
     public override EndPoint Start()
     {
-        _listener = Listeners.Listen(Options.EndPoint, Options.Backlog);
+        _listener = Listeners.Listen(Options.EndPoint, Listeners.Backlog(Options.Backlog, _logger));
         _acceptLoop = AcceptLoopAsync(_listener);
         // One timer for all connections: a message costs a timestamp, never a timer.
         _sweep = new Timer(static state => ((AsyncEngine)state!).Sweep(), this, Services.Limits.SweepInterval, Services.Limits.SweepInterval);

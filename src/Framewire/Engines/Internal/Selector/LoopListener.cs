@@ -7,8 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty,
-/// as the tutorial's <c>accept_wrapper</c> does for one connection per event.
+/// A listening socket registered with one loop for reading: when it is ready, accept until the backlog is empty
+/// (EAGAIN), where the tutorial's <c>accept_wrapper</c> takes one connection per event; a storm of reconnecting clients
+/// then costs one readiness per batch, not one per connection. Errors are sorted: transient ones (that connection
+/// only) go on to the next, resource pressure (descriptors, kernel memory) pauses accepting for a moment while the
+/// connections open are still served, and anything else stops this listener, loudly.
 /// </summary>
 internal sealed class LoopListener : ILoopItem
 {
@@ -68,8 +71,11 @@ internal sealed class LoopListener : ILoopItem
                 case SocketCalls.EAGAIN:
                     // The backlog is empty (or another loop sharing this socket took the connection).
                     return;
-                case SocketCalls.EINTR or SocketCalls.ECONNABORTED:
-                    // The client gave up before we accepted it; nothing to do for the others.
+                case SocketCalls.EINTR or SocketCalls.ECONNABORTED or SocketCalls.EPERM
+                    or SocketCalls.EPROTO or SocketCalls.ENOPROTOOPT or SocketCalls.EOPNOTSUPP
+                    or SocketCalls.ENETDOWN or SocketCalls.ENETUNREACH or SocketCalls.EHOSTDOWN or SocketCalls.EHOSTUNREACH or SocketCalls.ENONET:
+                    // Transient, and only this connection's: the client gave up before we accepted it, a firewall rule
+                    // refused it, or (accept(2)) a network error already pending on it. The others are still queued.
                     continue;
                 case SocketCalls.EMFILE or SocketCalls.ENFILE or SocketCalls.ENOBUFS or SocketCalls.ENOMEM:
                     // Out of descriptors or memory: stop listening for a moment so closing connections free

@@ -147,9 +147,10 @@ internal sealed class SelectorEngine : Engine
     private EndPoint Listen()
     {
         EndPoint endPoint = Options.EndPoint;
+        int backlog = Listeners.Backlog(Options.Backlog, _logger);
         if (endPoint is UnixDomainSocketEndPoint)
         {
-            Socket shared = Listeners.Listen(endPoint, Options.Backlog);
+            Socket shared = Listeners.Listen(endPoint, backlog);
             shared.Blocking = false;
             _listenerSockets.Add(shared);
             foreach (EventLoop loop in _loops)
@@ -164,7 +165,7 @@ internal sealed class SelectorEngine : Engine
         foreach (EventLoop loop in _loops)
         {
             // The first bind may pick the port (port 0); the others join that port.
-            Socket socket = Listeners.Listen(bound ?? endPoint, Options.Backlog, reusePort: true, joinOwnPort: bound is not null);
+            Socket socket = Listeners.Listen(bound ?? endPoint, backlog, reusePort: true, joinOwnPort: bound is not null);
             socket.Blocking = false;
             _listenerSockets.Add(socket);
             _listeners.Add(new LoopListener(socket, loop, this));

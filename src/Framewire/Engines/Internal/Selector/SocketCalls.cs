@@ -17,6 +17,15 @@ internal static unsafe partial class SocketCalls
     public const int ENOBUFS = 105;
     public const int ENOMEM = 12;
     public const int ECONNABORTED = 103;
+    public const int EPERM = 1;
+    public const int EPROTO = 71;
+    public const int ENOPROTOOPT = 92;
+    public const int EOPNOTSUPP = 95;
+    public const int ENETDOWN = 100;
+    public const int ENETUNREACH = 101;
+    public const int EHOSTDOWN = 112;
+    public const int EHOSTUNREACH = 113;
+    public const int ENONET = 64;
 
     private const int SockNonBlock = 0x800;
     private const int SockCloExec = 0x80000;
