@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Framewire.Apps;
+using Framewire.Cli.Commands;
 using Framewire.Engines;
 using Framewire.Protocol;
 
@@ -64,7 +65,7 @@ internal sealed class StatusHandler(MessageServer server) : IMessageHandler
             errors);
         return new StatusDocument(
             Endpoints.Format(server.LocalEndPoint),
-            statistics.Engine == ServerEngine.Selector ? "selector" : "async",
+            Choice<ServerEngine>.Spell(statistics.Engine),
             now,
             counters,
             connections);

@@ -18,7 +18,7 @@ public sealed partial class MessageServerOptions
     {
         Require(EndPoint is not null, nameof(EndPoint), EndPoint, "an address to listen on");
         Require(Limits is not null, nameof(Limits), Limits, "a set of frame limits");
-        Require(Enum.IsDefined(Engine), nameof(Engine), Engine, $"{ServerEngine.Async} or {ServerEngine.Selector}");
+        Require(Enum.IsDefined(Engine), nameof(Engine), Engine, $"{ServerEngine.Async}, {ServerEngine.Selector} or {ServerEngine.Uring}");
         Require(Loops >= 0, nameof(Loops), Loops, "0 (one per processor) or more");
         Require(Backlog >= 1, nameof(Backlog), Backlog, "at least 1");
         Require(MaxConnections >= 1, nameof(MaxConnections), MaxConnections, "at least 1");

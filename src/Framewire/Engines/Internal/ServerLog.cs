@@ -51,5 +51,8 @@ internal static partial class ServerLog
     [LoggerMessage(15, LogLevel.Debug, "Connection {ConnectionId} closed as a slow consumer: {Detail}")]
     public static partial void SlowConsumer(ILogger logger, long connectionId, string detail);
 
+    [LoggerMessage(16, LogLevel.Warning, "The uring engine cannot run here: {Reason}; running on the selector engine")]
+    public static partial void UringUnavailable(ILogger logger, string reason);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }
