@@ -14,7 +14,7 @@ namespace Framewire.Cli.Commands;
 /// </summary>
 internal static class CommonArguments
 {
-    public static readonly Choice<ServerEngine> Engines = new(ServerEngine.Selector, ServerEngine.Async);
+    public static readonly Choice<ServerEngine> Engines = new(ServerEngine.Selector, ServerEngine.Async, ServerEngine.Uring);
 
     public static readonly Choice<LogFormat> LogFormats = new(Cli.LogFormat.Console, Cli.LogFormat.Json);
 
@@ -61,7 +61,8 @@ internal static class CommonArguments
     public static Option<ServerEngine?> Engine() => new("--engine")
     {
         Description = "selector: event loops on epoll, one thread each, as the tutorial's selectors server; async: .NET async sockets and "
-            + "pipelines; both serve TLS (default selector on Linux)",
+            + "pipelines; both serve TLS (default selector on Linux); uring: event loops on io_uring (Linux 6.1+, plain TCP; "
+            + "falls back to selector with a warning where io_uring is refused)",
         HelpName = Engines.HelpName,
         CustomParser = Engines.Parse,
     };
@@ -76,7 +77,7 @@ internal static class CommonArguments
 
     public static Option<int> Loops() => new("--loops")
     {
-        Description = "Event loops of the selector engine; 0 is one per processor (default 0)",
+        Description = "Event loops of the selector and uring engines; 0 is one per processor (default 0)",
         HelpName = "count",
         CustomParser = result => ParseInteger(result) ?? 0,
     };

@@ -3,6 +3,7 @@ using System.Net;
 using Framewire.Apps;
 using Framewire.Engines.Internal.Async;
 using Framewire.Engines.Internal.Selector;
+using Framewire.Engines.Internal.Uring;
 using Framewire.Engines.Internal;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Internal;
@@ -26,6 +27,7 @@ public sealed class MessageServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerPool _workers;
     private readonly Engine _engine;
+    private readonly ServerEngine _engineKind;
     private int _state;
 
     /// <summary>Creates a server for the frame protocol.</summary>
@@ -44,9 +46,9 @@ public sealed class MessageServer : IAsyncDisposable
     internal MessageServer(IMessageHandler handler, Func<ConnectionApplication, ConnectionApplication> wrap, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        (_options, _logger, _workers) = Initialize(options, loggerFactory);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
-        ServerMetrics metrics = ServerMetrics.For(_options.Engine);
+        ServerMetrics metrics = ServerMetrics.For(_engineKind);
         _engine = CreateEngine(info => wrap(new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum)), BusyFrame());
     }
 
@@ -61,8 +63,8 @@ public sealed class MessageServer : IAsyncDisposable
     public MessageServer(IngressQueue queue, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        (_options, _logger, _workers) = Initialize(options, loggerFactory);
-        ServerMetrics metrics = ServerMetrics.For(_options.Engine);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
+        ServerMetrics metrics = ServerMetrics.For(_engineKind);
         _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics), BusyFrame());
     }
 
@@ -72,7 +74,7 @@ public sealed class MessageServer : IAsyncDisposable
     public MessageServer(IStreamHandler handler, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        (_options, _logger, _workers) = Initialize(options, loggerFactory);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         _engine = CreateEngine(info => new StreamApplication(handler, info, _logger), busyFrame: null);
     }
 
@@ -87,7 +89,7 @@ public sealed class MessageServer : IAsyncDisposable
     public MessageServer(Func<ConnectionInfo, ConnectionApplication> createApplication, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(createApplication);
-        (_options, _logger, _workers) = Initialize(options, loggerFactory);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         _engine = CreateEngine(createApplication, busyFrame: null);
     }
 
@@ -107,7 +109,7 @@ public sealed class MessageServer : IAsyncDisposable
     public IReadOnlyList<ConnectionSnapshot> GetConnections() => _engine.Services.Registry.GetConnections();
 
     /// <summary>This server's counters since it started. Safe to call from any thread at any time.</summary>
-    public ServerStatistics GetStatistics() => _engine.Services.Registry.GetStatistics(_options.Engine, _engine.Services.AcceptedTotal);
+    public ServerStatistics GetStatistics() => _engine.Services.Registry.GetStatistics(_engineKind, _engine.Services.AcceptedTotal);
 
     /// <summary>Binds, listens and starts accepting connections.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
@@ -163,12 +165,27 @@ public sealed class MessageServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
+    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers, ServerEngine Engine) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
         resolved.Validate();
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Framewire.Server");
-        return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength));
+        ServerEngine engine = resolved.Engine;
+        if (engine == ServerEngine.Uring)
+        {
+            if (resolved.Tls is not null)
+            {
+                throw new InvalidOperationException("The uring engine does not run TLS; use the selector or the async engine for a TLS server.");
+            }
+
+            if (UringSupport.Unavailable is string reason)
+            {
+                ServerLog.UringUnavailable(logger, reason);
+                engine = ServerEngine.Selector;
+            }
+        }
+
+        return (resolved, logger, new WorkerPool(resolved.WorkerThreads, resolved.WorkerQueueLength), engine);
     }
 
     /// <summary>The <c>server_busy</c> frame for connections over the limit, encoded once.</summary>
@@ -181,12 +198,13 @@ public sealed class MessageServer : IAsyncDisposable
 
     private Engine CreateEngine(Func<ConnectionInfo, ConnectionApplication> createApplication, byte[]? busyFrame)
     {
-        var services = new ConnectionServices(_options, createApplication, busyFrame, _logger);
-        return _options.Engine switch
+        var services = new ConnectionServices(_options, _engineKind, createApplication, busyFrame, _logger);
+        return _engineKind switch
         {
             ServerEngine.Async => new AsyncEngine(_options, services),
             ServerEngine.Selector => new SelectorEngine(_options, services),
-            _ => throw new OptionOutOfRangeException(nameof(MessageServerOptions.Engine), _options.Engine, $"{ServerEngine.Async} or {ServerEngine.Selector}"),
+            ServerEngine.Uring => new UringEngine(_options, services),
+            _ => throw new OptionOutOfRangeException(nameof(MessageServerOptions.Engine), _options.Engine, $"{ServerEngine.Async}, {ServerEngine.Selector} or {ServerEngine.Uring}"),
         };
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class MessageServerOptions
     {
         Require(EndPoint is not null, nameof(EndPoint), EndPoint, "an address to listen on");
         Require(Limits is not null, nameof(Limits), Limits, "a set of frame limits");
-        Require(Enum.IsDefined(Engine), nameof(Engine), Engine, $"{ServerEngine.Async} or {ServerEngine.Selector}");
+        Require(Enum.IsDefined(Engine), nameof(Engine), Engine, $"{ServerEngine.Async}, {ServerEngine.Selector} or {ServerEngine.Uring}");
         Require(Enum.IsDefined(Checksum), nameof(Checksum), Checksum, $"{ChecksumAlgorithm.None}, {ChecksumAlgorithm.Crc32C} or {ChecksumAlgorithm.Sha256}");
         Require(Loops >= 0, nameof(Loops), Loops, "0 (one per processor) or more");
         Require(Backlog is >= 1 and <= MaxBacklog, nameof(Backlog), Backlog, "1 to 65535");

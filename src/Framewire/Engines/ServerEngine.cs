@@ -13,4 +13,11 @@ public enum ServerEngine
     /// "async from scratch" does: the fastest engine; Unix only.
     /// </summary>
     Selector,
+
+    /// <summary>
+    /// Event loops on io_uring (Linux 6.1 or later): multishot accept and receive into provided buffers, every read and
+    /// send of a loop turn submitted in one system call. Plain TCP only. Where io_uring is missing or refused, the
+    /// server says so in a warning and runs on <see cref="Selector"/>.
+    /// </summary>
+    Uring,
 }

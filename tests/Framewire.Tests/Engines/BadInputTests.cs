@@ -53,7 +53,7 @@ public sealed class BadInputTests
         BrokenFramingAsync(engine, row, input, code, tls: null);
 
     [Theory]
-    [OnEveryEngine(Rows = nameof(Rows))]
+    [OnEveryEngine(Rows = nameof(Rows), Tls = true)]
     public async Task BrokenFraming_InsideTls_ErrorFrameThenClose(ServerEngine engine, string row, byte[] input, string code)
     {
         using TestCertificates certificates = TestCertificates.Create();
@@ -74,7 +74,7 @@ public sealed class BadInputTests
     ];
 
     [Theory]
-    [OnEveryEngine(Rows = nameof(TlsScenarios))]
+    [OnEveryEngine(Rows = nameof(TlsScenarios), Tls = true)]
     public async Task Misbehaviour_InsideTls_AnsweredAsExpected_OtherClientServed(ServerEngine engine, string row)
     {
         using TestCertificates certificates = TestCertificates.Create();

@@ -18,7 +18,7 @@ public sealed class TlsBadInputTests : IDisposable
     public void Dispose() => _certificates.Dispose();
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task PipelinedRequests_InOneWrite_AllAnsweredInOrder(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -37,7 +37,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task LargeEcho_BothWays_ComesBackWhole(ServerEngine engine)
     {
         // Records split across reads, output beyond one record and beyond the socket buffers, in both directions.
@@ -54,7 +54,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task GarbageClientHello_Closed_NeighbourServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -76,7 +76,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task ResetMidHandshake_Forgotten_NeighbourServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -96,7 +96,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task ClientClosesMidRecord_Forgotten_NeighbourServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -120,7 +120,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task ClientThatNeverReads_CutAsSlowConsumer_NeighbourServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, o =>
@@ -154,7 +154,7 @@ public sealed class TlsBadInputTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Stop_IdleAndBusyTlsClients_BusyAnsweredThenAllClosed(ServerEngine engine)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

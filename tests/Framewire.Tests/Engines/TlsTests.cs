@@ -16,7 +16,7 @@ public sealed class TlsTests : IDisposable
     public void Dispose() => _certificates.Dispose();
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Search_OverTls_Answered(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: false);
@@ -28,7 +28,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Connect_ServerCertificateFromAnotherCa_Refused(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: false);
@@ -38,7 +38,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task PlainClient_OnTlsPort_ClosedAndOthersStillServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: false);
@@ -53,7 +53,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task MutualTls_ClientWithCertificate_Answered(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: true);
@@ -63,7 +63,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task MutualTls_ClientWithoutCertificate_Refused(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: true);
@@ -72,7 +72,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task MutualTls_ClientCertificateFromAnotherCa_Refused(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: true);
@@ -86,7 +86,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Handshake_ClientSendsNothing_ClosedAfterTimeout(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: false, options => options.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
@@ -105,7 +105,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task LiveView_TlsConnection_ShowsStateFramesAndPlaintextBytes(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine, mutual: false);

@@ -235,8 +235,8 @@ public sealed class ProxyProtocolServerTests
     }
 
     [Theory]
-    [OnEveryEngine(false)]
-    [OnEveryEngine(true)]
+    [OnEveryEngine(false, Tls = true)]
+    [OnEveryEngine(true, Tls = true)]
     public async Task TrustedProxy_HeaderThenTls_HandlerSeesClientAddress(ServerEngine engine, bool inOneSendWithClientHello)
     {
         using TestCertificates certificates = TestCertificates.Create();

@@ -54,5 +54,8 @@ internal static partial class ServerLog
     [LoggerMessage(16, LogLevel.Warning, "Listen backlog {Requested} is above the system's net.core.somaxconn ({Limit}): the kernel queues at most {Limit} connections not yet accepted")]
     public static partial void BacklogClamped(ILogger logger, int requested, int limit);
 
+    [LoggerMessage(17, LogLevel.Warning, "The uring engine cannot run here: {Reason}; running on the selector engine")]
+    public static partial void UringUnavailable(ILogger logger, string reason);
+
     public static string Describe(EndPoint? endPoint) => Endpoints.Format(endPoint);
 }

@@ -60,10 +60,17 @@ internal sealed class ServerMetrics
 
     public static ServerMetrics Selector { get; } = new("selector");
 
+    public static ServerMetrics Uring { get; } = new("uring");
+
     /// <summary>True when someone listens to the request duration: only then is the clock read.</summary>
     public static bool DurationEnabled => s_requestDuration.Enabled;
 
-    public static ServerMetrics For(ServerEngine engine) => engine == ServerEngine.Selector ? Selector : Async;
+    public static ServerMetrics For(ServerEngine engine) => engine switch
+    {
+        ServerEngine.Selector => Selector,
+        ServerEngine.Uring => Uring,
+        _ => Async,
+    };
 
     public void ConnectionOpened()
     {

@@ -9,8 +9,16 @@ namespace Framewire.Tests.Engines.Conformance;
 public static class ConformanceEngines
 {
     public static IReadOnlyList<ServerEngine> All { get; } = OperatingSystem.IsLinux()
+        ? [ServerEngine.Async, ServerEngine.Selector, ServerEngine.Uring]
+        : [ServerEngine.Async];
+
+    /// <summary>The engines that serve TLS, for the TLS tests: the uring engine refuses it.</summary>
+    public static IReadOnlyList<ServerEngine> Tls { get; } = OperatingSystem.IsLinux()
         ? [ServerEngine.Async, ServerEngine.Selector]
         : [ServerEngine.Async];
+
+    /// <summary>The engines a test runs on: every one, or those that serve TLS.</summary>
+    public static IReadOnlyList<ServerEngine> For(bool tls) => tls ? Tls : All;
 
     /// <summary>The engine's name on the command line (<c>--engine</c>).</summary>
     public static string FlagValue(ServerEngine engine) => engine.ToString().ToLowerInvariant();

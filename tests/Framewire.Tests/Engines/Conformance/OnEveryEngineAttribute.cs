@@ -6,7 +6,7 @@ using Xunit.Sdk;
 namespace Framewire.Tests.Engines.Conformance;
 
 /// <summary>
-/// Runs a theory once per engine in <see cref="ConformanceEngines.All"/>, the engine as its first argument: alone,
+/// Runs a theory once per engine in <see cref="ConformanceEngines.All"/> (or, for TLS, <see cref="ConformanceEngines.Tls"/>), the engine as its first argument: alone,
 /// with one row of arguments after it (as <c>InlineData</c> gives), or with every row of the test class's static
 /// member <see cref="Rows"/> (as <c>MemberData</c> gives). Several on one theory add their cases up.
 /// </summary>
@@ -16,12 +16,15 @@ public sealed class OnEveryEngineAttribute(params object?[] row) : DataAttribute
     /// <summary>A static property or method of the test class returning the rows to cross with every engine.</summary>
     public string? Rows { get; set; }
 
+    /// <summary>True for a TLS test: it runs on the engines that serve TLS (<see cref="ConformanceEngines.Tls"/>).</summary>
+    public bool Tls { get; set; }
+
     public override IEnumerable<object?[]> GetData(MethodInfo testMethod)
     {
         ArgumentNullException.ThrowIfNull(testMethod);
         foreach (object?[] arguments in RowsOf(testMethod.DeclaringType!))
         {
-            foreach (ServerEngine engine in ConformanceEngines.All)
+            foreach (ServerEngine engine in ConformanceEngines.For(Tls))
             {
                 yield return [engine, .. arguments];
             }

@@ -21,14 +21,14 @@ internal sealed class ConnectionServices
     private long _acceptedTotal;
     private int _open;
 
-    public ConnectionServices(MessageServerOptions options, Func<ConnectionInfo, ConnectionApplication> createApplication, byte[]? busyFrame, ILogger logger)
+    public ConnectionServices(MessageServerOptions options, ServerEngine engine, Func<ConnectionInfo, ConnectionApplication> createApplication, byte[]? busyFrame, ILogger logger)
     {
         _createApplication = createApplication;
         _busyFrame = busyFrame;
         _trustedProxies = options.TrustedProxies;
         Limits = new ConnectionLimits(options);
         Log = logger;
-        Metrics = ServerMetrics.For(options.Engine);
+        Metrics = ServerMetrics.For(engine);
         HandshakeTimeout = options.HandshakeTimeout;
         LingerTimeout = options.LingerTimeout;
         Tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);

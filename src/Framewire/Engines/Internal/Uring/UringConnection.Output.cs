@@ -1,0 +1,197 @@
+using System.Buffers;
+using Framewire.Engines.Internal.Connections;
+using Framewire.Engines.Internal.Selector;
+
+namespace Framewire.Engines.Internal.Uring;
+
+/// <summary>The io_uring connection's output side: one send in the ring at a time, backpressure, and the close, lingering when the server closes first.</summary>
+internal sealed unsafe partial class UringConnection
+{
+    private bool _slotFreed;
+
+    private void BeginClosing(ConnectionClose close)
+    {
+        _close = close;
+        _state = State.Closing;
+        _info.Stats.SetState(ConnectionState.Draining);
+        Flush();
+    }
+
+    /// <summary>Sends what is written, unless a send is in the ring already (its completion sends the rest).</summary>
+    private void Flush()
+    {
+        if (_sendInFlight)
+        {
+            return;
+        }
+
+        if (_output.WrittenCount > 0)
+        {
+            StartSend();
+            return;
+        }
+
+        Drained();
+    }
+
+    private void StartSend()
+    {
+        // What the application wrote goes out; it writes on into the other buffer meanwhile.
+        (_output, _sending) = (_sending, _output);
+        Target = _output;
+        _sendOffset = 0;
+        _sendPin = _sending.WrittenMemory.Pin();
+        SubmitSend();
+    }
+
+    private void SubmitSend()
+    {
+        _sendInFlight = true;
+        _requests++;
+
+        // Output is under way: the slow-consumer check measures the client's rate from now until it has all of it.
+        OnSendWaiting();
+        _loop.SubmitSend(_slot, _fd, (byte*)_sendPin.Pointer + _sendOffset, _sending.WrittenCount - _sendOffset);
+    }
+
+    private void OnSent(int result)
+    {
+        _requests--;
+        _sendInFlight = false;
+        if (result > 0)
+        {
+            _sendOffset += result;
+            _info.Stats.AddBytesSent(result);
+        }
+
+        if (result >= 0 && _state != State.Closed && _sendOffset < _sending.WrittenCount)
+        {
+            // The socket took part of it: its buffer is full, and the rest goes when the client has read.
+            if (_state == State.Open && _application is not null)
+            {
+                _info.Stats.SetState(ConnectionState.Writing);
+            }
+
+            SubmitSend();
+            return;
+        }
+
+        _sendPin.Dispose();
+        _sendPin = default;
+        _sendOffset = 0;
+        if (_state == State.Closed)
+        {
+            _sending.Release();
+            return;
+        }
+
+        _sending.Clear();
+        if (result < 0)
+        {
+            _peerGone = true;
+            Close(new ConnectionClose(CloseReason.SendFailed, "errno " + -result));
+            return;
+        }
+
+        if (_state == State.Frozen)
+        {
+            // The pending work owns the output; it is sent when the work posts back.
+            return;
+        }
+
+        Flush();
+        UpdateReceive();
+    }
+
+    /// <summary>The client has taken everything written.</summary>
+    private void Drained()
+    {
+        _output.Release();
+        _sending.Release();
+        OnDrained();
+        if (_state == State.Closing)
+        {
+            FinishClosing();
+            return;
+        }
+
+        if (_state != State.Open)
+        {
+            return;
+        }
+
+        if (_application is not null)
+        {
+            _info.Stats.SetState(WaitingState(_inputEnd > _inputStart));
+        }
+
+        if (_paused)
+        {
+            // Go on with the requests read ahead before reading more.
+            _paused = false;
+            Process();
+        }
+    }
+
+    private void FinishClosing()
+    {
+        if (_peerGone || !_close.ClosesFirst)
+        {
+            Close(_close);
+            return;
+        }
+
+        // We close first: send FIN, then discard what the peer still sends for a short while, so the kernel does
+        // not answer unread bytes with a reset that could destroy the error frame we just sent.
+        SocketCalls.ShutdownSend(_fd);
+        _state = State.Lingering;
+        UpdateReceive();
+        _loop.Schedule(_services.LingerTimeout, () =>
+        {
+            if (_state == State.Lingering)
+            {
+                Close(_close);
+            }
+        });
+    }
+
+    private void Close(ConnectionClose close)
+    {
+        if (_state == State.Closed)
+        {
+            return;
+        }
+
+        bool frozen = _state == State.Frozen;
+        _state = State.Closed;
+        CancelReceive();
+        if (_sendInFlight)
+        {
+            _requests++;
+            _loop.SubmitCancel(_slot, UringOp.Send);
+        }
+
+        _loop.Untrack(this);
+
+        // A frozen connection's output still belongs to its pending work; it is left to the garbage collector.
+        if (!frozen)
+        {
+            if (_input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_input);
+                _input = null;
+            }
+
+            _output.Release();
+            if (!_sendInFlight)
+            {
+                _sending.Release();
+            }
+
+            _application?.ReleaseBuffers();
+        }
+
+        _services.Closed(_info, close);
+        FreeSlotWhenDone();
+    }
+}
