@@ -64,7 +64,7 @@ public static class FrameEncoder
         int headerLength = GetHeaderLength(contentType, contentEncoding, content.Length, customHeaders);
         length = 2 + headerLength + content.Length;
         byte[] frame = ArrayPool<byte>.Shared.Rent(length);
-        int written = WritePrefixAndHeader(frame, headerLength, contentType, contentEncoding, content.Length, customHeaders);
+        int written = WritePrefixAndHeader(frame, headerLength, contentType, contentEncoding, content.Length, customHeaders, default);
         content.CopyTo(frame.AsSpan(written));
         return frame;
     }
