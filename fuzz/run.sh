@@ -6,15 +6,15 @@
 # FUZZ_JOBS=N runs N targets at once (default 1: one core per afl-fuzz); FUZZ_OUT=DIR puts the builds and findings
 # there instead of fuzz/out.
 set -euo pipefail
+out=$(realpath -m "${FUZZ_OUT:-$(dirname "$(readlink -f "$0")")/out}")
 cd "$(dirname "$(readlink -f "$0")")"
 
-all_targets=(frames headers proxy)
+all_targets=(frames headers proxy checksum)
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...] (targets: ${all_targets[*]})}
 shift
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 jobs=${FUZZ_JOBS:-1}
-out=$(realpath -m "${FUZZ_OUT:-out}")
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install afl++" >&2; exit 2; }
@@ -43,7 +43,7 @@ export AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPU
 run_target() {
     local target=$1 dictionary=()
     case $target in
-        frames | headers) dictionary=(-x dictionaries/header.dict) ;;
+        frames | headers | checksum) dictionary=(-x dictionaries/header.dict) ;;
         proxy) dictionary=(-x dictionaries/proxy.dict) ;;
     esac
     rm -rf "$out/findings/$target"

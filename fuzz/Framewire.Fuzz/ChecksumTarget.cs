@@ -13,18 +13,13 @@ namespace Framewire.Fuzz;
 /// </summary>
 internal static class ChecksumTarget
 {
-    private static readonly FrameLimits Limits = new() { MaxHeaderLength = 1024, MaxContentLength = 4096 };
-
-    // Adding a checksum lengthens the header by at most 94 bytes, and re-encoding escapes (up to 6 bytes for 1).
-    private static readonly FrameLimits WrittenLimits = new() { MaxHeaderLength = ushort.MaxValue, MaxContentLength = 4096 };
-
     private static readonly ChecksumAlgorithm[] Algorithms = [ChecksumAlgorithm.Crc32C, ChecksumAlgorithm.Sha256];
 
     public static void Run(ReadOnlySpan<byte> input)
     {
         byte[] bytes = input.ToArray();
         var buffer = new ReadOnlySequence<byte>(bytes);
-        var decoder = new FrameDecoder(Limits);
+        var decoder = new FrameDecoder(FuzzLimits.Input);
         while (true)
         {
             long start = bytes.Length - buffer.Length;
@@ -124,7 +119,7 @@ internal static class ChecksumTarget
     private static Frame DecodeOne(ReadOnlyMemory<byte> bytes, string how)
     {
         var buffer = new ReadOnlySequence<byte>(bytes);
-        DecodeStatus status = new FrameDecoder(WrittenLimits).Decode(ref buffer, out Frame frame, out ProtocolError error);
+        DecodeStatus status = new FrameDecoder(FuzzLimits.Written).Decode(ref buffer, out Frame frame, out ProtocolError error);
         if (status != DecodeStatus.Frame || !buffer.IsEmpty)
         {
             throw new InvariantException($"A frame {how} did not decode as one frame: {status} {error}, {buffer.Length} bytes left.");

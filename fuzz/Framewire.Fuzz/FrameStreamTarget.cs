@@ -11,14 +11,6 @@ namespace Framewire.Fuzz;
 /// </summary>
 internal static class FrameStreamTarget
 {
-    // Small limits let short inputs reach the limit checks; 1024 is above the decoder's 512-byte stack threshold, so
-    // a header split across segments is joined both on the stack and in a rented array.
-    private static readonly FrameLimits Limits = new() { MaxHeaderLength = 1024, MaxContentLength = 4096 };
-
-    // Re-encoding may escape what arrived raw (a control character grows from 1 byte to 6), so the second decode
-    // allows the longest header the 2-byte prefix can state.
-    private static readonly FrameLimits RoundTripLimits = new() { MaxHeaderLength = ushort.MaxValue, MaxContentLength = 4096 };
-
     public static void Run(ReadOnlySpan<byte> input)
     {
         byte[] bytes = input.ToArray();
@@ -40,7 +32,7 @@ internal static class FrameStreamTarget
     // Everything decoded from one buffer holding all the bytes, as text to compare.
     private static string Decode(ReadOnlySequence<byte> buffer, bool roundTrip)
     {
-        var decoder = new FrameDecoder(Limits);
+        var decoder = new FrameDecoder(FuzzLimits.Input);
         var summary = new StringBuilder();
 
         // Each frame consumes at least its 2-byte prefix, so this ends within input length / 2 passes.
@@ -68,7 +60,7 @@ internal static class FrameStreamTarget
     // The bytes handed over as they arrive: each call sees what is left unconsumed plus the next chunk.
     private static string Arriving(byte[] bytes, int chunk)
     {
-        var decoder = new FrameDecoder(Limits);
+        var decoder = new FrameDecoder(FuzzLimits.Input);
         var summary = new StringBuilder();
         int consumed = 0;
         int end = 0;
@@ -98,9 +90,9 @@ internal static class FrameStreamTarget
     private static void Describe(StringBuilder summary, in Frame frame, bool withByteOrder)
     {
         FrameHeader header = frame.Header;
-        if (frame.Content.Length != header.ContentLength || header.ContentLength > Limits.MaxContentLength)
+        if (frame.Content.Length != header.ContentLength || header.ContentLength > FuzzLimits.Input.MaxContentLength)
         {
-            throw new InvariantException($"A frame of {frame.Content.Length} bytes came with content-length {header.ContentLength} and a {Limits.MaxContentLength}-byte limit.");
+            throw new InvariantException($"A frame of {frame.Content.Length} bytes came with content-length {header.ContentLength} and a {FuzzLimits.Input.MaxContentLength}-byte limit.");
         }
 
         if (withByteOrder)
@@ -125,7 +117,7 @@ internal static class FrameStreamTarget
         FrameEncoder.Write(written, header.ContentType, header.ContentEncoding, frame.Content, header.CustomHeaders);
 
         var buffer = new ReadOnlySequence<byte>(written.WrittenMemory);
-        DecodeStatus status = new FrameDecoder(RoundTripLimits).Decode(ref buffer, out Frame again, out ProtocolError error);
+        DecodeStatus status = new FrameDecoder(FuzzLimits.Written).Decode(ref buffer, out Frame again, out ProtocolError error);
         if (status != DecodeStatus.Frame || !buffer.IsEmpty)
         {
             throw new InvariantException($"A re-encoded frame did not decode as one frame: {status} {error}, {buffer.Length} bytes left.");
