@@ -222,7 +222,18 @@ public sealed class SearchHandler : IMessageHandler
             return ValueTask.CompletedTask;
         }
 
-        byte[] input = Encoding.UTF8.GetBytes(value.GetString()!);
+        byte[] input;
+        try
+        {
+            input = Encoding.UTF8.GetBytes(value.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            // A \u escape naming a lone surrogate is valid JSON but no Unicode text: there are no bytes to hash.
+            context.RespondError(ErrorCode.InvalidRequest, "hash 'value' is not Unicode text (it escapes a lone surrogate).");
+            return ValueTask.CompletedTask;
+        }
+
         return context.RunCpuBoundAsync((input, count), static (ctx, work) =>
         {
             Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];

@@ -63,12 +63,25 @@ public sealed class Response
 
         return result.ValueKind switch
         {
-            JsonValueKind.String => result.GetString(),
+            JsonValueKind.String => StringOrRawText(result),
             JsonValueKind.True => "True",
             JsonValueKind.False => "False",
             JsonValueKind.Null => "None",
             _ => result.GetRawText(),
         };
+    }
+
+    // A result that escapes a lone surrogate is valid JSON but no string: it is shown as the server wrote it.
+    private static string StringOrRawText(JsonElement result)
+    {
+        try
+        {
+            return result.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return result.GetRawText();
+        }
     }
 
     /// <summary>True when this is an error frame; <paramref name="error"/> then says what the server refused.</summary>

@@ -37,6 +37,7 @@ public sealed class SearchHandlerHashTests
     [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 0}")]
     [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 1000001}")]
     [OnEveryEngine("{\"action\": \"hash\", \"value\": \"x\", \"rounds\": 2.5}")]
+    [OnEveryEngine("{\"action\": \"hash\", \"value\": \"\\ud800\"}")]
     public async Task Hash_BadArguments_InvalidRequestAndConnectionKept(ServerEngine engine, string request)
     {
         await using RunningServer server = await RunningServer.StartAsync(engine: engine);

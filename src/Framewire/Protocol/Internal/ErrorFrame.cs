@@ -68,8 +68,9 @@ internal static class ErrorFrame
             error = new ProtocolError(known, message.GetString()!);
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a code or message that escapes a lone surrogate has no string to give.
             return false;
         }
     }
