@@ -22,13 +22,19 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
     private const int ReadSize = 16 * 1024;
 
+    // A read that fills its buffer means the kernel holds more: the next buffer is twice as large, up to 64 KiB
+    // (ReadSize << 2), so a burst of 16 KiB echoes costs one read per burst, as a C server reading into 64 KiB does.
+    private const int MaxReadScale = 2;
+
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly ConnectionServices _services;
-    private readonly PooledBufferWriter _output = new();
 
     // Made at the first pending work: most connections never have any, and an idle one should cost little.
     private Action? _resumeAfterPending;
+
+    // Made at the first write: an echo that the socket takes whole from the read buffer never needs one.
+    private PooledBufferWriter? _output;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
     // addresses the PROXY header gives.
@@ -43,6 +49,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private int _outputSent;
     private SelectorEvents _interest;
     private State _state;
+    private byte _readScale;
     private bool _peerGone;
     private bool _paused;
     private ConnectionClose _close;
@@ -54,7 +61,6 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         _info = info;
         _loop = loop;
         _services = services;
-        Target = _output;
         if (!services.RequiresProxyHeader(info.RemoteEndPoint) && services.Tls is null)
         {
             _application = services.CreateApplication(info);
@@ -69,6 +75,8 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         Lingering,
         Closed,
     }
+
+    public int Fd => _fd;
 
     public void Start()
     {
@@ -184,14 +192,24 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     public void Abort() => Close(new ConnectionClose(CloseReason.ShutdownTimeout));
 
-    private int PendingOutput => _output.WrittenCount - _outputSent;
+    private int PendingOutput => _output is null ? 0 : _output.WrittenCount - _outputSent;
 
     private void Receive()
     {
         EnsureInputRoom();
-        int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
+        Span<byte> room = _input.AsSpan(_inputEnd);
+        int received = SocketCalls.Read(_fd, room);
         if (received > 0)
         {
+            if (received == room.Length)
+            {
+                _readScale = (byte)Math.Min(_readScale + 1, MaxReadScale);
+            }
+            else if (received <= ReadSize / 2)
+            {
+                _readScale = 0;
+            }
+
             _inputEnd += received;
             OnReceived(received);
             Process();
@@ -218,7 +236,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     {
         if (_input is null)
         {
-            _input = ArrayPool<byte>.Shared.Rent(ReadSize);
+            _input = ArrayPool<byte>.Shared.Rent(ReadSize << _readScale);
             _inputStart = _inputEnd = 0;
         }
         else if (_input.Length - _inputEnd < ReadSize / 4)
