@@ -505,14 +505,7 @@ public sealed class MessageServerTests
         new Random(3).NextBytes(payload);
 
         Task send = socket.SendAsync(payload, SocketFlags.None);
-        byte[] back = new byte[payload.Length];
-        int total = 0;
-        while (total < back.Length)
-        {
-            int n = await socket.ReceiveAsync(back.AsMemory(total), SocketFlags.None);
-            Assert.NotEqual(0, n);
-            total += n;
-        }
+        byte[] back = await ReceiveExactlyAsync(socket, payload.Length);
 
         await send;
         Assert.Equal(payload, back);
@@ -540,14 +533,7 @@ public sealed class MessageServerTests
             }
         });
         await Task.Delay(300);
-        byte[] back = new byte[payload.Length];
-        int total = 0;
-        while (total < back.Length)
-        {
-            int n = await socket.ReceiveAsync(back.AsMemory(total), SocketFlags.None);
-            Assert.NotEqual(0, n);
-            total += n;
-        }
+        byte[] back = await ReceiveExactlyAsync(socket, payload.Length);
 
         await send;
         Assert.Equal(payload, back);
@@ -732,5 +718,19 @@ public sealed class MessageServerTests
 
             Assert.Equal("ping"u8.ToArray(), back);
         }
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int length)
+    {
+        byte[] received = new byte[length];
+        int total = 0;
+        while (total < length)
+        {
+            int n = await socket.ReceiveAsync(received.AsMemory(total), SocketFlags.None);
+            Assert.NotEqual(0, n);
+            total += n;
+        }
+
+        return received;
     }
 }

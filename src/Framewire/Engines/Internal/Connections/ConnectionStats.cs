@@ -34,6 +34,15 @@ internal sealed class ConnectionStats
 
     public long Id { get; }
 
+    /// <summary>The registry's list of open connections, under its lock only.</summary>
+    public ConnectionStats? Previous { get; set; }
+
+    /// <summary>The registry's list of open connections, under its lock only.</summary>
+    public ConnectionStats? Next { get; set; }
+
+    /// <summary>In the registry's list: a connection leaves it once, when it closes.</summary>
+    public bool Registered { get; set; }
+
     public EndPoint? LocalEndPoint { get; }
 
     public DateTimeOffset ConnectedAt => new(_connectedAtTicks, TimeSpan.Zero);

@@ -82,7 +82,7 @@ internal sealed unsafe class LoopPoller : IDisposable
 
         int op = current == SelectorEvents.None ? LibC.EPOLL_CTL_ADD : LibC.EPOLL_CTL_MOD;
         byte* e = stackalloc byte[16];
-        Unsafe.WriteUnaligned(e, ((wanted & SelectorEvents.Read) != 0 ? LibC.EPOLLIN : 0) | ((wanted & SelectorEvents.Write) != 0 ? LibC.EPOLLOUT : 0));
+        Unsafe.WriteUnaligned(e, EpollEvents.From(wanted));
         // The data carries the interest beside the descriptor, so an error or hang-up is reported only as what was asked.
         Unsafe.WriteUnaligned(e + LibC.EpollDataOffset, (uint)fd | ((ulong)wanted << 32));
         if (LibC.epoll_ctl(_epoll, op, fd, e) != 0)
@@ -121,7 +121,7 @@ internal sealed unsafe class LoopPoller : IDisposable
                 ulong data = Unsafe.ReadUnaligned<ulong>(e + dataOffset);
                 int fd = (int)(uint)data;
                 ILoopItem? item = (uint)fd < (uint)_items.Length ? _items[fd] : null;
-                SelectorEvents ready = ToSelectorEvents(Unsafe.ReadUnaligned<uint>(e)) & (SelectorEvents)(data >> 32);
+                SelectorEvents ready = EpollEvents.ToSelectorEvents(Unsafe.ReadUnaligned<uint>(e)) & (SelectorEvents)(data >> 32);
                 if (item is not null && ready != SelectorEvents.None)
                 {
                     item.OnReady(ready);
@@ -134,23 +134,5 @@ internal sealed unsafe class LoopPoller : IDisposable
     {
         _epoll.Dispose();
         Array.Clear(_items);
-    }
-
-    // As the selectors: an error or hang-up makes a descriptor both readable and writable, so whichever call comes
-    // next returns the error or the end of the stream.
-    private static SelectorEvents ToSelectorEvents(uint epoll)
-    {
-        SelectorEvents events = SelectorEvents.None;
-        if ((epoll & ~LibC.EPOLLIN) != 0)
-        {
-            events |= SelectorEvents.Write;
-        }
-
-        if ((epoll & ~LibC.EPOLLOUT) != 0)
-        {
-            events |= SelectorEvents.Read;
-        }
-
-        return events;
     }
 }
