@@ -161,12 +161,66 @@ def svg_chart(summary, servers, idle):
 
 # ----------------------------------------------------------------------------------------------------------
 
+def limits_tables(w, cold, storm, summary):
+    """The cold-start and accept-storm tables, each as its own section; nothing when the run had no limits rows."""
+    if cold:
+        w("### Cold start: framed search, 64 connections × 16 in flight, from \"Listening\"")
+        w("")
+        w("Each run starts the server afresh and drives it with `bench/loadgen-c --frame --per-second` from the moment it")
+        w("prints its `Listening` line: answers completed in each of the first five seconds (median of the runs), beside")
+        w("the same server's warm msg/s from the 64 × 16 row above. \"to Listening\" is the time from starting the")
+        w("process to that line.")
+        w("")
+        w("| server | 1st s | 2nd s | 3rd s | 4th s | 5th s | warm msg/s | 1st s / warm | to Listening | runs |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        rows = []
+        for server in server_order(cold):
+            runs = [r for r in cold if r["server"] == server and r["errors"] not in ("failed", "") and r["per_second"]]
+            seconds = [median(num(r["per_second"].split(",")[k]) if len(r["per_second"].split(",")) > k else None for r in runs) for k in range(5)]
+            warm = summary.get((server, "frame 64x16"), {}).get("msg_per_s")
+            rows.append((server, seconds, warm, median(num(r["listen_s"]) for r in runs), len(runs)))
+        for server, seconds, warm, listen, count in sorted(rows, key=lambda r: -(r[1][0] or 0)):
+            name = f"**{server}**" if server.startswith("framewire") else server
+            ratio = "–" if not warm or seconds[0] is None else f"{seconds[0] / warm:.2f}×"
+            w(f"| {name} | " + " | ".join(fmt_int(v) for v in seconds) + f" | {fmt_int(warm)} | {ratio} | "
+              + ("–" if listen is None else f"{listen:.2f} s") + f" | {count} |")
+        w("")
+    if storm:
+        conns = int(storm[0]["connections"])
+        w(f"### Accept storm: {conns:,} connections at once")
+        w("")
+        w(f"Each run starts the server afresh, warms it as every row is warmed, then `bench/loadgen-c --storm` starts")
+        w(f"{conns:,} non-blocking connects at once (as clients reconnecting after a restart or a failover do); each")
+        w("connection sends one request as soon as it is connected and stays open. **Until all answered** runs from the")
+        w("first connect to the last answer; **server CPU** is the server's CPU over it. Every server listens with a")
+        w("backlog of 4096 (capped by `net.core.somaxconn`).")
+        w("")
+        w("| server | until all answered | range | all connected | server CPU | CPU µs per connection | runs |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        rows = []
+        for server in server_order(storm):
+            runs = [r for r in storm if r["server"] == server and r["errors"] == "0" and num(r["storm_s"])]
+            times = [num(r["storm_s"]) for r in runs]
+            cpu = median(num(r["server_cpu_s"]) for r in runs)
+            failed = len([r for r in storm if r["server"] == server]) - len(runs)
+            rows.append((server, median(times), min(times) if times else None, max(times) if times else None,
+                         median(num(r["connected_s"]) for r in runs), cpu, len(runs), failed))
+        for server, t, lo, hi, connected, cpu, count, failed in sorted(rows, key=lambda r: r[1] or 1e9):
+            name = f"**{server}**" if server.startswith("framewire") else server
+            fmt_s = lambda v: "–" if v is None else f"{v:.2f} s"
+            w(f"| {name} | {fmt_s(t)} | " + ("–" if lo is None else f"{lo:.2f}–{hi:.2f} s") + f" | {fmt_s(connected)} | {fmt_s(cpu)} | "
+              + ("–" if cpu is None else fmt_us(cpu * 1e6 / conns)) + f" | {count}" + (f" ({failed} failed)" if failed else "") + " |")
+        w("")
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: report.py RESULTS_DIR OUTPUT.md")
     results_dir, doc = sys.argv[1], sys.argv[2]
     rows = read_tsv(os.path.join(results_dir, "results.tsv"))
     idle = read_tsv(os.path.join(results_dir, "idle.tsv"))
+    cold = read_tsv(os.path.join(results_dir, "cold.tsv"))
+    storm = read_tsv(os.path.join(results_dir, "storm.tsv"))
     machine = dict(line.split(": ", 1) for line in open(os.path.join(results_dir, "machine.txt"), encoding="utf-8").read().splitlines() if ": " in line)
     notes = [n for n in open(os.path.join(results_dir, "notes.txt"), encoding="utf-8").read().splitlines() if n.strip()]
     commands = open(os.path.join(results_dir, "commands.txt"), encoding="utf-8").read().splitlines()
@@ -290,8 +344,10 @@ def main():
         w("")
         idle_table(plain_idle)
         w("\"Connecting took\" is the client's time to open them all one by one; past about a second it includes SYN")
-        w("retransmissions after the server's accept queue (512) overflowed, so it shows how fast a server accepts.")
+        w("retransmissions after the server's accept queue (4096 for every server here) overflowed, so it shows how fast")
+        w("a server accepts.")
         w("")
+    limits_tables(w, cold, storm, summary)
     scenario_tables(True)
     if tls_idle:
         w(f"### Memory per idle TLS connection ({int(tls_idle[0]['connections']):,} connections, ECDSA P-256)")

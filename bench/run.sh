@@ -5,10 +5,16 @@
 #   bench/run.sh                 # default: 3 runs x (1 s warm-up + 4 s measured) per server and scenario, ~25 min
 #   QUICK=1 bench/run.sh         # smoke run: 1 x (1 s + 1 s), 1,000 idle connections (300 over TLS), ~5 min
 #   SECTIONS=tls bench/run.sh    # only the TLS rows (~10 min; QUICK=1 too: ~3 min)
+#   SECTIONS=limits bench/run.sh # only the cold-start and accept-storm rows (~3 min)
 #
 # Settings (environment): RUNS, DURATION and WARMUP (seconds), IDLE_CONNS, IDLE_TLS_CONNS, PORT_BASE, OUT_DIR
 # (raw results, default bench/results/latest), DOC (default docs/benchmarks.md, or OUT_DIR/benchmarks.md when
-# SECTIONS is not all; DOC= to skip the write-up), SECTIONS (all, plain, tls, or plain,tls).
+# SECTIONS is not all; DOC= to skip the write-up), SECTIONS (all, or a list of plain, tls, limits).
+#
+# Limits rows: a server's first seconds (cold start: each server started fresh, the framed search at 64 x 16 from the
+# moment it prints "Listening", answers counted in each of the first 5 seconds) and an accept storm (10,000
+# connections opened at once by bench/loadgen-c --storm, each sending one request and staying open: the time until
+# every one was answered). Each run starts its server afresh; the storm follows the usual throwaway warm-up.
 #
 # TLS rows: one throwaway self-signed certificate pair of each kind (ECDSA P-256, RSA 2048; CN localhost, SAN
 # localhost and 127.0.0.1) made with openssl under OUT_DIR/tls; every TLS server serves it with its own stack's
@@ -37,7 +43,7 @@ IDLE_CONNS=${IDLE_CONNS:-10000}
 # Idle TLS connections are fewer: each costs a handshake on the server's one CPU.
 IDLE_TLS_CONNS=${IDLE_TLS_CONNS:-2000}
 SECTIONS=${SECTIONS:-all}
-if ! [[ $SECTIONS =~ ^(all|plain|tls)(,(all|plain|tls))*$ ]]; then echo "SECTIONS must be all, plain, tls or plain,tls" >&2; exit 2; fi
+if ! [[ $SECTIONS =~ ^(all|plain|tls|limits)(,(all|plain|tls|limits))*$ ]]; then echo "SECTIONS must be all or a list of plain, tls, limits" >&2; exit 2; fi
 section() { [[ ",$SECTIONS," == *",all,"* || ",$SECTIONS," == *",$1,"* ]]; }
 # Seconds the whole run may spend waiting, before a measurement, for other work on the shared machine to pass.
 QUIET_BUDGET=${QUIET_BUDGET:-60}
@@ -46,7 +52,7 @@ QUIET_BUDGET=${QUIET_BUDGET:-60}
 PORT_BASE=${PORT_BASE:-21200}
 OUT_DIR=${OUT_DIR:-$ROOT/bench/results/latest}
 # A partial run does not overwrite the full write-up unless DOC says so.
-if section plain && section tls; then DOC=${DOC-$ROOT/docs/benchmarks.md}; else DOC=${DOC-$OUT_DIR/benchmarks.md}; fi
+if section plain && section tls && section limits; then DOC=${DOC-$ROOT/docs/benchmarks.md}; else DOC=${DOC-$OUT_DIR/benchmarks.md}; fi
 
 for v in RUNS DURATION WARMUP IDLE_CONNS IDLE_TLS_CONNS PORT_BASE QUIET_BUDGET; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]]; then echo "$v must be a whole number" >&2; exit 2; fi
@@ -73,10 +79,14 @@ rm -rf "$OUT_DIR"
 mkdir -p "$OUT_DIR/logs"
 RESULTS=$OUT_DIR/results.tsv      # one line per measured run
 IDLE=$OUT_DIR/idle.tsv            # one line per server
+COLD=$OUT_DIR/cold.tsv            # one line per cold-start run
+STORM=$OUT_DIR/storm.tsv          # one line per accept-storm run
 NOTES=$OUT_DIR/notes.txt          # rows skipped and why
 COMMANDS=$OUT_DIR/commands.txt    # every server and load command, as run
 printf 'server\tscenario\trun\tgenerator\tmsg_per_s\tp50_us\tp99_us\tcpu_us_per_msg\tclient_cpu_s\tmachine_busy_s\tserver_cpu_s\tseconds\terrors\n' >"$RESULTS"
 printf 'server\tprotocol\tconnections\trss_before_kb\trss_after_kb\tbytes_per_conn\tconnect_s\n' >"$IDLE"
+printf 'server\trun\tlisten_s\tper_second\terrors\n' >"$COLD"
+printf 'server\trun\tconnections\tstorm_s\tconnected_s\tserver_cpu_s\terrors\n' >"$STORM"
 : >"$NOTES"
 : >"$COMMANDS"
 
@@ -428,6 +438,83 @@ for name in "${FRAME_SERVERS[@]}"; do
     case $name in framewire*|Kestrel|Python*) idle_one "$name" frame ${FRAME_CMD[$name]} ;; esac
 done
 fi  # section plain
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase 3b: limits. A server's first seconds, and an accept storm; each run starts its server afresh.
+# cold_one NAME COMMAND...: msg/s in each of the first 5 seconds after "Listening", framed search 64 x 16.
+cold_one() {
+    local name=$1 run=$2; shift 2
+    local key="$name [cold $run]" t0 t1 line
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2068
+    if ! start_server "$key" $@; then echo "$name (cold start): did not start" >>"$NOTES"; return 0; fi
+    t1=$(date +%s%N)
+    local cmd=(taskset -c 1 "$LOADGEN" --port "${PORT_OF[$key]}" --frame --connections 64 --depth 16 --warmup 0 --duration 5 --per-second --pid "${PID_OF[$key]}")
+    [ "$run" = 1 ] && echo "${cmd[*]}    # $name, cold start" >>"$COMMANDS"
+    if line=$(timeout 90 "${cmd[@]}" 2>>"$OUT_DIR/logs/loadgen.err"); then
+        local per errors
+        per=$(sed -n 's/.* per_second=\([0-9,]*\).*/\1/p' <<<"$line")
+        errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$line")
+        printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')" "$per" "$errors" >>"$COLD"
+        log "  $name cold start run $run: $per msg in each second"
+    else
+        log "  $name cold start run $run: load generator failed: $(tail -1 "$OUT_DIR/logs/loadgen.err")"
+        printf '%s\t%s\t\t\tfailed\n' "$name" "$run" >>"$COLD"
+    fi
+    stop_server "$key"
+}
+
+# storm_one NAME RUN COMMAND...: 10,000 connections at once (IDLE_CONNS), time until each was answered once.
+storm_one() {
+    local name=$1 run=$2; shift 2
+    local key="$name [storm $run]" line
+    # shellcheck disable=SC2068
+    if ! start_server "$key" $@; then echo "$name (accept storm): did not start" >>"$NOTES"; return 0; fi
+    warm_up "$key" --connections 64 --depth 16
+    sleep 1
+    wait_quiet
+    local cmd=(taskset -c 1 "$LOADGEN" --port "${PORT_OF[$key]}" --storm --connections "$IDLE_CONNS" --duration 60 --pid "${PID_OF[$key]}")
+    [ "$run" = 1 ] && echo "${cmd[*]}    # $name, accept storm" >>"$COMMANDS"
+    line=$(timeout 90 "${cmd[@]}" 2>>"$OUT_DIR/logs/loadgen.err") || true
+    local -A kv=()
+    local pair
+    for pair in $line; do kv[${pair%%=*}]=${pair#*=}; done
+    if [ -n "${kv[storm_s]:-}" ]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$run" "${kv[connections]}" "${kv[storm_s]}" "${kv[connected_s]}" \
+            "${kv[server_cpu_s]}" "${kv[errors]}" >>"$STORM"
+        log "  $name accept storm run $run: ${kv[storm_s]} s, server CPU ${kv[server_cpu_s]} s, ${kv[errors]} errors"
+    else
+        log "  $name accept storm run $run: load generator failed: $(tail -1 "$OUT_DIR/logs/loadgen.err")"
+        printf '%s\t%s\t%s\t\t\t\tfailed\n' "$name" "$run" "$IDLE_CONNS" >>"$STORM"
+    fi
+    stop_server "$key"
+}
+
+# The NativeAOT executable, which the Dockerfile and deploy/framewire.service run, in the cold-start rows when it has
+# been published (docs/development.md, "NativeAOT"): FW_NATIVE, default artifacts/aot/framewire.
+FW_NATIVE=${FW_NATIVE:-$ROOT/artifacts/aot/framewire}
+if section limits && [ -x "$FW_NATIVE" ]; then
+    FRAME_SERVERS+=("framewire (selector, NativeAOT)")
+    FRAME_CMD["framewire (selector, NativeAOT)"]="$FW_NATIVE app-server 127.0.0.1 {PORT} --engine selector --loops 1"
+elif section limits; then
+    echo "framewire (selector, NativeAOT): no executable at $FW_NATIVE (publish it as docs/development.md says), so no cold-start row for it." >>"$NOTES"
+fi
+if section limits; then
+    log "limits phase: cold start (framed search) and accept storm ($IDLE_CONNS connections), $RUNS run(s) each"
+    for ((run = 1; run <= RUNS; run++)); do
+        while IFS= read -r name; do
+            # shellcheck disable=SC2086
+            cold_one "$name" "$run" ${FRAME_CMD[$name]}
+        done < <(rotate "$run" "${FRAME_SERVERS[@]}")
+    done
+    for ((run = 1; run <= RUNS; run++)); do
+        while IFS= read -r name; do
+            case $name in framewire*|"C epoll"|Kestrel) ;; *) continue ;; esac
+            # shellcheck disable=SC2086
+            storm_one "$name" "$run" ${ECHO_CMD[$name]}
+        done < <(rotate "$run" "${ECHO_SERVERS[@]}")
+    done
+fi
 
 # ---------------------------------------------------------------------------------------------------------
 # Phase 4: TLS. The same servers where their stack serves TLS (Framewire with --tls-cert/--tls-key on each

@@ -36,6 +36,15 @@
  * replaced by a new one. Its latency runs from the connect to the end of the answer (the TCP and, with --tls, the
  * TLS handshake included); messages counts connections that completed their request.
  *
+ * --storm opens the C connections all at once, as clients reconnecting after a server restart or a failover do:
+ * every connect is started (non-blocking) before any completes; each connection sends one request as soon as it is
+ * connected, reads its answer and stays open. It prints seconds from the first connect to the last answer
+ * (storm_s), when the last connect completed (connected_s) and the server's CPU over it; --duration bounds the
+ * wait, and connections unanswered by then are errors. No warm-up, no latency.
+ *
+ * --per-second adds per_second=N1,N2,... to the report: answers completed in each whole second since the first
+ * request was sent (warm-up included), for a server's first seconds after it starts (--warmup 0).
+ *
  * --tls speaks TLS (OpenSSL, non-blocking, on the same epoll loop) on every connection: TLS 1.3 only and the one
  * cipher suite TLS_AES_128_GCM_SHA256 unless --tls-version / --tls-ciphersuites say otherwise, so every server is
  * measured with the same cryptography. The server's certificate is not checked (benchmark use) unless --tls-ca
@@ -47,7 +56,7 @@
  * refused with exit 2; `loadgen --version` says which build it is.
  *
  * Usage: loadgen --port P [--host 127.0.0.1] [--connections 64] [--depth 1] [--size 64] [--frame [--value K]]
- *                [--oneshot] [--warmup 1] [--duration 4] [--pid SERVER_PID] [--busy-poll]
+ *                [--oneshot | --storm] [--warmup 1] [--duration 4] [--pid SERVER_PID] [--busy-poll] [--per-second]
  *                [--tls [--tls-ca FILE] [--tls-client-cert FILE --tls-client-key FILE]
  *                       [--tls-version 1.3|1.2] [--tls-ciphersuites LIST]]
  */
@@ -147,6 +156,10 @@ static int nconns = 64, depth = 1, size = 64, frame_mode = 0, busy_poll = 0;
 static char *requests;           /* depth requests back to back */
 static size_t request_len;       /* one request */
 static uint64_t completed, errors, bytes_sent;
+/* --per-second: completed at each whole second of the run (warm-up and duration are at most 180 s together). */
+#define MAX_SECONDS 181
+static int per_second;
+static uint64_t completed_by_second[MAX_SECONDS];
 static int epfd;
 
 static double now(void)
@@ -839,11 +852,122 @@ static void oneshot_event(struct conn *c, uint32_t events, char *buffer)
     }
 }
 
+/* ---------------------------------------------------------------------------------------------------------
+ * --storm: every connection opened at once, one request each, all kept open until the last is answered. */
+static int storm;
+
+static int storm_run(const struct sockaddr_storage *addr, socklen_t addr_len, int duration, int pid)
+{
+    double server_cpu_start = pid ? cpu_seconds_of(pid) : 0;
+    double start = now(), connected_at = start, deadline = start + duration;
+    int connected = 0, answered = 0;
+    for (int i = 0; i < nconns; i++) {
+        struct conn *c = &conns[i];
+        c->fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c->fd < 0)
+            fail("socket");
+        int one_flag = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one_flag, sizeof one_flag);
+        c->unsent = request_len;
+        c->need = 2;
+        c->phase = 0;
+        struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+            fail("epoll_ctl(ADD)");
+        if (connect(c->fd, (const struct sockaddr *)addr, addr_len) < 0 && errno != EINPROGRESS) {
+            errors++;
+            if (!first_error[0])
+                snprintf(first_error, sizeof first_error, "connect: %s", strerror(errno));
+            c->phase = 2;
+        }
+    }
+    static char buffer[READ_BUFFER_SIZE];
+    struct epoll_event events[1024];
+    while (answered + (int)errors < nconns) {
+        double t = now();
+        if (t >= deadline)
+            break;
+        int n = epoll_wait(epfd, events, 1024, (int)((deadline - t) * 1000) + 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("epoll_wait");
+        }
+        for (int i = 0; i < n; i++) {
+            struct conn *c = events[i].data.ptr;
+            if (c->phase == 2)
+                continue;
+            if (c->phase == 0) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                if (err) {
+                    errors++;
+                    if (!first_error[0])
+                        snprintf(first_error, sizeof first_error, "connect: %s", strerror(err));
+                    c->phase = 2;
+                    epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                    continue;
+                }
+                c->phase = 1;
+                if (++connected == nconns)
+                    connected_at = now();
+                ssize_t w = write(c->fd, requests, request_len); /* a fresh socket takes one small request whole */
+                if (w != (ssize_t)request_len) {
+                    errors++;
+                    c->phase = 2;
+                    epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                    continue;
+                }
+                bytes_sent += request_len;
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+                    fail("epoll_ctl(MOD)");
+                continue;
+            }
+            ssize_t r = read(c->fd, buffer, READ_BUFFER_SIZE);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (r <= 0) {
+                errors++;
+                if (!first_error[0])
+                    snprintf(first_error, sizeof first_error, "read: %s", r == 0 ? "closed by the server" : strerror(errno));
+                c->phase = 2;
+                epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                continue;
+            }
+            if ((frame_mode ? consume_frames(c, buffer, (size_t)r) : consume_echo(c, buffer, (size_t)r)) > 0) {
+                answered++;
+                completed++;
+                c->phase = 2;
+                epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+            }
+        }
+    }
+    double seconds = now() - start;
+    double server_cpu = pid ? cpu_seconds_of(pid) - server_cpu_start : 0;
+    uint64_t unanswered = (uint64_t)(nconns - answered) - errors;
+    errors += unanswered;
+    printf("mode=storm-%s connections=%d answered=%d storm_s=%.3f connected_s=%.3f", frame_mode ? "frame" : "echo", nconns,
+           answered, seconds, (connected == nconns ? connected_at : now()) - start);
+    if (pid)
+        printf(" server_cpu_s=%.2f", server_cpu);
+    printf(" bytes_sent=%llu errors=%llu\n", (unsigned long long)bytes_sent, (unsigned long long)errors);
+    if (first_error[0])
+        fprintf(stderr, "first error: %s\n", first_error);
+    else if (unanswered)
+        fprintf(stderr, "first error: %llu connection(s) unanswered after %d s\n", (unsigned long long)unanswered, duration);
+    for (int i = 0; i < nconns; i++)
+        close(conns[i].fd);
+    return errors ? 1 : 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
             "usage: loadgen --port P [--host 127.0.0.1] [--connections 64] [--depth 1] [--size 64]\n"
-            "               [--frame [--value morpheus]] [--oneshot] [--warmup 1] [--duration 4] [--pid SERVER_PID] [--busy-poll]\n"
+            "               [--frame [--value morpheus]] [--oneshot | --storm] [--warmup 1] [--duration 4] [--pid SERVER_PID]\n"
+            "               [--busy-poll] [--per-second]\n"
             "               [--tls [--tls-ca FILE] [--tls-client-cert FILE --tls-client-key FILE]\n"
             "                      [--tls-version 1.3|1.2] [--tls-ciphersuites LIST]]\n"
             "       loadgen --version\n");
@@ -873,6 +997,8 @@ int main(int argc, char **argv)
         if (strcmp(a, "--frame") == 0) { frame_mode = 1; continue; }
         if (strcmp(a, "--busy-poll") == 0) { busy_poll = 1; continue; }
         if (strcmp(a, "--oneshot") == 0) { oneshot = 1; continue; }
+        if (strcmp(a, "--storm") == 0) { storm = 1; continue; }
+        if (strcmp(a, "--per-second") == 0) { per_second = 1; continue; }
         if (strcmp(a, "--tls") == 0) { use_tls = 1; continue; }
         if (strcmp(a, "--version") == 0) {
 #ifdef LOADGEN_TLS
@@ -909,6 +1035,10 @@ int main(int argc, char **argv)
     }
     if (!port)
         usage();
+    if (storm && (oneshot || use_tls || depth != 1)) {
+        fprintf(stderr, "--storm sends one plain request per connection: no --oneshot, --tls or --depth\n");
+        return 2;
+    }
     if (oneshot && depth != 1) {
         fprintf(stderr, "--oneshot sends one request per connection: --depth must be 1\n");
         return 2;
@@ -996,6 +1126,8 @@ int main(int argc, char **argv)
 #ifdef LOADGEN_TLS
     tls_host = host;
 #endif
+    if (storm)
+        return storm_run(&addr, addr_len, duration, pid);
     double connect_start = now();
     for (int i = 0; i < nconns && !oneshot; i++) {
         struct conn *c = &conns[i];
@@ -1054,8 +1186,11 @@ int main(int argc, char **argv)
     int measuring = 0;
     uint64_t completed_at_start = 0;
     double server_cpu_at_start = 0, client_cpu_at_start = 0, machine_at_start = 0, t0 = start;
+    int next_second = 1;
     for (;;) {
         double t = now();
+        while (per_second && next_second < MAX_SECONDS && t >= start + next_second)
+            completed_by_second[next_second++] = completed;
         if (!measuring && t >= measure_from) {
             measuring = 1;
             recording = 1;
@@ -1115,6 +1250,11 @@ int main(int argc, char **argv)
     if (use_tls)
         printf(" tls=1%s", tls_report[0] ? tls_report : " tls_version=none");
 #endif
+    if (per_second) {
+        printf(" per_second=");
+        for (int k = 1; k < next_second; k++)
+            printf("%s%llu", k > 1 ? "," : "", (unsigned long long)(completed_by_second[k] - completed_by_second[k - 1]));
+    }
     putchar('\n');
     if (first_error[0])
         fprintf(stderr, "first error: %s\n", first_error);

@@ -33,8 +33,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Same backlog as Kestrel's default and our server's, so a burst of connects compares servers, not queues. */
-#define BACKLOG 512
+/* Same backlog as our server's default and every other peer's, so a burst of connects compares servers, not queues. */
+#define BACKLOG 4096
 #define MAX_EVENTS 1024
 #define READ_BUFFER_SIZE (64 * 1024)
 

@@ -3,7 +3,7 @@
 //
 // Why it is a fair peer: this is the canonical Node TCP echo (socket.pipe(socket)) on libuv's epoll loop,
 // single-threaded like the C peer. pipe() gives backpressure for free (reading pauses while the socket's
-// write buffer is over its high-water mark). noDelay and a 512 backlog match the other peers; Node itself
+// write buffer is over its high-water mark). noDelay and a 4096 backlog match the other peers; Node itself
 // raises the open-files limit to the hard limit at startup. No cluster module: one process, one core.
 //
 // --tls-cert FILE --tls-key FILE (PEM): the same pipe behind Node's `tls` server (tls.createServer, Node's default
@@ -51,7 +51,7 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-server.listen({ host, port, backlog: 512 }, () => {
+server.listen({ host, port, backlog: 4096 }, () => {
   process.stdout.write(`Listening on ${host}:${port}\n`);
 });
 

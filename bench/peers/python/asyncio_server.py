@@ -8,7 +8,7 @@ Why it is a fair peer: it is what an experienced asyncio programmer writes for t
 asyncio.Protocol callbacks (no StreamReader/StreamWriter layer, no task per message), with flow control
 (reading pauses while the transport's write buffer is over its high-water mark), one write per batch of
 received data, and hits of the search table encoded once at startup, as Framewire's SearchHandler does.
-asyncio sets TCP_NODELAY on every TCP transport; the backlog is 512 like the other peers'. Frame-mode answers
+asyncio sets TCP_NODELAY on every TCP transport; the backlog is 4096 like the other peers'. Frame-mode answers
 are the tutorial's byte for byte (json.dumps with ensure_ascii=False and the tutorial's header key order). It checks
 less than our server: a frame it cannot parse closes the connection.
 
@@ -34,7 +34,7 @@ import ssl
 import struct
 import sys
 
-BACKLOG = 512
+BACKLOG = 4096
 # Larger frames are refused rather than buffered: the same default content limit as Framewire's server.
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

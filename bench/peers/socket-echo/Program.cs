@@ -2,7 +2,7 @@
 //
 // Why it is a fair peer: this is the server a typical .NET developer writes from the Socket docs, and the
 // baseline every .NET socket library must beat: the runtime's own async engine (one epoll thread, completions
-// on the thread pool) with nothing on top. It sets NoDelay and a 512 backlog like the other peers, and gives
+// on the thread pool) with nothing on top. It sets NoDelay and a 4096 backlog like the other peers, and gives
 // each connection an 8 KiB buffer, a common size that holds a whole pipelined burst of small messages.
 //
 // Usage: socket-echo [--host 127.0.0.1] [--port 65432]
@@ -40,7 +40,7 @@ using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSigna
 IPAddress address = IPAddress.Parse(host);
 using var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
 listener.Bind(new IPEndPoint(address, port));
-listener.Listen(512);
+listener.Listen(4096);
 Console.Out.WriteLine($"Listening on {host}:{port}");
 Console.Out.Flush();
 

@@ -7,22 +7,19 @@ namespace Framewire.Apps;
 /// <summary>What a handler may know about the connection a request came on.</summary>
 public sealed class ConnectionInfo
 {
-    // Engines describe their connections; handlers only read them.
+    // Engines describe their connections; handlers only read them. What the live figures hold too (the id, when) is
+    // read from them rather than kept twice: every idle connection has one of these.
     internal ConnectionInfo(long id, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
     {
-        Id = id;
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
-        ConnectedAt = DateTimeOffset.UtcNow;
-        Stats = new ConnectionStats(id, remoteEndPoint, localEndPoint, ConnectedAt);
+        Stats = new ConnectionStats(id, remoteEndPoint, localEndPoint, DateTimeOffset.UtcNow);
     }
 
     private ConnectionInfo(ConnectionInfo connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
     {
-        Id = connection.Id;
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
-        ConnectedAt = connection.ConnectedAt;
 
         // The live view shows the client the proxy named, as handlers see it.
         Stats = connection.Stats;
@@ -30,7 +27,7 @@ public sealed class ConnectionInfo
     }
 
     /// <summary>A number unique among the server's connections.</summary>
-    public long Id { get; }
+    public long Id => Stats.Id;
 
     /// <summary>The client's address (null for some Unix domain socket peers).</summary>
     public EndPoint? RemoteEndPoint { get; }
@@ -39,7 +36,7 @@ public sealed class ConnectionInfo
     public EndPoint? LocalEndPoint { get; }
 
     /// <summary>When the connection was accepted.</summary>
-    public DateTimeOffset ConnectedAt { get; }
+    public DateTimeOffset ConnectedAt => Stats.ConnectedAt;
 
     /// <summary>The connection's live figures, which engines and protocols record and the server reports.</summary>
     internal ConnectionStats Stats { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Framewire.Engines;
 
 namespace Framewire.Apps;
 
@@ -12,9 +13,20 @@ public sealed class EchoHandler : IStreamHandler
     public void OnReceived(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        foreach (ReadOnlyMemory<byte> segment in input)
+        if (output is ConnectionOutput connection)
         {
-            output.Write(segment.Span);
+            // The engine's own output may send the bytes from where they were read, without copying them first.
+            foreach (ReadOnlyMemory<byte> segment in input)
+            {
+                connection.WriteReceived(segment.Span);
+            }
+        }
+        else
+        {
+            foreach (ReadOnlyMemory<byte> segment in input)
+            {
+                output.Write(segment.Span);
+            }
         }
 
         input = input.Slice(input.End);

@@ -35,6 +35,9 @@ public abstract class ConnectionOutput : IBufferWriter<byte>
     /// <summary>Bytes written and not yet taken by the socket (or by TLS, which sends them).</summary>
     internal long Unsent => Volatile.Read(ref _written) - _stats.BytesSent;
 
+    /// <summary>The connection's <see cref="Apps.ConnectionInfo.Id"/>, for the log of an application shared by every connection.</summary>
+    internal long ConnectionId => _stats.Id;
+
     /// <summary>Whole messages written since the client last took all of the output.</summary>
     internal int UnsentMessages => Volatile.Read(ref _unsentMessages);
 
@@ -44,21 +47,41 @@ public abstract class ConnectionOutput : IBufferWriter<byte>
         set => _target = value;
     }
 
+    /// <summary>
+    /// Makes the target at the first write, for an engine that sets none up front: a connection that never writes
+    /// (or sends everything without writing here) then holds no buffer object at all.
+    /// </summary>
+    private protected virtual IBufferWriter<byte> CreateTarget() => throw new InvalidOperationException("The connection's output has no target.");
+
     /// <summary>Marks the end of one message (a response): what <see cref="MessageServerOptions.MaxInFlight"/> counts.</summary>
     public void CompleteMessage() => Volatile.Write(ref _unsentMessages, _unsentMessages + 1);
 
     /// <inheritdoc/>
     public void Advance(int count)
     {
-        _target!.Advance(count);
+        (_target ??= CreateTarget()).Advance(count);
         Volatile.Write(ref _written, _written + count);
     }
 
     /// <inheritdoc/>
-    public Memory<byte> GetMemory(int sizeHint = 0) => _target!.GetMemory(sizeHint);
+    public Memory<byte> GetMemory(int sizeHint = 0) => (_target ??= CreateTarget()).GetMemory(sizeHint);
 
     /// <inheritdoc/>
-    public Span<byte> GetSpan(int sizeHint = 0) => _target!.GetSpan(sizeHint);
+    public Span<byte> GetSpan(int sizeHint = 0) => (_target ??= CreateTarget()).GetSpan(sizeHint);
+
+    /// <summary>
+    /// Writes bytes that came from the connection's own input, for a handler that echoes them. An engine that can may
+    /// send them straight from its read buffer when nothing is queued before them, which spares the copy; what the
+    /// socket does not take is copied into the output as any write is.
+    /// </summary>
+    internal virtual void WriteReceived(ReadOnlySpan<byte> bytes) => this.Write(bytes);
+
+    /// <summary>Counts bytes the engine sent without writing them here first, so that <see cref="Unsent"/> stays true.</summary>
+    private protected void CountSentDirectly(int count)
+    {
+        Volatile.Write(ref _written, _written + count);
+        _stats.AddBytesSent(count);
+    }
 
     /// <summary>The client has taken everything written: read-ahead starts over.</summary>
     private protected void ResetMessages() => Volatile.Write(ref _unsentMessages, 0);

@@ -75,7 +75,10 @@ public sealed class MessageServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
-        _engine = CreateEngine(info => new StreamApplication(handler, info, _logger), busyFrame: null);
+        // A stream handler keeps no per-connection state (IStreamHandler), so neither does its application: one for
+        // all connections, and an idle one holds no object for it.
+        var application = new StreamApplication(handler, _logger);
+        _engine = CreateEngine(_ => application, busyFrame: null);
     }
 
     /// <summary>

@@ -146,7 +146,7 @@ public sealed class EpollSelector : Selector
                     continue;
                 }
 
-                SelectorEvents ready = ToSelectorEvents(Unsafe.ReadUnaligned<uint>(e)) & key.Events;
+                SelectorEvents ready = EpollEvents.ToSelectorEvents(Unsafe.ReadUnaligned<uint>(e)) & key.Events;
                 if (ready != SelectorEvents.None)
                 {
                     readyEvents[found++] = new SelectorEvent(key, ready);
@@ -165,31 +165,10 @@ public sealed class EpollSelector : Selector
         Array.Clear(_ready);
     }
 
-    // As Python: an error or hang-up (EPOLLERR, EPOLLHUP) makes a socket both readable and writable, so that whichever
-    // call the caller makes next returns the error or the end of the stream.
-    private static SelectorEvents ToSelectorEvents(uint epoll)
-    {
-        SelectorEvents events = SelectorEvents.None;
-        if ((epoll & ~LibC.EPOLLIN) != 0)
-        {
-            events |= SelectorEvents.Write;
-        }
-
-        if ((epoll & ~LibC.EPOLLOUT) != 0)
-        {
-            events |= SelectorEvents.Read;
-        }
-
-        return events;
-    }
-
-    private static uint ToEpoll(SelectorEvents events) =>
-        ((events & SelectorEvents.Read) != 0 ? LibC.EPOLLIN : 0) | ((events & SelectorEvents.Write) != 0 ? LibC.EPOLLOUT : 0);
-
     private unsafe void Control(int op, SelectorKey key, SelectorEvents events)
     {
         Span<byte> e = stackalloc byte[16]; // room for either layout
-        MemoryMarshal.Write(e, ToEpoll(events));
+        MemoryMarshal.Write(e, EpollEvents.From(events));
         MemoryMarshal.Write(e[LibC.EpollDataOffset..], (ulong)key.Slot);
         fixed (byte* p = e)
         {

@@ -505,17 +505,41 @@ public sealed class MessageServerTests
         new Random(3).NextBytes(payload);
 
         Task send = socket.SendAsync(payload, SocketFlags.None);
-        byte[] back = new byte[payload.Length];
-        int total = 0;
-        while (total < back.Length)
-        {
-            int n = await socket.ReceiveAsync(back.AsMemory(total), SocketFlags.None);
-            Assert.NotEqual(0, n);
-            total += n;
-        }
+        byte[] back = await ReceiveExactlyAsync(socket, payload.Length);
 
         await send;
         Assert.Equal(payload, back);
+    }
+
+    /// <summary>
+    /// The client stops reading while it sends, so the socket takes only part of what is echoed: what is sent straight
+    /// from the read buffer and what waits in the output must still come back in order, and be counted once each.
+    /// </summary>
+    [Theory]
+    [OnEveryEngine]
+    public async Task Echo_ClientReadsLate_ReturnedInOrderAndCountedOnce(ServerEngine engine)
+    {
+        await using RunningServer server = await RunningServer.StartEchoAsync(engine: engine);
+        using Socket socket = Endpoints.CreateSocket(server.EndPoint);
+        await socket.ConnectAsync(server.EndPoint);
+        byte[] payload = new byte[4 << 20];
+        new Random(5).NextBytes(payload);
+
+        Task send = Task.Run(async () =>
+        {
+            for (int at = 0; at < payload.Length; at += 16 * 1024)
+            {
+                await socket.SendAsync(payload.AsMemory(at, 16 * 1024), SocketFlags.None);
+            }
+        });
+        await Task.Delay(300);
+        byte[] back = await ReceiveExactlyAsync(socket, payload.Length);
+
+        await send;
+        Assert.Equal(payload, back);
+        await Eventually.TrueAsync(() => server.Server.GetStatistics().BytesSent == payload.Length, TimeSpan.FromSeconds(5));
+        Assert.Equal(payload.Length, server.Server.GetStatistics().BytesReceived);
+        Assert.Equal(0, server.Server.GetConnections().Single().BytesSent - payload.Length);
     }
 
     [Theory]
@@ -694,5 +718,19 @@ public sealed class MessageServerTests
 
             Assert.Equal("ping"u8.ToArray(), back);
         }
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int length)
+    {
+        byte[] received = new byte[length];
+        int total = 0;
+        while (total < length)
+        {
+            int n = await socket.ReceiveAsync(received.AsMemory(total), SocketFlags.None);
+            Assert.NotEqual(0, n);
+            total += n;
+        }
+
+        return received;
     }
 }

@@ -7,17 +7,17 @@ using Microsoft.Extensions.Logging;
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// One thread, one selector: waits for readiness, then services every ready socket in turn, like the tutorial's
+/// One thread, one epoll set: waits for readiness, then services every ready socket in turn, like the tutorial's
 /// <c>while True: events = sel.select()</c> loop. Other threads hand work to the loop with <see cref="Post"/>,
-/// which rings an eventfd the selector also watches; timers run between selects.
+/// which rings an eventfd the loop also watches; timers run between waits. What it serves is in its
+/// <see cref="LoopPoller"/>'s table by descriptor, which is also its list of connections.
 /// </summary>
 internal sealed class EventLoop : IDisposable
 {
-    private readonly Selectors.Selector _selector;
+    private readonly LoopPoller _poller;
     private readonly SafeFdHandle _wakeFd;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly PriorityQueue<Action, long> _timers = new();
-    private readonly HashSet<SelectorConnection> _connections = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
@@ -31,23 +31,24 @@ internal sealed class EventLoop : IDisposable
     public EventLoop(int index, ILogger logger)
     {
         _logger = logger;
-        _selector = DefaultSelector.Create();
+        _poller = new LoopPoller();
         _wakeFd = SocketCalls.CreateEventFd();
         if (_wakeFd.IsInvalid)
         {
             int errno = SocketCalls.LastError;
-            _selector.Dispose();
+            _poller.Dispose();
             throw new InvalidOperationException($"eventfd failed with errno {errno}.");
         }
 
-        _selector.Register(_wakeFd.Fd, SelectorEvents.Read, new Doorbell(this));
+        _poller.Own(_wakeFd.Fd, new Doorbell(this));
+        _poller.Watch(_wakeFd.Fd, SelectorEvents.None, SelectorEvents.Read);
         _thread = new Thread(Run) { IsBackground = true, Name = $"Framewire loop {index}" };
     }
 
     /// <summary>Completes when the loop thread has ended.</summary>
     public Task Stopped => _stopped.Task;
 
-    public Selectors.Selector Selector => _selector;
+    public LoopPoller Poller => _poller;
 
     /// <summary>Connections on this loop; touched only on the loop thread.</summary>
     public int ConnectionCount { get; private set; }
@@ -93,21 +94,22 @@ internal sealed class EventLoop : IDisposable
 
     public void Add(SelectorConnection connection)
     {
-        _connections.Add(connection);
-        ConnectionCount = _connections.Count;
+        _poller.Own(connection.Fd, connection);
+        ConnectionCount++;
     }
 
+    /// <summary>Forgets a connection, before its descriptor is closed.</summary>
     public void Remove(SelectorConnection connection)
     {
-        _connections.Remove(connection);
-        ConnectionCount = _connections.Count;
+        _poller.Release(connection.Fd);
+        ConnectionCount--;
     }
 
     /// <summary>Asks every connection to finish what it has and close; the loop ends when none is left. Loop thread only.</summary>
     public void BeginShutdown()
     {
         _exitWhenIdle = true;
-        foreach (SelectorConnection connection in _connections.ToArray())
+        foreach (SelectorConnection connection in Connections())
         {
             connection.BeginShutdown();
         }
@@ -116,7 +118,7 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Closes every connection at once and ends the loop. Loop thread only.</summary>
     public void Abort()
     {
-        foreach (SelectorConnection connection in _connections.ToArray())
+        foreach (SelectorConnection connection in Connections())
         {
             connection.Abort();
         }
@@ -126,7 +128,7 @@ internal sealed class EventLoop : IDisposable
 
     public void Dispose()
     {
-        _selector.Dispose();
+        _poller.Dispose();
         _wakeFd.Dispose();
     }
 
@@ -134,14 +136,9 @@ internal sealed class EventLoop : IDisposable
     {
         try
         {
-            while (!_exit && !(_exitWhenIdle && _connections.Count == 0))
+            while (!_exit && !(_exitWhenIdle && ConnectionCount == 0))
             {
-                ReadOnlySpan<SelectorEvent> ready = _selector.Select(NextTimeout());
-                foreach (SelectorEvent selected in ready)
-                {
-                    ((ILoopItem)selected.Key.Data!).OnReady(selected.Events);
-                }
-
+                _poller.WaitAndDispatch(NextTimeoutMs());
                 RunDueTimers();
             }
         }
@@ -156,20 +153,35 @@ internal sealed class EventLoop : IDisposable
         _stopped.TrySetResult();
     }
 
-    private TimeSpan? NextTimeout()
+    /// <summary>How long the next wait may last, in milliseconds: -1 with nothing to do but wait.</summary>
+    private int NextTimeoutMs()
     {
         if (!_posted.IsEmpty)
         {
-            return TimeSpan.Zero;
+            return 0;
         }
 
         if (!_timers.TryPeek(out _, out long due))
         {
-            return null;
+            return -1;
         }
 
-        long wait = due - Environment.TickCount64;
-        return TimeSpan.FromMilliseconds(Math.Max(0, wait));
+        return (int)Math.Clamp(due - Environment.TickCount64, 0, int.MaxValue);
+    }
+
+    /// <summary>The connections now, taken out of the table first: closing one lets its slot go.</summary>
+    private List<SelectorConnection> Connections()
+    {
+        var connections = new List<SelectorConnection>(ConnectionCount);
+        foreach (ILoopItem? item in _poller.Items)
+        {
+            if (item is SelectorConnection connection)
+            {
+                connections.Add(connection);
+            }
+        }
+
+        return connections;
     }
 
     private void RunDueTimers()
@@ -185,15 +197,15 @@ internal sealed class EventLoop : IDisposable
     private void Sweep()
     {
         long now = Environment.TickCount64;
-        foreach (SelectorConnection connection in _connections)
+        foreach (ILoopItem? item in _poller.Items)
         {
-            if (connection.Due(now) is ConnectionClose due)
+            if (item is SelectorConnection connection && connection.Due(now) is ConnectionClose due)
             {
                 _expired.Add((connection, due));
             }
         }
 
-        // Closing removes from the set, so not while walking it.
+        // Closing lets a slot go, so not while walking the table.
         foreach ((SelectorConnection connection, ConnectionClose due) in _expired)
         {
             connection.Expire(due);

@@ -35,14 +35,19 @@ internal sealed class LoopListener : ILoopItem
 
     public EventLoop Loop => _loop;
 
-    public void Register() => _loop.Selector.Register(_fd, SelectorEvents.Read, this);
+    public void Register()
+    {
+        _loop.Poller.Own(_fd, this);
+        _loop.Poller.Watch(_fd, SelectorEvents.None, SelectorEvents.Read);
+    }
 
     /// <summary>Stops accepting on this loop. The socket is closed by its owner once every loop has let go.</summary>
     public void Unregister()
     {
         if (!_paused)
         {
-            _loop.Selector.Unregister(_fd);
+            _loop.Poller.Watch(_fd, SelectorEvents.Read, SelectorEvents.None);
+            _loop.Poller.Release(_fd);
             _paused = true;
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Framewire.Engines.Internal.Connections;
+using Framewire.Internal;
 using Framewire.Selectors;
 
 namespace Framewire.Engines.Internal.Selector;
@@ -23,7 +24,7 @@ internal sealed partial class SelectorConnection
             return false;
         }
 
-        _output.Release();
+        _output?.Release();
         _outputSent = 0;
         _tls?.Ciphertext.Release();
         OnDrained();
@@ -42,12 +43,37 @@ internal sealed partial class SelectorConnection
         return true;
     }
 
+    /// <summary>
+    /// Sends echoed input straight from the read buffer when nothing is queued ahead of it: a 16 KiB echo then costs
+    /// one send and no copy. Only what the socket does not take is copied into the output, which the flush after the
+    /// application sends in order. A send that fails is left for that flush to find, as the application is running.
+    /// </summary>
+    internal override void WriteReceived(ReadOnlySpan<byte> bytes)
+    {
+        if (_tls is null && _state == State.Open && PendingOutput == 0)
+        {
+            int sent = SocketCalls.Send(_fd, bytes);
+            if (sent > 0)
+            {
+                CountSentDirectly(sent);
+                bytes = bytes[sent..];
+            }
+        }
+
+        if (!bytes.IsEmpty)
+        {
+            base.WriteReceived(bytes);
+        }
+    }
+
+    private protected override IBufferWriter<byte> CreateTarget() => _output = new PooledBufferWriter();
+
     /// <summary>Sends the output as it is; true when all of it went.</summary>
     private bool SendPlain()
     {
         while (PendingOutput > 0)
         {
-            int sent = SocketCalls.Send(_fd, _output.WrittenSpan[_outputSent..]);
+            int sent = SocketCalls.Send(_fd, _output!.WrittenSpan[_outputSent..]);
             if (sent > 0)
             {
                 _outputSent += sent;
@@ -155,19 +181,7 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        if (events == SelectorEvents.None)
-        {
-            _loop.Selector.Unregister(_fd);
-        }
-        else if (_interest == SelectorEvents.None)
-        {
-            _loop.Selector.Register(_fd, events, this);
-        }
-        else
-        {
-            _loop.Selector.Modify(_fd, events);
-        }
-
+        _loop.Poller.Watch(_fd, _interest, events);
         _interest = events;
     }
 
@@ -181,8 +195,10 @@ internal sealed partial class SelectorConnection
         bool frozen = _state == State.Frozen;
         Watch(SelectorEvents.None);
         _state = State.Closed;
-        SocketCalls.Close(_fd);
+
+        // Out of the loop's table first: once closed, the descriptor's number may be another connection's.
         _loop.Remove(this);
+        SocketCalls.Close(_fd);
 
         // A frozen connection's buffers still belong to its pending work; they are left to the garbage collector.
         if (!frozen)
@@ -193,7 +209,7 @@ internal sealed partial class SelectorConnection
                 _input = null;
             }
 
-            _output.Release();
+            _output?.Release();
             _application?.ReleaseBuffers();
         }
 

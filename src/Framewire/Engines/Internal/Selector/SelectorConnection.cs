@@ -22,15 +22,21 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     // keeps reads few for larger frames; a partial frame bigger than this grows the buffer up to the frame limit.
     private const int ReadSize = 16 * 1024;
 
+    // A read that fills its buffer means the kernel holds more: the next buffer is twice as large, up to 64 KiB
+    // (ReadSize << 2), so a burst of 16 KiB echoes costs one read per burst, as a C server reading into 64 KiB does.
+    private const int MaxReadScale = 2;
+
     private readonly int _fd;
     private readonly EventLoop _loop;
     private readonly ConnectionServices _services;
-    private readonly PooledBufferWriter _output = new();
 
     // Made at the first pending work, and at the first wake: most connections never have either, and an idle one
     // should cost little.
     private Action? _resumeAfterPending;
     private Action? _onWake;
+
+    // Made at the first write: an echo that the socket takes whole from the read buffer never needs one.
+    private PooledBufferWriter? _output;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
     // addresses the PROXY header gives.
@@ -45,6 +51,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private int _outputSent;
     private SelectorEvents _interest;
     private State _state;
+    private byte _readScale;
     private bool _peerGone;
     private bool _paused;
     private ConnectionClose _close;
@@ -56,7 +63,6 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         _info = info;
         _loop = loop;
         _services = services;
-        Target = _output;
         if (!services.RequiresProxyHeader(info.RemoteEndPoint) && services.Tls is null)
         {
             _application = services.CreateApplication(info);
@@ -71,6 +77,8 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         Lingering,
         Closed,
     }
+
+    public int Fd => _fd;
 
     public void Start()
     {
@@ -189,14 +197,24 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     /// <summary>Any thread: the loop calls the application again at its next turn.</summary>
     public override void Wake() => _loop.Post(_onWake ??= OnWake);
 
-    private int PendingOutput => _output.WrittenCount - _outputSent;
+    private int PendingOutput => _output is null ? 0 : _output.WrittenCount - _outputSent;
 
     private void Receive()
     {
         EnsureInputRoom();
-        int received = SocketCalls.Read(_fd, _input.AsSpan(_inputEnd));
+        Span<byte> room = _input.AsSpan(_inputEnd);
+        int received = SocketCalls.Read(_fd, room);
         if (received > 0)
         {
+            if (received == room.Length)
+            {
+                _readScale = (byte)Math.Min(_readScale + 1, MaxReadScale);
+            }
+            else if (received <= ReadSize / 2)
+            {
+                _readScale = 0;
+            }
+
             _inputEnd += received;
             OnReceived(received);
             Process();
@@ -223,7 +241,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     {
         if (_input is null)
         {
-            _input = ArrayPool<byte>.Shared.Rent(ReadSize);
+            _input = ArrayPool<byte>.Shared.Rent(ReadSize << _readScale);
             _inputStart = _inputEnd = 0;
         }
         else if (_input.Length - _inputEnd < ReadSize / 4)
