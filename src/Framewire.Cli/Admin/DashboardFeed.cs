@@ -40,8 +40,8 @@ internal sealed class DashboardFeed : IAsyncDisposable
     private DashboardFeed(MessageServer server)
     {
         _server = server;
-        _latency = new RequestLatency(server.GetStatistics().Engine);
         _previous = server.GetStatistics();
+        _latency = new RequestLatency(_previous.Engine);
         _previousTimestamp = Stopwatch.GetTimestamp();
         _timer = new PeriodicTimer(Interval);
         _sampling = SampleAsync();
