@@ -47,8 +47,8 @@ internal sealed partial class AdminApplication
                 return Respond(output, "200 OK", "text/html; charset=utf-8", PagePolicy, DashboardPage.Html, withBody);
             case "/api/status":
                 return Respond(output, "200 OK", JsonType, "", StatusDocuments.CreateUtf8(site.Server), withBody);
-            case "/api/events" when withBody:
-                return StartEvents(output);
+            case "/api/events":
+                return withBody ? StartEvents(output) : Respond(output, "200 OK", "text/event-stream", "", [], withBody);
             default:
                 return Respond(output, "404 Not Found", "text/plain; charset=utf-8", "", "Not found: the admin endpoint serves /, /api/status and /api/events.\n"u8, withBody);
         }

@@ -27,6 +27,7 @@ internal sealed class DashboardFeed : IAsyncDisposable
     private readonly RequestLatency _latency;
     private readonly SampleRing _ring = new(HistorySeconds);
     private readonly Lock _ringLock = new();
+    private readonly Lock _streamLock = new();
     private readonly PeriodicTimer _timer;
     private readonly Task _sampling;
     private TaskCompletionSource _tick = NewTick();
@@ -40,8 +41,8 @@ internal sealed class DashboardFeed : IAsyncDisposable
     private DashboardFeed(MessageServer server)
     {
         _server = server;
-        _latency = new RequestLatency(server.GetStatistics().Engine);
         _previous = server.GetStatistics();
+        _latency = new RequestLatency(_previous.Engine);
         _previousTimestamp = Stopwatch.GetTimestamp();
         _timer = new PeriodicTimer(Interval);
         _sampling = SampleAsync();
@@ -58,19 +59,38 @@ internal sealed class DashboardFeed : IAsyncDisposable
 
     public static DashboardFeed Start(MessageServer server) => new(server);
 
-    /// <summary>Takes one of the <see cref="MaxStreams"/> stream slots; false when all are taken.</summary>
+    /// <summary>
+    /// Takes one of the <see cref="MaxStreams"/> stream slots; false when all are taken. The first stream starts the
+    /// latency measure and the last one to close stops it, so nobody watching costs the served requests nothing.
+    /// </summary>
     public bool TryOpenStream()
     {
-        if (Interlocked.Increment(ref _streams) <= MaxStreams)
+        lock (_streamLock)
         {
+            if (_streams == MaxStreams)
+            {
+                return false;
+            }
+
+            if (_streams++ == 0)
+            {
+                _latency.Watch(true);
+            }
+
             return true;
         }
-
-        Interlocked.Decrement(ref _streams);
-        return false;
     }
 
-    public void CloseStream() => Interlocked.Decrement(ref _streams);
+    public void CloseStream()
+    {
+        lock (_streamLock)
+        {
+            if (--_streams == 0)
+            {
+                _latency.Watch(false);
+            }
+        }
+    }
 
     /// <summary>The first event of a stream: <c>event: history</c> with every sample kept, oldest first.</summary>
     public byte[] HistoryEvent()

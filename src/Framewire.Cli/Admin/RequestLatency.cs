@@ -7,9 +7,10 @@ namespace Framewire.Cli.Admin;
 
 /// <summary>
 /// The served server's request latency, from the <c>framewire.request.duration</c> the frame protocol already
-/// records: a listener in this process takes the measurements of the server's engine into a histogram, and the
-/// dashboard takes one interval of it per second. Listening is what makes the engine read the clock per request, so
-/// it costs nothing until <c>--admin</c> asks for it.
+/// records: while <see cref="Watch"/> is on, a listener in this process takes the measurements of the server's engine
+/// into a histogram, and the dashboard takes one interval of it per second. Listening is what makes the engine read the
+/// clock twice per request (about 0.27 µs a read on the project's VM, so some 0.7 µs a request with the record), so
+/// it listens only while a dashboard is open.
 /// </summary>
 /// <remarks>
 /// The measurements carry only the engine, so another frame-protocol server on the same engine in the process counts
@@ -31,21 +32,39 @@ internal sealed class RequestLatency : IDisposable
         .Create();
 
     private readonly MeterListener _listener = new();
+    private readonly Lock _lock = new();
     private readonly string _engine;
+    private Instrument? _duration;
+    private bool _watching;
+    private bool _disposed;
     private HistogramBase? _spare;
 
     public RequestLatency(ServerEngine engine)
     {
         _engine = ServerMetrics.For(engine).Engine;
-        _listener.InstrumentPublished = (instrument, listener) =>
+        _listener.InstrumentPublished = (instrument, _) =>
         {
             if (instrument.Meter.Name == FramewireMetrics.MeterName && instrument.Name == ServerMetrics.RequestDurationName)
             {
-                listener.EnableMeasurementEvents(instrument, this);
+                lock (_lock)
+                {
+                    _duration = instrument;
+                    Apply();
+                }
             }
         };
         _listener.SetMeasurementEventCallback<double>(OnMeasurement);
         _listener.Start();
+    }
+
+    /// <summary>Starts or stops measuring: on while a dashboard watches, off (the clock unread) otherwise.</summary>
+    public void Watch(bool watching)
+    {
+        lock (_lock)
+        {
+            _watching = watching;
+            Apply();
+        }
     }
 
     /// <summary>The requests measured since the last call, with their median and 99th percentile in milliseconds.</summary>
@@ -59,7 +78,31 @@ internal sealed class RequestLatency : IDisposable
             : (count, Milliseconds(interval.GetValueAtPercentile(50)), Milliseconds(interval.GetValueAtPercentile(99)));
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _listener.Dispose();
+        }
+    }
+
+    private void Apply()
+    {
+        if (_duration is null || _disposed)
+        {
+            return;
+        }
+
+        if (_watching)
+        {
+            _listener.EnableMeasurementEvents(_duration, this);
+        }
+        else
+        {
+            _listener.DisableMeasurementEvents(_duration);
+        }
+    }
 
     // A tenth of a microsecond is the finest the page shows.
     private static double Milliseconds(long nanoseconds) => Math.Round(nanoseconds / 1e6, 4);

@@ -128,6 +128,39 @@ public sealed class DashboardEndpointTests
     }
 
     [Fact]
+    public async Task Latency_IsMeasuredOnlyWhileAStreamIsOpen()
+    {
+        await using Site site = await Site.StartAsync(ServerEngine.Selector);
+        using (var unwatched = new CancellationTokenSource(TimeSpan.FromSeconds(2.5)))
+        {
+            await SearchUntilAsync(site.Server.EndPoint, unwatched.Token);
+        }
+
+        await using EventStream events = await EventStream.OpenAsync(site.Http);
+        JsonElement[] history = [.. JsonDocument.Parse((await events.ReadAsync()).Data).RootElement.EnumerateArray()];
+        Assert.Contains(history, s => s.GetProperty("messagesIn").GetDouble() > 0);
+        Assert.All(history, s => Assert.Equal(0, s.GetProperty("requests").GetInt64()));
+        Assert.All(history, s => Assert.Equal(JsonValueKind.Null, s.GetProperty("p50").ValueKind));
+
+        using var stop = new CancellationTokenSource(Timeout);
+        Task load = SearchUntilAsync(site.Server.EndPoint, stop.Token);
+        JsonElement watched;
+        try
+        {
+            await events.ReadAsync();
+            watched = JsonDocument.Parse((await events.ReadAsync()).Data).RootElement.Clone();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await load;
+        }
+
+        Assert.True(watched.GetProperty("requests").GetInt64() > 0, watched.ToString());
+        Assert.Equal(JsonValueKind.Number, watched.GetProperty("p99").ValueKind);
+    }
+
+    [Fact]
     public async Task Events_CountErrorsByCodePerSecond()
     {
         await using Site site = await Site.StartAsync(ServerEngine.Selector);
