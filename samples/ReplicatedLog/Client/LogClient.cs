@@ -69,6 +69,7 @@ internal sealed class LogClient : IAsyncDisposable
         string target = request.Local ? _nodes[0] : _target;
         ClientReply? last = null;
         Exception? failure = null;
+        int redirects = 0;
         while (true)
         {
             try
@@ -79,11 +80,14 @@ internal sealed class LogClient : IAsyncDisposable
                 _target = target;
                 if (reply.Status == ClientReply.Redirect && reply.Leader is not null && !request.Local)
                 {
+                    // Two nodes that each name the other, one of them not yet told of the new term, are waited out.
                     target = reply.Leader;
-                    continue;
+                    if (++redirects % 3 != 0)
+                    {
+                        continue;
+                    }
                 }
-
-                if (reply.Status != ClientReply.Unavailable || request.Local)
+                else if (reply.Status != ClientReply.Unavailable || request.Local)
                 {
                     return reply;
                 }

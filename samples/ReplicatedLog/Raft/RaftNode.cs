@@ -120,9 +120,9 @@ internal sealed class RaftNode
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
-        if (!_nextIndex.ContainsKey(message.From))
+        if (!_nextIndex.ContainsKey(message.From) || !IsWellFormed(message))
         {
-            // Not a member of this cluster: its term and its vote count for nothing here.
+            // Not a member of this cluster, or not a message one would send: its term and its vote count for nothing.
             return;
         }
 
@@ -150,6 +150,40 @@ internal sealed class RaftNode
             case AppendResponse response:
                 OnAppendResponse(response, output);
                 break;
+        }
+    }
+
+    /// <summary>Indexes and terms a node could send: none negative, and every entry a no-op or a key with a value.</summary>
+    private static bool IsWellFormed(RaftMessage message)
+    {
+        if (message.Term < 0)
+        {
+            return false;
+        }
+
+        switch (message)
+        {
+            case VoteRequest vote:
+                return vote.LastLogIndex >= 0 && vote.LastLogTerm >= 0;
+            case AppendRequest append:
+                if (append.PrevLogIndex < 0 || append.PrevLogTerm < 0 || append.LeaderCommit < 0 || append.Entries is null)
+                {
+                    return false;
+                }
+
+                foreach (LogEntry? entry in append.Entries)
+                {
+                    if (entry is null || entry.Term > append.Term || (entry.Key is null) != (entry.Value is null))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case AppendResponse response:
+                return response.MatchIndex >= 0;
+            default:
+                return true;
         }
     }
 
@@ -259,6 +293,12 @@ internal sealed class RaftNode
     {
         if (Role != RaftRole.Leader || response.Term != CurrentTerm || !_matchIndex.TryGetValue(response.From, out long match))
         {
+            return;
+        }
+
+        if (response.MatchIndex > LastLogIndex)
+        {
+            // A follower cannot hold more of this leader's term than the leader has appended.
             return;
         }
 

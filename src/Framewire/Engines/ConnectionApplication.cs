@@ -44,6 +44,14 @@ public abstract class ConnectionApplication
     /// </summary>
     internal virtual Task? AnswersOwed => null;
 
+    /// <summary>
+    /// The connection has been aborted, from any thread: work the application waits for that may never come (answers
+    /// owed, room in a queue) ends now, and the next <see cref="Process"/> closes.
+    /// </summary>
+    internal virtual void Abandon()
+    {
+    }
+
     /// <summary>Why the application returned <see cref="ProcessStatus.Close"/>, for the log and the error counts.</summary>
     public ProtocolError CloseError { get; protected set; }
 

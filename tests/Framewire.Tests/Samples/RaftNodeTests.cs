@@ -102,6 +102,40 @@ public class RaftNodeTests
     }
 
     [Fact]
+    public void Receive_MalformedOrFromAStranger_Ignored()
+    {
+        RaftNode node = NewNode("a", ["b", "c"], state: new PersistentState(1, null, [Entry(1, "x")]));
+        var output = new RaftOutput();
+
+        node.Receive(new AppendRequest(2, "b", -1, 0, [], 0), 0, output);
+        node.Receive(new AppendRequest(2, "b", 0, 0, null!, 0), 0, output);
+        node.Receive(new AppendRequest(2, "b", 0, 0, [new LogEntry(2, "k", null)], 0), 0, output);
+        node.Receive(new AppendRequest(2, "b", 0, 0, [new LogEntry(3, "k", "v")], 0), 0, output);
+        node.Receive(new VoteRequest(-1, "b", 0, 0), 0, output);
+        node.Receive(new VoteRequest(9, "stranger", 5, 5), 0, output);
+
+        Assert.False(output.HasWork);
+        Assert.Equal(1, node.CurrentTerm);
+        Assert.Equal(1, node.LastLogIndex);
+    }
+
+    [Fact]
+    public void Receive_AppendResponseBeyondTheLeadersLog_Ignored()
+    {
+        var cluster = new Cluster("a", "b", "c");
+        RaftNode leader = cluster.ElectLeader();
+        string follower = cluster.Nodes.Keys.First(n => n != leader.Self);
+        var output = new RaftOutput();
+
+        leader.Receive(new AppendResponse(leader.CurrentTerm, follower, true, leader.LastLogIndex + 100), cluster.Now, output);
+        leader.Receive(new AppendResponse(leader.CurrentTerm, follower, false, long.MaxValue - 1), cluster.Now, output);
+        leader.Tick(cluster.Now + Timing.HeartbeatMilliseconds, output);
+
+        Assert.Equal(leader.LastLogIndex, leader.CommitIndex);
+        Assert.All(output.Messages, m => Assert.True(Assert.IsType<AppendRequest>(m.Message).PrevLogIndex <= leader.LastLogIndex));
+    }
+
+    [Fact]
     public void Receive_MessageOfALaterTerm_LeaderStepsDown()
     {
         var cluster = new Cluster("a", "b", "c");

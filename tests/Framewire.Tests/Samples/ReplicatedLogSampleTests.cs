@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Framewire.Tests.Support;
 using ReplicatedLog.Client;
 using ReplicatedLog.Wire;
@@ -43,6 +44,12 @@ public sealed class ReplicatedLogSampleTests : IAsyncLifetime
 
             await running[leader]!.WaitForExitAsync(TimeSpan.FromSeconds(10));
             running[leader] = await StartNodeAsync(leader + 1, nodes);
+
+            // It read back its term and the 200 entries and more it had when it was killed.
+            Match restarted = Regex.Match(running[leader]!.Stdout.Text, @"listening on \S+: term (\d+), (\d+) entries");
+            Assert.True(restarted.Success, running[leader]!.Stdout.Text);
+            Assert.True(long.Parse(restarted.Groups[1].Value, CultureInfo.InvariantCulture) >= term, restarted.Value);
+            Assert.True(int.Parse(restarted.Groups[2].Value, CultureInfo.InvariantCulture) > 200, restarted.Value);
 
             // Caught up: the restarted node has committed and applied everything the leader has.
             long committed = (await StatusAsync(nodes[next])).CommitIndex;

@@ -24,6 +24,13 @@ internal sealed class RunningServer : IAsyncDisposable
         return new RunningServer(server);
     }
 
+    public static async Task<RunningServer> StartAsync(IngressQueue queue, Action<MessageServerOptions>? configure = null, ServerEngine engine = ServerEngine.Async)
+    {
+        var server = new MessageServer(queue, Options(configure, engine));
+        await server.StartAsync();
+        return new RunningServer(server);
+    }
+
     public static async Task<RunningServer> StartEchoAsync(Action<MessageServerOptions>? configure = null, ServerEngine engine = ServerEngine.Async)
     {
         var server = new MessageServer(EchoHandler.Instance, Options(configure, engine));

@@ -46,6 +46,10 @@ internal sealed class IngressApplication : ConnectionApplication
     // Set while the engine waits for an answer (PendingWork, or the answers owed at the end of input).
     private TaskCompletionSource? _answerWaiter;
 
+    // Made at the first wait for room in the queue; cancelled when the connection is aborted.
+    private CancellationTokenSource? _roomWait;
+    private int _abandoned;
+
     public IngressApplication(IngressQueue queue, FrameLimits limits, int maxOwed, ConnectionInfo connection, ILogger logger, ServerMetrics metrics)
     {
         _queue = queue;
@@ -63,6 +67,11 @@ internal sealed class IngressApplication : ConnectionApplication
     {
         _policy ??= output as ConnectionPolicy;
         _pending = null;
+        if (Volatile.Read(ref _abandoned) != 0)
+        {
+            CloseError = new ProtocolError(ErrorCode.ShuttingDown, "The connection was aborted.");
+            return ProcessStatus.Close;
+        }
 
         // Cleared before the answers are looked at: an answer given from now on wakes the engine again.
         Interlocked.Exchange(ref _wakeRequested, 0);
@@ -149,7 +158,8 @@ internal sealed class IngressApplication : ConnectionApplication
             if (_held is not null)
             {
                 // The message still to queue: its answer cannot come before the queue takes it.
-                return _pending = _queue.Writer.WaitToWriteAsync().AsTask();
+                WaitForRoom();
+                return _pending;
             }
 
             if (_owed.Count == 0)
@@ -210,10 +220,33 @@ internal sealed class IngressApplication : ConnectionApplication
         }
     }
 
+    internal override void Abandon()
+    {
+        // Interlocked, as the wait for room publishes its source: one of the two sees the other.
+        Interlocked.Exchange(ref _abandoned, 1);
+        Interlocked.Exchange(ref _answerWaiter, null)?.TrySetResult();
+        try
+        {
+            Volatile.Read(ref _roomWait)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     private ProcessStatus WaitForRoom()
     {
-        // Only a full queue pays for a task.
-        _pending = _queue.Writer.WaitToWriteAsync().AsTask();
+        // Only a full queue pays for a task, and for the source that ends the wait if the connection is aborted.
+        if (_roomWait is null)
+        {
+            Interlocked.Exchange(ref _roomWait, new CancellationTokenSource());
+            if (Volatile.Read(ref _abandoned) != 0)
+            {
+                _roomWait.Cancel();
+            }
+        }
+
+        _pending = _queue.Writer.WaitToWriteAsync(_roomWait.Token).AsTask();
         return ProcessStatus.Pending;
     }
 
@@ -225,7 +258,7 @@ internal sealed class IngressApplication : ConnectionApplication
         // Published before the front of the line is looked at again: an answer given meanwhile either sees the waiter
         // or is seen here (Publish in IncomingMessage is interlocked too).
         Interlocked.Exchange(ref _answerWaiter, waiter);
-        if (_owed.TryPeek(out IncomingMessage? first) && first.IsAnswered)
+        if ((_owed.TryPeek(out IncomingMessage? first) && first.IsAnswered) || Volatile.Read(ref _abandoned) != 0)
         {
             waiter.TrySetResult();
         }

@@ -67,11 +67,15 @@ internal sealed partial class AsyncConnection
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
         {
             _peerGone = true;
+
+            // Our own shutdown of the receive side, when the server stops, is no reset: the peer still reads.
+            _reset = e.SocketErrorCode != SocketError.Shutdown;
         }
         catch (Exception e) when (e is IOException or AuthenticationException)
         {
             // TLS: the peer reset, broke the record layer, or tried to renegotiate; nothing it sends can be trusted.
             _peerGone = true;
+            _reset = true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -38,9 +38,15 @@ internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWor
     // The receive loop saw the peer go (a reset, or its FIN while the server was not stopping): nothing to linger for.
     private bool _peerGone;
 
+    // The receive loop saw a reset or a broken TLS session: the peer reads nothing more, so no answer is waited for.
+    private volatile bool _reset;
+
     // Set once, by the sweep or the shutdown timeout, just before the socket is aborted: the close that caused it.
     // Boxed, as it is rare: a connection that is never aborted carries a null, not the whole value.
     private StrongBox<ConnectionClose>? _aborted;
+
+    // Set once the application exists, so that an abort can end what it waits for.
+    private volatile ConnectionApplication? _application;
 
     public AsyncConnection(Socket socket, ConnectionInfo info, ConnectionServices services, MessageServerOptions options)
         : base(services.Limits, info.Stats)
@@ -89,6 +95,7 @@ internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWor
                 Restart();
                 _info.Stats.SetState(ConnectionState.Idle);
                 ConnectionApplication application = _services.CreateApplication(_info);
+                _application = application;
                 PipeWriter output = tls is null
                     ? new SocketOutput(_socket, _info.Stats)
                     : PipeWriter.Create(new SendCounter(tls, _info.Stats), new StreamPipeWriterOptions(pool: MemoryPool<byte>.Shared, minimumBufferSize: MinimumReceiveSize, leaveOpen: true));
@@ -243,6 +250,7 @@ internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWor
         }
 
         _socket.Dispose();
+        _application?.Abandon();
     }
 
     private async Task<ConnectionClose> ProcessLoopAsync(ConnectionApplication application, PipeWriter output)
@@ -293,7 +301,7 @@ internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWor
                 return due;
             }
 
-            if (result.IsCompleted && application.AnswersOwed is Task owed)
+            if (result.IsCompleted && !_reset && application.AnswersOwed is Task owed)
             {
                 // Answers still to come for what was received go out before the close; the completed pipe gives
                 // what is left of the input back at once.
@@ -304,6 +312,11 @@ internal sealed partial class AsyncConnection : ConnectionPolicy, IThreadPoolWor
                 }
 
                 await owed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (_aborted is not null)
+                {
+                    return _aborted.Value;
+                }
+
                 OnWorkCompleted();
                 continue;
             }

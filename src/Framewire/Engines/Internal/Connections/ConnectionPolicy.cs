@@ -59,6 +59,9 @@ internal class ConnectionPolicy : ConnectionOutput
     /// </summary>
     public void SetAnswersOwed(int count) => Volatile.Write(ref _answersOwed, count);
 
+    /// <summary>True while the application owes answers to messages it has taken (<see cref="SetAnswersOwed"/>).</summary>
+    public bool OwesAnswers => Volatile.Read(ref _answersOwed) != 0;
+
     /// <summary>
     /// Asks the engine, from any thread, to call the application again soon with the input it holds, so that it can
     /// send what was produced elsewhere (answers given on another thread). Without an engine, nothing happens.
@@ -147,7 +150,7 @@ internal class ConnectionPolicy : ConnectionOutput
             return new ConnectionClose(CloseReason.DataRateTooLow);
         }
 
-        return Unsent == 0 && Volatile.Read(ref _answersOwed) == 0 && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
+        return Unsent == 0 && !OwesAnswers && _limits.IsIdleExpired(Volatile.Read(ref _lastActivity), now) ? new ConnectionClose(CloseReason.IdleTimeout) : null;
     }
 
     /// <summary>

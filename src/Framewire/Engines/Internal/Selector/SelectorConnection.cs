@@ -178,7 +178,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     public void BeginShutdown()
     {
         MarkShuttingDown();
-        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0
+        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0 && !OwesAnswers
             && (_tls is null || _application is null || _tls.UnsentCiphertext == 0))
         {
             // Idle, or still in its TLS handshake: nothing in flight to finish.
