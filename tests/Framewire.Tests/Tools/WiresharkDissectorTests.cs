@@ -78,7 +78,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await ReceiveAsync(client);
 
             // Two frames in one send: a search with its checksum, and a binary request.
-            byte[] ring = Encode("text/json", "{\"action\": \"search\", \"value\": \"ring\"}"u8, ChecksumAlgorithm.Crc32C);
+            byte[] ring = Frames.Encode("text/json", "utf-8", "{\"action\": \"search\", \"value\": \"ring\"}"u8, checksum: ChecksumAlgorithm.Crc32C);
             await client.SendAsync([.. ring, .. Frames.Binary("helloworld!"u8)]);
             Sent("request", "text/json", 37, "crc32c:f4091042", "good");
             Sent("request", "binary/custom-client-binary-type", 11);
@@ -86,10 +86,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await ReceiveAsync(client);
 
             // A checksum that is not the content's: answered with an error frame.
-            byte[] content = "{\"action\": \"search\", \"value\": \"ring\"}"u8.ToArray();
-            await client.SendAsync(Frames.Raw(
-                $"{{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": {content.Length}, \"content-checksum\": \"crc32c:00000000\"}}",
-                content));
+            await client.SendAsync(Frames.JsonWithChecksum("{\"action\": \"search\", \"value\": \"ring\"}", "crc32c:00000000"));
             Sent("request", "text/json", 37, "crc32c:00000000", "bad");
             await ReceiveAsync(client, "checksum_mismatch");
         }
@@ -99,7 +96,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
         {
             Request request = Request.Json("search", "morpheus");
             Task<Response> answer = client.SendAsync(request);
-            Sent("request", "text/json", request.Content.Length, ChecksumOf(ChecksumAlgorithm.Sha256, request.Content.Span), "unverified");
+            Sent("request", "text/json", request.Content.Length, Frames.Checksum(ChecksumAlgorithm.Sha256, request.Content.Span), "unverified");
             Received(await answer);
         }
 
@@ -221,18 +218,5 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
         }
 
         return listed;
-    }
-
-    private static byte[] Encode(string contentType, ReadOnlySpan<byte> content, ChecksumAlgorithm checksum)
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        FrameEncoder.Write(writer, contentType, "utf-8", content, null, checksum);
-        return writer.WrittenSpan.ToArray();
-    }
-
-    private static string ChecksumOf(ChecksumAlgorithm algorithm, ReadOnlySpan<byte> content)
-    {
-        Span<byte> value = stackalloc byte[ContentChecksum.MaxValueLength];
-        return Encoding.ASCII.GetString(value[..ContentChecksum.WriteValue(algorithm, content, value)]);
     }
 }
