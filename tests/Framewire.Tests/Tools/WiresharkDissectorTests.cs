@@ -56,10 +56,12 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await tcpdump.WaitForExitAsync(Timeout);
         }
 
-        Dictionary<string, List<string>> listed = await ListAsync(capture, answersWithCrc.Port, behindProxy.Port);
+        (Dictionary<string, List<string>> listed, string packets) = await ListAsync(capture, answersWithCrc.Port, behindProxy.Port);
         foreach (string field in Fields)
         {
-            Assert.True(_expected[field].SequenceEqual(listed[field]), $"{field}: sent [{string.Join(", ", _expected[field])}], listed [{string.Join(", ", listed[field])}]");
+            Assert.True(
+                _expected[field].SequenceEqual(listed[field]),
+                $"{field}: sent [{string.Join(", ", _expected[field])}], listed [{string.Join(", ", listed[field])}]. The capture:\n{packets}");
         }
     }
 
@@ -194,10 +196,16 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
     }
 
     /// <summary>Each field's values across the listing, packet by packet, a packet's frames in order.</summary>
-    private static async Task<Dictionary<string, List<string>>> ListAsync(string capture, int port, int otherPort)
+    /// <remarks>Also returns tshark's summary of every packet, to show when the listing is not what was sent.</remarks>
+    private static async Task<(Dictionary<string, List<string>> Listed, string Packets)> ListAsync(string capture, int port, int otherPort)
     {
         string script = Path.Combine(RepoPaths.Root, "tools", "wireshark", "framewire.lua");
-        List<string> args = ["-r", capture, "-X", "lua_script:" + script, "-o", $"framewire.ports:{port},{otherPort}", "-Y", "framewire", "-T", "fields"];
+        // Both ends' ports are ephemeral, and TCP offers a packet to the dissector of the lower port first: a client port
+        // that some other protocol is registered on would take the packet. Heuristics first puts the dissector's own
+        // check of the connection's first bytes ahead of any port.
+        List<string> common = ["-r", capture, "-X", "lua_script:" + script, "-o", $"framewire.ports:{port},{otherPort}", "-o", "tcp.try_heuristic_first:TRUE"];
+        (_, string packets, _) = await ChildProcess.RunAsync(ChildProcess.Start(CaptureFactAttribute.Tshark!, common), Timeout);
+        List<string> args = [.. common, "-Y", "framewire", "-T", "fields"];
         foreach (string field in Fields)
         {
             args.AddRange(["-e", field]);
@@ -217,6 +225,6 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             }
         }
 
-        return listed;
+        return (listed, packets);
     }
 }
