@@ -365,25 +365,20 @@ local function dissect_proxy_v2(tvb, tree)
     local family = v2_families[math.floor(family_byte / 16)] or "?"
     subtree:add(fields.proxy_family, tvb(13, 1), family)
     local length = tvb(14, 2):uint()
-    local src, dst, srcport, dstport
-    if family == "INET" and length >= 12 then
-        src, dst = tostring(tvb(16, 4):ipv4()), tostring(tvb(20, 4):ipv4())
-        srcport, dstport = tvb(24, 2):uint(), tvb(26, 2):uint()
-        subtree:add(fields.proxy_src, tvb(16, 4), src)
-        subtree:add(fields.proxy_dst, tvb(20, 4), dst)
-        subtree:add(fields.proxy_srcport, tvb(24, 2), srcport)
-        subtree:add(fields.proxy_dstport, tvb(26, 2), dstport)
-        return string.format("PROXY v2 %s %s:%d → %s:%d", command, src, srcport, dst, dstport)
-    elseif family == "INET6" and length >= 36 then
-        src, dst = tostring(tvb(16, 16):ipv6()), tostring(tvb(32, 16):ipv6())
-        srcport, dstport = tvb(48, 2):uint(), tvb(50, 2):uint()
-        subtree:add(fields.proxy_src, tvb(16, 16), src)
-        subtree:add(fields.proxy_dst, tvb(32, 16), dst)
-        subtree:add(fields.proxy_srcport, tvb(48, 2), srcport)
-        subtree:add(fields.proxy_dstport, tvb(50, 2), dstport)
-        return string.format("PROXY v2 %s [%s]:%d → [%s]:%d", command, src, srcport, dst, dstport)
+    local size = (family == "INET" and 4) or (family == "INET6" and 16) or nil
+    if size and length >= 2 * size + 4 then
+        local read = size == 4 and "ipv4" or "ipv6"
+        local src_range, dst_range = tvb(16, size), tvb(16 + size, size)
+        local src, dst = tostring(src_range[read](src_range)), tostring(dst_range[read](dst_range))
+        local srcport, dstport = tvb(16 + 2 * size, 2):uint(), tvb(18 + 2 * size, 2):uint()
+        subtree:add(fields.proxy_src, src_range, src)
+        subtree:add(fields.proxy_dst, dst_range, dst)
+        subtree:add(fields.proxy_srcport, tvb(16 + 2 * size, 2), srcport)
+        subtree:add(fields.proxy_dstport, tvb(18 + 2 * size, 2), dstport)
+        local shown = size == 4 and "%s:%d" or "[%s]:%d"
+        return string.format("PROXY v2 %s " .. shown .. " → " .. shown, command, src, srcport, dst, dstport)
     elseif family == "UNIX" and length >= 216 then
-        src, dst = tvb(16, 108):stringz(), tvb(124, 108):stringz()
+        local src, dst = tvb(16, 108):stringz(), tvb(124, 108):stringz()
         subtree:add(fields.proxy_src, tvb(16, 108), src)
         subtree:add(fields.proxy_dst, tvb(124, 108), dst)
         return string.format("PROXY v2 %s %s → %s", command, src, dst)

@@ -20,7 +20,6 @@ public sealed class MessageContext
     private IBufferWriter<byte>? _output;
     private bool _contentStarted;
 
-    // checksum: the content-checksum every response carries (MessageServerOptions.Checksum).
     internal MessageContext(ConnectionInfo connection, WorkerPool workers, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
     {
         Connection = connection;

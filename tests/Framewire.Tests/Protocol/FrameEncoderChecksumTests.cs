@@ -10,13 +10,13 @@ public sealed class FrameEncoderChecksumTests
     [Fact]
     public void Write_NoChecksum_SameBytesAsWithout()
     {
-        Assert.Equal(Frames.Encode("text/json", "utf-8", "{}"u8), Encode(ChecksumAlgorithm.None, "{}"u8));
+        Assert.Equal(Frames.Json("{}"), Frames.Encode("text/json", "utf-8", "{}"u8, checksum: ChecksumAlgorithm.None));
     }
 
     [Fact]
     public void Write_Crc32C_HeaderEndsWithTheChecksum()
     {
-        byte[] frame = Encode(ChecksumAlgorithm.Crc32C, "123456789"u8);
+        byte[] frame = Frames.Encode("text/json", "utf-8", "123456789"u8, checksum: ChecksumAlgorithm.Crc32C);
 
         string header = Encoding.UTF8.GetString(frame, 2, (frame[0] << 8) | frame[1]);
         Assert.Equal(
@@ -29,7 +29,7 @@ public sealed class FrameEncoderChecksumTests
     [InlineData(ChecksumAlgorithm.Sha256)]
     public void Write_Checksum_DecodesAndVerifies(ChecksumAlgorithm algorithm)
     {
-        var bytes = new ReadOnlySequence<byte>(Encode(algorithm, "{\"result\": 1}"u8));
+        var bytes = new ReadOnlySequence<byte>(Frames.Encode("text/json", "utf-8", "{\"result\": 1}"u8, checksum: algorithm));
 
         Assert.Equal(DecodeStatus.Frame, new FrameDecoder().Decode(ref bytes, out Frame frame, out _));
         Assert.Equal(ContentChecksum.HeaderName, Assert.Single(frame.Header.CustomHeaders).Name);
@@ -56,13 +56,13 @@ public sealed class FrameEncoderChecksumTests
 
         FrameEncoder.WriteWithChecksum(writer, Frames.Encode("text/json", "utf-8", "{\"result\": \"x\"}"u8), algorithm);
 
-        Assert.Equal(Encode(algorithm, "{\"result\": \"x\"}"u8), writer.WrittenSpan.ToArray());
+        Assert.Equal(Frames.Encode("text/json", "utf-8", "{\"result\": \"x\"}"u8, checksum: algorithm), writer.WrittenSpan.ToArray());
     }
 
     [Fact]
     public void WriteWithChecksum_FrameThatHasOne_Unchanged()
     {
-        byte[] frame = Encode(ChecksumAlgorithm.Crc32C, "{}"u8);
+        byte[] frame = Frames.Encode("text/json", "utf-8", "{}"u8, checksum: ChecksumAlgorithm.Crc32C);
         var writer = new ArrayBufferWriter<byte>();
 
         FrameEncoder.WriteWithChecksum(writer, frame, ChecksumAlgorithm.Sha256);
@@ -94,12 +94,5 @@ public sealed class FrameEncoderChecksumTests
         Assert.Equal(DecodeStatus.Frame, new FrameDecoder().Decode(ref buffer, out Frame written, out _));
         Assert.NotNull(written.Header.GetCustomHeader(ContentChecksum.HeaderName));
         Assert.True(ContentChecksum.TryVerify(written, out _));
-    }
-
-    private static byte[] Encode(ChecksumAlgorithm algorithm, ReadOnlySpan<byte> content)
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        FrameEncoder.Write(writer, "text/json", "utf-8", content, null, algorithm);
-        return writer.WrittenSpan.ToArray();
     }
 }

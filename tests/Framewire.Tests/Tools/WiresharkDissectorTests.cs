@@ -56,10 +56,12 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await tcpdump.WaitForExitAsync(Timeout);
         }
 
-        Dictionary<string, List<string>> listed = await ListAsync(capture, answersWithCrc.Port, behindProxy.Port);
+        (Dictionary<string, List<string>> listed, string packets) = await ListAsync(capture, answersWithCrc.Port, behindProxy.Port);
         foreach (string field in Fields)
         {
-            Assert.True(_expected[field].SequenceEqual(listed[field]), $"{field}: sent [{string.Join(", ", _expected[field])}], listed [{string.Join(", ", listed[field])}]");
+            Assert.True(
+                _expected[field].SequenceEqual(listed[field]),
+                $"{field}: sent [{string.Join(", ", _expected[field])}], listed [{string.Join(", ", listed[field])}]. The capture:\n{packets}");
         }
     }
 
@@ -78,7 +80,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await ReceiveAsync(client);
 
             // Two frames in one send: a search with its checksum, and a binary request.
-            byte[] ring = Encode("text/json", "{\"action\": \"search\", \"value\": \"ring\"}"u8, ChecksumAlgorithm.Crc32C);
+            byte[] ring = Frames.Encode("text/json", "utf-8", "{\"action\": \"search\", \"value\": \"ring\"}"u8, checksum: ChecksumAlgorithm.Crc32C);
             await client.SendAsync([.. ring, .. Frames.Binary("helloworld!"u8)]);
             Sent("request", "text/json", 37, "crc32c:f4091042", "good");
             Sent("request", "binary/custom-client-binary-type", 11);
@@ -86,10 +88,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             await ReceiveAsync(client);
 
             // A checksum that is not the content's: answered with an error frame.
-            byte[] content = "{\"action\": \"search\", \"value\": \"ring\"}"u8.ToArray();
-            await client.SendAsync(Frames.Raw(
-                $"{{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", \"content-length\": {content.Length}, \"content-checksum\": \"crc32c:00000000\"}}",
-                content));
+            await client.SendAsync(Frames.JsonWithChecksum("{\"action\": \"search\", \"value\": \"ring\"}", "crc32c:00000000"));
             Sent("request", "text/json", 37, "crc32c:00000000", "bad");
             await ReceiveAsync(client, "checksum_mismatch");
         }
@@ -99,7 +98,7 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
         {
             Request request = Request.Json("search", "morpheus");
             Task<Response> answer = client.SendAsync(request);
-            Sent("request", "text/json", request.Content.Length, ChecksumOf(ChecksumAlgorithm.Sha256, request.Content.Span), "unverified");
+            Sent("request", "text/json", request.Content.Length, Frames.Checksum(ChecksumAlgorithm.Sha256, request.Content.Span), "unverified");
             Received(await answer);
         }
 
@@ -197,10 +196,16 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
     }
 
     /// <summary>Each field's values across the listing, packet by packet, a packet's frames in order.</summary>
-    private static async Task<Dictionary<string, List<string>>> ListAsync(string capture, int port, int otherPort)
+    /// <remarks>Also returns tshark's summary of every packet, to show when the listing is not what was sent.</remarks>
+    private static async Task<(Dictionary<string, List<string>> Listed, string Packets)> ListAsync(string capture, int port, int otherPort)
     {
         string script = Path.Combine(RepoPaths.Root, "tools", "wireshark", "framewire.lua");
-        List<string> args = ["-r", capture, "-X", "lua_script:" + script, "-o", $"framewire.ports:{port},{otherPort}", "-Y", "framewire", "-T", "fields"];
+        // Both ends' ports are ephemeral, and TCP offers a packet to the dissector of the lower port first: a client port
+        // that some other protocol is registered on would take the packet. Heuristics first puts the dissector's own
+        // check of the connection's first bytes ahead of any port.
+        List<string> common = ["-r", capture, "-X", "lua_script:" + script, "-o", $"framewire.ports:{port},{otherPort}", "-o", "tcp.try_heuristic_first:TRUE"];
+        (_, string packets, _) = await ChildProcess.RunAsync(ChildProcess.Start(CaptureFactAttribute.Tshark!, common), Timeout);
+        List<string> args = [.. common, "-Y", "framewire", "-T", "fields"];
         foreach (string field in Fields)
         {
             args.AddRange(["-e", field]);
@@ -220,19 +225,6 @@ public sealed class WiresharkDissectorTests : IAsyncLifetime
             }
         }
 
-        return listed;
-    }
-
-    private static byte[] Encode(string contentType, ReadOnlySpan<byte> content, ChecksumAlgorithm checksum)
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        FrameEncoder.Write(writer, contentType, "utf-8", content, null, checksum);
-        return writer.WrittenSpan.ToArray();
-    }
-
-    private static string ChecksumOf(ChecksumAlgorithm algorithm, ReadOnlySpan<byte> content)
-    {
-        Span<byte> value = stackalloc byte[ContentChecksum.MaxValueLength];
-        return Encoding.ASCII.GetString(value[..ContentChecksum.WriteValue(algorithm, content, value)]);
+        return (listed, packets);
     }
 }
