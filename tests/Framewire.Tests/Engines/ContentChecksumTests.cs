@@ -31,7 +31,6 @@ public sealed class ContentChecksumTests
     [OnEveryEngine("crc32c:00000000", ErrorCode.ChecksumMismatch)]
     [OnEveryEngine("md5:25f9e794323b453885f5181f1b624d0b", ErrorCode.ChecksumInvalid)]
     [OnEveryEngine("crc32c:XYZ", ErrorCode.ChecksumInvalid)]
-    [OnEveryEngine("crc32c:\\ud800", ErrorCode.ChecksumInvalid)] // found by the checksum fuzz target: the JSON serializer threw for it
     public async Task Request_WrongOrMalformedChecksum_RefusedAndTheConnectionGoesOn(ServerEngine engine, string value, ErrorCode code)
     {
         await using RunningServer server = await RunningServer.StartAsync(engine: engine);
@@ -45,6 +44,23 @@ public sealed class ContentChecksumTests
         Assert.Contains(value, refused, StringComparison.Ordinal);
         Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
         Assert.Equal(1, server.Server.GetStatistics().Errors[code]);
+    }
+
+    // Found by the checksum fuzz target: reading the value as a string threw for a lone surrogate escape.
+    [Theory]
+    [OnEveryEngine]
+    public async Task Request_ChecksumEscapingALoneSurrogate_ChecksumInvalidAndTheConnectionGoesOn(ServerEngine engine)
+    {
+        await using RunningServer server = await RunningServer.StartAsync(engine: engine);
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.SendAsync(Frames.JsonWithChecksum(Search, "crc32c:\\ud800"));
+        string refused = await client.ReadJsonAsync();
+        await client.SendAsync(Frames.Json(Search));
+
+        Assert.Contains("\"code\": \"checksum_invalid\"", refused, StringComparison.Ordinal);
+        Assert.Contains("Misty Mountains", await client.ReadJsonAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, server.Server.GetStatistics().Errors[ErrorCode.ChecksumInvalid]);
     }
 
     [Theory]
