@@ -4,7 +4,7 @@
 # Framewire meter by --metrics-port) before and after. Flat gen-0 collections and a few bytes allocated per
 # message at most mean the per-message path does not allocate.
 #
-#   bench/gc_flat.sh            # selector engine; ENGINE=async for the other one; DURATION=10 (seconds)
+#   bench/gc_flat.sh            # selector engine; ENGINE=async or ENGINE=uring for the others; DURATION=10 (seconds)
 #   TLS=1 bench/gc_flat.sh      # the same over TLS 1.3 (a throwaway ECDSA P-256 certificate), loaded by framewire bench --tls
 #
 # The server runs pinned to CPU 0 and bench/loadgen-c to CPU 1, on 127.0.0.1; both stop by themselves or by PID.

@@ -220,10 +220,20 @@ else
     fi
 fi
 
-# Framewire's engines: both once the servers take --engine (the selector engine with one loop, as the
-# server has one CPU); until then the one engine there is, the async one.
+# Framewire's engines: every one the servers take with --engine (the selector and uring engines with one loop,
+# as the server has one CPU); until then the one engine there is, the async one. The uring engine serves no TLS,
+# so the TLS rows leave it out; where io_uring is refused it would run as the selector engine, so it is left out.
 if "$FW" multiconn-server --help 2>/dev/null | grep -q -- '--engine'; then
     FW_VARIANTS=("selector" "async")
+    if "$FW" multiconn-server --help 2>/dev/null | grep -q 'uring'; then
+        # A server on a free port for 3 s: its warning, if any, says why io_uring is refused.
+        uring_probe=$(timeout 3 "$FW" multiconn-server 127.0.0.1 0 --engine uring 2>&1 >/dev/null || true)
+        if printf '%s' "$uring_probe" | grep -q 'cannot run here'; then
+            echo "framewire (uring): $(printf '%s' "$uring_probe" | grep 'cannot run here' | head -1 | sed 's/^.*] //'); its rows are skipped." >>"$NOTES"
+        else
+            FW_VARIANTS+=("uring")
+        fi
+    fi
 else
     FW_VARIANTS=("async")
     echo "framewire: the servers take no --engine yet; measured with their one engine (async)." >>"$NOTES"
@@ -231,6 +241,7 @@ fi
 fw_args() {
     case $1 in
         selector) echo "--engine selector --loops 1" ;;
+        uring) echo "--engine uring --loops 1" ;;
         async) if [ ${#FW_VARIANTS[@]} -gt 1 ]; then echo "--engine async"; fi ;;
     esac
 }
@@ -559,6 +570,7 @@ tls_servers() {
         TLS_SERVERS+=("$1"); shift; TLS_CMD[${TLS_SERVERS[-1]}]="$*"
     }
     for variant in "${FW_VARIANTS[@]}"; do
+        [ "$variant" = uring ] && continue
         if [ "$protocol" = echo ]; then
             # shellcheck disable=SC2046
             add_tls "framewire ($variant)" "$FW" multiconn-server 127.0.0.1 "{PORT}" $(fw_args "$variant") "${cert[@]}"

@@ -3,11 +3,13 @@ using System.Buffers;
 namespace Framewire.Internal;
 
 /// <summary>
-/// A growable buffer on <see cref="ArrayPool{T}"/>. <see cref="Clear"/> keeps the array for the next use;
-/// <see cref="Release"/> hands it back, so an idle owner holds no memory.
+/// A growable buffer on <see cref="ArrayPool{T}"/> (the shared pool unless given one). <see cref="Clear"/> keeps the
+/// array for the next use; <see cref="Release"/> hands it back, so an idle owner holds no memory.
 /// </summary>
-internal sealed class PooledBufferWriter(int minimumSize = 256) : IBufferWriter<byte>
+internal sealed class PooledBufferWriter(int minimumSize = 256, ArrayPool<byte>? pool = null) : IBufferWriter<byte>
 {
+    private readonly ArrayPool<byte> _pool = pool ?? ArrayPool<byte>.Shared;
+
     private byte[] _buffer = [];
     private int _written;
 
@@ -47,7 +49,7 @@ internal sealed class PooledBufferWriter(int minimumSize = 256) : IBufferWriter<
         _written = 0;
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = [];
         }
     }
@@ -61,11 +63,11 @@ internal sealed class PooledBufferWriter(int minimumSize = 256) : IBufferWriter<
         }
 
         int size = Math.Max(Math.Max(minimumSize, _buffer.Length * 2), checked(_written + needed));
-        byte[] grown = ArrayPool<byte>.Shared.Rent(size);
+        byte[] grown = _pool.Rent(size);
         _buffer.AsSpan(0, _written).CopyTo(grown);
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
         }
 
         _buffer = grown;

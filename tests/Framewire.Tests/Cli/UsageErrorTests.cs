@@ -17,7 +17,7 @@ public class UsageErrorTests
     [InlineData("bench foo", "mode must be echo, frame or oneshot, not 'foo'")]
     [InlineData("bench Frame --engine Async", null)]
     [InlineData("bench echo --engine epoll", "--engine must be selector or async, not 'epoll'")]
-    [InlineData("app-server --engine threads", "--engine must be selector or async, not 'threads'")]
+    [InlineData("app-server --engine threads", "--engine must be selector, async or uring, not 'threads'")]
     [InlineData("echo-server --log-format xml", "--log-format must be console or json, not 'xml'")]
     [InlineData("status", "framewire status needs --admin <address>")]
     [InlineData("status --admin 127.0.0.1:9100 --jsn", "framewire status has no option '--jsn'; did you mean '--json'?")]

@@ -28,7 +28,7 @@ public sealed class MessageServerOptionsTests
         { nameof(MessageServerOptions.Backlog), "Backlog is 0; it must be 1 to 65535." },
         { nameof(MessageServerOptions.WorkerThreads), "WorkerThreads is 0; it must be at least 1." },
         { nameof(MessageServerOptions.WorkerQueueLength), "WorkerQueueLength is -1; it must be at least 1." },
-        { nameof(MessageServerOptions.Engine), "Engine is 7; it must be Async or Selector." },
+        { nameof(MessageServerOptions.Engine), "Engine is 7; it must be Async, Selector or Uring." },
         { nameof(MessageServerOptions.EndPoint), "EndPoint is not set; it must be an address to listen on." },
     };
 

@@ -178,7 +178,7 @@ internal sealed unsafe partial class UringConnection
         {
             if (_input is not null)
             {
-                ArrayPool<byte>.Shared.Return(_input);
+                _loop.Pool.Return(_input);
                 _input = null;
             }
 

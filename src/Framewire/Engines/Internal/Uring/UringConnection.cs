@@ -28,8 +28,8 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     private readonly int _slot;
 
     // The application writes into _output; _sending is what the send in the ring reads, pinned while it does.
-    private PooledBufferWriter _output = new();
-    private PooledBufferWriter _sending = new();
+    private PooledBufferWriter _output;
+    private PooledBufferWriter _sending;
     private MemoryHandle _sendPin;
     private int _sendOffset;
 
@@ -66,6 +66,8 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         _loop = loop;
         _services = services;
         _slot = loop.Add(this);
+        _output = new PooledBufferWriter(pool: loop.Pool);
+        _sending = new PooledBufferWriter(pool: loop.Pool);
         Target = _output;
         if (!services.RequiresProxyHeader(info.RemoteEndPoint))
         {
@@ -435,7 +437,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
 
         if (lentInput is not null)
         {
-            ArrayPool<byte>.Shared.Return(lentInput);
+            _loop.Pool.Return(lentInput);
         }
 
         if (lentBuffer >= 0)
@@ -462,7 +464,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     {
         if (_input is null)
         {
-            _input = ArrayPool<byte>.Shared.Rent(Math.Max(KeepSize, bytes.Length));
+            _input = _loop.Pool.Rent(Math.Max(KeepSize, bytes.Length));
             _inputStart = _inputEnd = 0;
         }
         else if (_input.Length - _inputEnd < bytes.Length)
@@ -476,9 +478,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
             {
                 // Growth is bounded: the decoder refuses any frame over the limits before its bytes are awaited, and
                 // input held back stops the receive.
-                byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(unconsumed + bytes.Length, _input.Length * 2));
+                byte[] larger = _loop.Pool.Rent(Math.Max(unconsumed + bytes.Length, _input.Length * 2));
                 Buffer.BlockCopy(_input, _inputStart, larger, 0, unconsumed);
-                ArrayPool<byte>.Shared.Return(_input);
+                _loop.Pool.Return(_input);
                 _input = larger;
             }
 
@@ -495,7 +497,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         if (_input is not null && _inputStart == _inputEnd)
         {
             // An idle connection holds no buffer.
-            ArrayPool<byte>.Shared.Return(_input);
+            _loop.Pool.Return(_input);
             _input = null;
             _inputStart = _inputEnd = 0;
             _application?.ReleaseBuffers();

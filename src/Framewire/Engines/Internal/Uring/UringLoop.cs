@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Engines.Internal.Selector;
@@ -77,6 +78,14 @@ internal sealed unsafe class UringLoop : IDisposable
     public Task Stopped => _stopped.Task;
 
     public BufferRing Buffers => _buffers;
+
+    /// <summary>
+    /// The loop's own pool for its connections' output and kept input. Sends stay in the ring across a whole turn,
+    /// so a loop holds one output buffer per busy connection at once, more than the shared pool keeps per thread:
+    /// there a busy loop would allocate a buffer for most sends. Bounded: arrays up to 64 KiB (the default send high
+    /// water), 128 of each size.
+    /// </summary>
+    public ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(64 * 1024, 128);
 
     public void Start() => _thread.Start();
 
