@@ -49,6 +49,9 @@ internal sealed class EventLoop : IDisposable
 
     public Selectors.Selector Selector => _selector;
 
+    /// <summary>The server's OpenSSL context when its TLS runs on OpenSSL directly; null for plain TCP and for SslStream.</summary>
+    public OpenSslContext? Tls { get; init; }
+
     /// <summary>Connections on this loop; touched only on the loop thread.</summary>
     public int ConnectionCount { get; private set; }
 

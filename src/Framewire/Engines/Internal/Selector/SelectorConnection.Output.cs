@@ -18,7 +18,7 @@ internal sealed partial class SelectorConnection
     /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
     private bool Flush()
     {
-        if (!(_tls is null ? SendPlain() : SendTls()))
+        if (!(_ssl is not null ? SendSsl() : _tls is null ? SendPlain() : SendTls()))
         {
             return false;
         }
@@ -26,6 +26,7 @@ internal sealed partial class SelectorConnection
         _output.Release();
         _outputSent = 0;
         _tls?.Ciphertext.Release();
+        ReleaseSslBuffersIfIdle();
         OnDrained();
         if (_state == State.Closing)
         {
@@ -104,6 +105,12 @@ internal sealed partial class SelectorConnection
         {
             // The flush comes back here, with close_notify sent.
             Flush();
+            return;
+        }
+
+        if (_ssl is not null && !SendSslCloseNotify())
+        {
+            // Writability comes back here through the flush.
             return;
         }
 
@@ -198,6 +205,7 @@ internal sealed partial class SelectorConnection
         }
 
         _tls?.Dispose();
+        _ssl?.Dispose();
         _services.Closed(_info, close);
     }
 }
