@@ -75,35 +75,63 @@ internal sealed partial class SelectorConnection
 
     /// <summary>
     /// Reads and processes what the socket has, as <see cref="Receive"/> does on a plain socket, then what OpenSSL
-    /// read ahead beyond it, unless the application is held back. Read once more only when OpenSSL holds bytes, so a
-    /// message costs one recv, not a second one that finds nothing.
+    /// read ahead beyond it, unless the application is held back. SSL_read gives one record at a time: the records
+    /// already read go to one <see cref="Process"/>, as one recv does in plain mode, so that their answers leave in
+    /// one send. Read once more only when OpenSSL holds bytes, so a message costs one recv, not a second that finds
+    /// nothing.
     /// </summary>
     private void ReceiveSsl()
     {
         OpenSslSession ssl = _ssl!;
         do
         {
-            EnsureInputRoom();
-            int received = ssl.Read(_input.AsSpan(_inputEnd));
+            int received = 0;
+            int outcome;
+            while (true)
+            {
+                EnsureInputRoom();
+                outcome = ssl.Read(_input.AsSpan(_inputEnd));
+                if (outcome <= 0)
+                {
+                    break;
+                }
+
+                _inputEnd += outcome;
+                received += outcome;
+                if (!ssl.HasPending || received >= ReadSize)
+                {
+                    break;
+                }
+            }
+
             if (received > 0)
             {
                 // Counted as decrypted, as the async engine counts: the rates and the figures are the application's bytes.
-                _inputEnd += received;
                 OnReceived(received);
                 Process();
-                continue;
             }
 
-            switch (received)
+            switch (outcome)
             {
+                case > 0:
+                    break;
                 case OpenSslSession.WantRead or OpenSslSession.WantWrite:
                     // A record still coming; or OpenSSL has a reply of its own to send, which goes with the next call.
-                    ReleaseInputIfEmpty();
-                    ReleaseSslBuffersIfIdle();
+                    if (_state == State.Open)
+                    {
+                        ReleaseInputIfEmpty();
+                        ReleaseSslBuffersIfIdle();
+                    }
+
                     return;
                 case OpenSslSession.Closed:
-                    _peerGone = !IsShuttingDown;
-                    EndOfInput();
+                    // Work pending or a close under way: the end is seen again, the session remembers it.
+                    if (_state == State.Open)
+                    {
+                        _peerGone = !IsShuttingDown;
+                        EndOfInput();
+                    }
+
                     return;
                 default:
                     // A broken record, a truncation or a reset: nothing the peer sends can be trusted, and it may not read either.
