@@ -5,15 +5,16 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Framewire.Engines.Internal.Selector;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Framewire.Benchmarks;
 
 /// <summary>
 /// The selector engine's TLS record path, one request and its answer, over a real loopback connection: the client
-/// writes a search request as one TLS record; the server side, an <see cref="SslStream"/> over <see cref="LoopTls"/>
-/// on the accepted non-blocking descriptor, waits with a zero-byte read, is completed as the loop completes it when
-/// the socket is readable, reads the plaintext, encrypts an answer into its ciphertext buffer and sends it; the
-/// client reads the answer. What one operation allocates is both sides' steady state.
+/// writes a search request as one TLS record; the server side, an <see cref="OpenSslSession"/> on the accepted
+/// non-blocking descriptor, waits for the socket to be readable as the loop would, decrypts the request with one
+/// recv, encrypts an answer and sends it with one send; the client reads the answer. What one operation allocates is
+/// both sides' steady state.
 /// </summary>
 [MemoryDiagnoser]
 public class TlsRecordBenchmarks
@@ -26,7 +27,8 @@ public class TlsRecordBenchmarks
     private Socket? _client;
     private Socket? _server;
     private SslStream? _clientTls;
-    private LoopTls? _serverTls;
+    private OpenSslContext? _context;
+    private OpenSslSession? _serverTls;
 
     [GlobalSetup]
     public void Setup()
@@ -45,18 +47,17 @@ public class TlsRecordBenchmarks
         _server.NoDelay = true;
         _server.Blocking = false;
 
-        _serverTls = new LoopTls((int)_server.Handle, prefix: null);
+        _context = OpenSslContext.TryCreate(new Engines.TlsServerOptions(_certificate), NullLogger.Instance)
+            ?? throw new InvalidOperationException("OpenSSL 3 cannot be driven here.");
+        _serverTls = new OpenSslSession(_context, (int)_server.Handle, prefix: null);
         _clientTls = new SslStream(new NetworkStream(_client), leaveInnerStreamOpen: false, (_, _, _, _) => true);
         Task clientHandshake = _clientTls.AuthenticateAsClientAsync("localhost");
-        Task serverHandshake = _serverTls.Ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate });
-        while (!serverHandshake.IsCompleted || !clientHandshake.IsCompleted)
+        for (int step = _serverTls.Handshake(); step != 1; step = _serverTls.Handshake())
         {
-            Pump();
+            Wait(step);
         }
 
-        serverHandshake.GetAwaiter().GetResult();
         clientHandshake.GetAwaiter().GetResult();
-        Pump();
         _answer.AsSpan().Fill((byte)'a');
     }
 
@@ -65,6 +66,7 @@ public class TlsRecordBenchmarks
     {
         _clientTls?.Dispose();
         _serverTls?.Dispose();
+        _context?.Dispose();
         _server?.Dispose();
         _client?.Dispose();
         _certificate?.Dispose();
@@ -73,16 +75,28 @@ public class TlsRecordBenchmarks
     [Benchmark]
     public int RequestAndAnswer()
     {
-        LoopTls server = _serverTls!;
-        ValueTask<int> wait = server.Ssl.ReadAsync(Memory<byte>.Empty);
+        OpenSslSession server = _serverTls!;
         _clientTls!.Write(_request);
-        Complete(wait);
+        int received;
+        while ((received = server.Read(_plaintext)) <= 0)
+        {
+            Wait(received);
+        }
 
-        ValueTask<int> read = server.Ssl.ReadAsync(_plaintext);
-        int received = Complete(read);
-        server.Ssl.Write(_answer);
-        Send(server);
+        for (int sent = 0; sent < _answer.Length;)
+        {
+            int written = server.Write(_answer.AsSpan(sent));
+            if (written > 0)
+            {
+                sent += written;
+                continue;
+            }
 
+            Wait(written);
+        }
+
+        // As the connection does once nothing is in flight.
+        server.ReleaseBuffers();
         int answered = 0;
         while (answered < _answer.Length)
         {
@@ -92,38 +106,19 @@ public class TlsRecordBenchmarks
         return received + answered;
     }
 
-    /// <summary>What the loop does for a waiting read: lets it take the socket once the socket is readable.</summary>
-    private int Complete(ValueTask<int> read)
+    /// <summary>What the loop does when OpenSSL must wait: watches the socket for what it asked.</summary>
+    private void Wait(int outcome)
     {
-        while (!read.IsCompleted)
+        switch (outcome)
         {
-            _server!.Poll(-1, SelectMode.SelectRead);
-            _serverTls!.OnReadable();
-        }
-
-        return read.GetAwaiter().GetResult();
-    }
-
-    private void Pump()
-    {
-        Send(_serverTls!);
-        if (_serverTls!.IsReadPending && _server!.Poll(1000, SelectMode.SelectRead))
-        {
-            _serverTls.OnReadable();
-        }
-    }
-
-    private void Send(LoopTls tls)
-    {
-        // As the connection sends it; a full socket buffer waits for writability, as the loop would.
-        for (int errno = tls.SendCiphertext(); errno != 0; errno = tls.SendCiphertext())
-        {
-            if (errno != SocketCalls.EAGAIN)
-            {
-                throw new IOException($"The benchmark's send failed: errno {errno}.");
-            }
-
-            _server!.Poll(-1, SelectMode.SelectWrite);
+            case OpenSslSession.WantRead:
+                _server!.Poll(-1, SelectMode.SelectRead);
+                break;
+            case OpenSslSession.WantWrite:
+                _server!.Poll(-1, SelectMode.SelectWrite);
+                break;
+            default:
+                throw new IOException("The benchmark's TLS failed: " + _serverTls!.Failure);
         }
     }
 }

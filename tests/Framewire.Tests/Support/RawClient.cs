@@ -27,6 +27,9 @@ internal sealed class RawClient : IAsyncDisposable
 
     public Socket Socket { get; }
 
+    /// <summary>The TLS session of a client made by <see cref="ConnectTlsAsync"/>; null on a plain one.</summary>
+    public SslStream? Tls => _stream as SslStream;
+
     // Made at first use: a wrapped socket may be connected after it is wrapped.
     private Stream Stream => _stream ??= new NetworkStream(Socket, ownsSocket: false);
 
@@ -45,7 +48,7 @@ internal sealed class RawClient : IAsyncDisposable
     /// <paramref name="wrap"/> may put a stream of its own between TLS and the socket; <paramref name="beforeConnect"/>
     /// sets the socket up (buffer sizes take effect on the window only before the connect).
     /// </remarks>
-    public static async Task<RawClient> ConnectTlsAsync(EndPoint endPoint, string caPath, Func<Stream, Stream>? wrap = null, Action<Socket>? beforeConnect = null)
+    public static async Task<RawClient> ConnectTlsAsync(EndPoint endPoint, string caPath, Func<Stream, Stream>? wrap = null, Action<Socket>? beforeConnect = null, Action<SslClientAuthenticationOptions>? configure = null)
     {
         Socket socket = Endpoints.CreateSocket(endPoint);
         beforeConnect?.Invoke(socket);
@@ -55,7 +58,9 @@ internal sealed class RawClient : IAsyncDisposable
         var tls = new SslStream(wrap is null ? beneath : wrap(beneath));
         var chain = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         chain.CustomTrustStore.Add(ca);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = chain });
+        var options = new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = chain };
+        configure?.Invoke(options);
+        await tls.AuthenticateAsClientAsync(options);
         return new RawClient(socket, tls);
     }
 

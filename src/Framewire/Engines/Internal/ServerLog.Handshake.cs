@@ -13,4 +13,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(102, LogLevel.Debug, "Connection {ConnectionId}: TLS {Protocol}, {CipherSuite}")]
     public static partial void TlsEstablished(ILogger logger, long connectionId, string protocol, string cipherSuite);
+
+    [LoggerMessage(103, LogLevel.Warning, "TLS on the selector engine runs through SslStream, with its per-connection buffers: {Reason}")]
+    public static partial void TlsThroughSslStream(ILogger logger, string reason);
 }

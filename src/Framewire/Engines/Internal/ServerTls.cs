@@ -27,25 +27,34 @@ internal static class ServerTls
 
         if (tls.ClientCertificateAuthorities.Count > 0)
         {
-            var policy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-
-                // A private CA has no revocation service; an online check would only fail or stall the handshake.
-                RevocationMode = X509RevocationMode.NoCheck,
-
-                // The chain is built from what the client sent: fetching its issuers would block the handshake, and
-                // on the selector engine the loop that runs it.
-                DisableCertificateDownloads = true,
-            };
-            policy.CustomTrustStore.AddRange(tls.ClientCertificateAuthorities);
-            policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));
             options.ClientCertificateRequired = true;
             options.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
-            options.CertificateChainPolicy = policy;
+            options.CertificateChainPolicy = CreateClientCertificatePolicy(tls);
             options.RemoteCertificateValidationCallback = static (_, certificate, _, errors) => certificate is not null && errors == SslPolicyErrors.None;
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// How a client certificate is judged under mutual TLS, on either engine: it must chain to one of the configured
+    /// authorities and carry the clientAuth usage.
+    /// </summary>
+    public static X509ChainPolicy CreateClientCertificatePolicy(TlsServerOptions tls)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+
+            // A private CA has no revocation service; an online check would only fail or stall the handshake.
+            RevocationMode = X509RevocationMode.NoCheck,
+
+            // The chain is built from what the client sent: fetching its issuers would block the handshake, and
+            // on the selector engine the loop that runs it.
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.AddRange(tls.ClientCertificateAuthorities);
+        policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));
+        return policy;
     }
 }

@@ -50,6 +50,9 @@ internal sealed class EventLoop : IDisposable
 
     public LoopPoller Poller => _poller;
 
+    /// <summary>The server's OpenSSL context when its TLS runs on OpenSSL directly; null for plain TCP and for SslStream.</summary>
+    public OpenSslContext? Tls { get; init; }
+
     /// <summary>Connections on this loop; touched only on the loop thread.</summary>
     public int ConnectionCount { get; private set; }
 

@@ -19,7 +19,7 @@ internal sealed partial class SelectorConnection
     /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
     private bool Flush()
     {
-        if (!(_tls is null ? SendPlain() : SendTls()))
+        if (!(_ssl is not null ? SendSsl() : _tls is null ? SendPlain() : SendTls()))
         {
             return false;
         }
@@ -27,6 +27,7 @@ internal sealed partial class SelectorConnection
         _output?.Release();
         _outputSent = 0;
         _tls?.Ciphertext.Release();
+        ReleaseSslBuffersIfIdle();
         OnDrained();
         if (_state == State.Closing)
         {
@@ -133,6 +134,12 @@ internal sealed partial class SelectorConnection
             return;
         }
 
+        if (_ssl is not null && !SendSslCloseNotify())
+        {
+            // Writability comes back here through the flush.
+            return;
+        }
+
         // We close first: send FIN, then discard what the peer still sends for a short while, so the kernel does
         // not answer unread bytes with a reset that could destroy the error frame we just sent.
         SocketCalls.ShutdownSend(_fd);
@@ -214,6 +221,7 @@ internal sealed partial class SelectorConnection
         }
 
         _tls?.Dispose();
+        _ssl?.Dispose();
         _services.Closed(_info, close);
     }
 }

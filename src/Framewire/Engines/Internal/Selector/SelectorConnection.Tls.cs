@@ -21,6 +21,12 @@ internal sealed partial class SelectorConnection
 
     private void StartTls(byte[]? prefix)
     {
+        if (_loop.Tls is { } context)
+        {
+            StartSsl(context, prefix);
+            return;
+        }
+
         _tls = new LoopTls(_fd, prefix);
         try
         {
@@ -63,6 +69,15 @@ internal sealed partial class SelectorConnection
             ServerLog.TlsEstablished(_services.Log, _info.Id, tls.Ssl.SslProtocol.ToString(), tls.Ssl.NegotiatedCipherSuite.ToString());
         }
 
+        if (StartApplicationAfterHandshake())
+        {
+            PumpTls();
+        }
+    }
+
+    /// <summary>The handshake is done, on either TLS path: the application starts; false when the server is stopping.</summary>
+    private bool StartApplicationAfterHandshake()
+    {
         // A slow handshake is the handshake timeout's business; idleness counts from here.
         Restart();
         _application = _services.CreateApplication(_info);
@@ -70,10 +85,10 @@ internal sealed partial class SelectorConnection
         if (IsShuttingDown)
         {
             Close(new ConnectionClose(CloseReason.ServerShutdown));
-            return;
+            return false;
         }
 
-        PumpTls();
+        return true;
     }
 
     private void OnTlsReady(SelectorEvents events)

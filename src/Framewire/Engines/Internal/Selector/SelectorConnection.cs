@@ -42,8 +42,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     // addresses the PROXY header gives.
     private ConnectionApplication? _application;
 
-    // Null for plain TCP, and until the PROXY header (if any) has come.
+    // Null for plain TCP, and until the PROXY header (if any) has come; one of the two when the server has TLS:
+    // OpenSSL driven directly when it can be, else an SslStream.
     private LoopTls? _tls;
+    private OpenSslSession? _ssl;
     private ConnectionInfo _info;
     private byte[]? _input;
     private int _inputStart;
@@ -94,7 +96,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
                 {
                     if (_application is null && _state == State.Open)
                     {
-                        Close(_tls is null
+                        Close(_tls is null && _ssl is null
                             ? ConnectionServices.ProxyHeaderRefused(_services.HandshakeLate("PROXY header"))
                             : new ConnectionClose(CloseReason.HandshakeFailed, _services.HandshakeLate("TLS handshake")));
                     }
@@ -148,11 +150,15 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
             case State.Open when _tls is not null:
                 OnTlsReady(events);
                 break;
+            case State.Open when _ssl is not null && _application is null:
+                ContinueHandshake();
+                break;
             case State.Open:
                 if ((events & SelectorEvents.Write) != 0 && Flush() && _paused)
                 {
                     // The client took its output: go on with the requests read ahead before reading more.
                     Process();
+                    ReceiveSslReadAhead();
                     break;
                 }
 
@@ -201,6 +207,12 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     private void Receive()
     {
+        if (_ssl is not null)
+        {
+            ReceiveSsl();
+            return;
+        }
+
         EnsureInputRoom();
         Span<byte> room = _input.AsSpan(_inputEnd);
         int received = SocketCalls.Read(_fd, room);
@@ -393,6 +405,8 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         {
             PumpTls();
         }
+
+        ReceiveSslReadAhead();
     }
 
     private void EndOfInput()

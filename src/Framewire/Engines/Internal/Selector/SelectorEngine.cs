@@ -18,6 +18,7 @@ internal sealed class SelectorEngine : Engine
     private readonly List<LoopListener> _listeners = [];
     private readonly ILogger _logger;
     private EventLoop[] _loops = [];
+    private OpenSslContext? _tls;
     private volatile bool _stopping;
 
     public SelectorEngine(MessageServerOptions options, ConnectionServices services)
@@ -37,9 +38,10 @@ internal sealed class SelectorEngine : Engine
     {
         int loopCount = Options.Loops > 0 ? Options.Loops : Environment.ProcessorCount;
         _loops = new EventLoop[loopCount];
+        _tls = Options.Tls is null ? null : OpenSslContext.TryCreate(Options.Tls, _logger);
         for (int i = 0; i < loopCount; i++)
         {
-            _loops[i] = new EventLoop(i + 1, _logger);
+            _loops[i] = new EventLoop(i + 1, _logger) { Tls = _tls };
         }
 
         EndPoint bound;
@@ -124,6 +126,8 @@ internal sealed class SelectorEngine : Engine
         {
             loop.Dispose();
         }
+
+        _tls?.Dispose();
     }
 
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
