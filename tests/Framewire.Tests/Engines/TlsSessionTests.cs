@@ -18,7 +18,7 @@ public sealed class TlsSessionTests : IDisposable
     public void Dispose() => _certificates.Dispose();
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Tls12Client_Answered(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -32,7 +32,7 @@ public sealed class TlsSessionTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task ClientOffersAlpn_NoneChosen_Answered(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);
@@ -46,7 +46,7 @@ public sealed class TlsSessionTests : IDisposable
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Tls = true)]
     public async Task Renegotiation_Refused_NeighbourServed(ServerEngine engine)
     {
         await using RunningServer server = await StartAsync(engine);

@@ -51,7 +51,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     internal override void WriteReceived(ReadOnlySpan<byte> bytes)
     {
-        if (_tls is null && _state == State.Open && PendingOutput == 0)
+        if (_tls is null && _ssl is null && _state == State.Open && PendingOutput == 0)
         {
             int sent = SocketCalls.Send(_fd, bytes);
             if (sent > 0)

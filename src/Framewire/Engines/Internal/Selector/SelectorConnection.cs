@@ -385,6 +385,9 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
             {
                 PumpTls();
             }
+
+            // Records OpenSSL read ahead while the application waited are not announced by the socket again.
+            ReceiveSslReadAhead();
         }
     }
 
