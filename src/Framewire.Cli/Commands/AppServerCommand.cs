@@ -19,10 +19,11 @@ internal static class AppServerCommand
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the tutorial's table", HelpName = "file" };
         Option<long?> maxHeader = CommonArguments.OptionalSize("--max-header-length", "Largest accepted JSON header, at most 65535 (default 8KiB)");
         Option<long?> maxContent = CommonArguments.OptionalSize("--max-content-length", "Largest accepted content (default 16MiB)");
+        Option<int> ingress = new("--ingress") { Description = "Serve through an ingress queue of this capacity and a node thread (benchmark)", Hidden = true };
         var flags = new ServerFlags();
         var command = new Command("app-server", "The tutorial's application server (app-server.py): answers search requests and binary requests in the frame protocol. For app-client")
         {
-            host, port, data, maxHeader, maxContent,
+            host, port, data, maxHeader, maxContent, ingress,
         };
         flags.AddTo(command);
 
@@ -36,7 +37,7 @@ internal static class AppServerCommand
                     result.GetValue(port),
                     result.GetValue(data)?.FullName,
                     result.GetValue(maxHeader) ?? Defaults.MaxHeaderLength,
-                    result.GetValue(maxContent) ?? Defaults.MaxContentLength));
+                    result.GetValue(maxContent) ?? Defaults.MaxContentLength)) with { Ingress = result.GetValue(ingress) };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -54,6 +55,9 @@ internal static class AppServerCommand
             : this(host, port, null, Defaults.MaxHeaderLength, Defaults.MaxContentLength)
         {
         }
+
+        /// <summary>The ingress queue's capacity for the pull model; 0 (the default) calls the handler per request.</summary>
+        public int Ingress { get; init; }
 
         public async Task<int> RunAsync(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
         {
@@ -74,6 +78,13 @@ internal static class AppServerCommand
             catch (Exception e) when (e is IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
             {
                 return Failures.Usage(stderr, e.Message);
+            }
+
+            if (Ingress > 0)
+            {
+                var queue = new IngressQueue(Ingress);
+                using var node = new IngressNode(queue, handler);
+                return await ServeAsync(options, logging => new MessageServer(queue, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
             }
 
             return await ServeAsync(options, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
