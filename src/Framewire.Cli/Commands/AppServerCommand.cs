@@ -19,7 +19,8 @@ internal static class AppServerCommand
         Option<FileInfo?> data = new("--data") { Description = "A JSON file of {key: answer} to search instead of the tutorial's table", HelpName = "file" };
         Option<long?> maxHeader = CommonArguments.OptionalSize("--max-header-length", "Largest accepted JSON header, at most 65535 (default 8KiB)");
         Option<long?> maxContent = CommonArguments.OptionalSize("--max-content-length", "Largest accepted content (default 16MiB)");
-        Option<int> ingress = new("--ingress") { Description = "Serve through an ingress queue of this capacity and a node thread (benchmark)", Hidden = true };
+        Option<int> ingress = CommonArguments.Whole("--ingress", "Serve through an ingress queue of this capacity and a node thread (benchmark)", minimum: 0, defaultValue: 0);
+        ingress.Hidden = true;
         var flags = new ServerFlags();
         var command = new Command("app-server", "The tutorial's application server (app-server.py): answers search requests and binary requests in the frame protocol. For app-client")
         {
