@@ -20,10 +20,12 @@ internal static class AppServerCommand
         Option<long?> maxHeader = CommonArguments.OptionalSize("--max-header-length", "Largest accepted JSON header, at most 65535 (default 8KiB)");
         Option<long?> maxContent = CommonArguments.OptionalSize("--max-content-length", "Largest accepted content (default 16MiB)");
         Option<ChecksumAlgorithm> checksum = CommonArguments.Checksum("answer");
+        Option<int> ingress = CommonArguments.Whole("--ingress", "Serve through an ingress queue of this capacity and a node thread (benchmark)", minimum: 0, defaultValue: 0);
+        ingress.Hidden = true;
         var flags = new ServerFlags();
         var command = new Command("app-server", "The tutorial's application server (app-server.py): answers search requests and binary requests in the frame protocol. For app-client")
         {
-            host, port, data, maxHeader, maxContent, checksum,
+            host, port, data, maxHeader, maxContent, checksum, ingress,
         };
         flags.AddTo(command);
 
@@ -37,7 +39,7 @@ internal static class AppServerCommand
                     result.GetValue(port),
                     result.GetValue(data)?.FullName,
                     result.GetValue(maxHeader) ?? Defaults.MaxHeaderLength,
-                    result.GetValue(maxContent) ?? Defaults.MaxContentLength) { Checksum = result.GetValue(checksum) });
+                    result.GetValue(maxContent) ?? Defaults.MaxContentLength) { Checksum = result.GetValue(checksum) }) with { Ingress = result.GetValue(ingress) };
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;
@@ -59,6 +61,9 @@ internal static class AppServerCommand
         {
         }
 
+        /// <summary>The ingress queue's capacity for the pull model; 0 (the default) calls the handler per request.</summary>
+        public int Ingress { get; init; }
+
         public async Task<int> RunAsync(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
         {
             MessageServerOptions options;
@@ -79,6 +84,13 @@ internal static class AppServerCommand
             catch (Exception e) when (e is IOException or InvalidDataException or OverflowException or UnauthorizedAccessException)
             {
                 return Failures.Usage(stderr, e.Message);
+            }
+
+            if (Ingress > 0)
+            {
+                var queue = new IngressQueue(Ingress);
+                using var node = new IngressNode(queue, handler);
+                return await ServeAsync(options, logging => new MessageServer(queue, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
             }
 
             return await ServeAsync(options, logging => new MessageServer(handler, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);

@@ -133,6 +133,41 @@ public sealed class IncomingMessage : IDisposable
         LetGo();
     }
 
+    /// <summary>
+    /// Answers with what a synchronous push-model handler writes for this message, run on the calling thread with a
+    /// context the caller keeps: the benchmark's node answers searches as <see cref="SearchHandler"/> does.
+    /// </summary>
+    internal bool ReplyWith(IMessageHandler handler, MessageContext context)
+    {
+        BeginAnswer();
+        context.Begin(new Frame(Header, new ReadOnlySequence<byte>(Content)), _answer);
+        try
+        {
+            ValueTask handled = handler.HandleAsync(context, CancellationToken.None);
+            if (!handled.IsCompleted)
+            {
+                handled.AsTask().GetAwaiter().GetResult();
+            }
+            else
+            {
+                handled.GetAwaiter().GetResult();
+            }
+        }
+        catch (ProtocolException e) when (!context.HasResponded)
+        {
+            context.RespondError(e.Error);
+        }
+
+        if (!context.HasResponded)
+        {
+            context.RespondError(ErrorCode.InternalError, "The handler did not answer the request.");
+        }
+
+        ErrorCode error = context.ErrorResponded;
+        context.End();
+        return Publish(error);
+    }
+
     /// <summary>Fills the message with a decoded frame, copying its content out of the receive buffer.</summary>
     internal void Begin(IngressApplication application, ConnectionInfo connection, in Frame frame, long receivedTimestamp)
     {

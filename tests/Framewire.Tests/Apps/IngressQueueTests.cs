@@ -154,11 +154,7 @@ public sealed class IngressQueueTests
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 40));
 
-        var taken = new List<IncomingMessage>();
-        while (taken.Count < 40)
-        {
-            taken.Add(await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message"));
-        }
+        List<IncomingMessage> taken = await TakeAsync(queue, 40);
 
         // Last first, each from a thread of its own: the first answer unblocks them all.
         await Task.WhenAll(Enumerable.Range(0, 40).Reverse().Select(i => Task.Run(() =>
@@ -202,7 +198,7 @@ public sealed class IngressQueueTests
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 1));
 
-        IncomingMessage message = await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message");
+        IncomingMessage message = await TakeAsync(queue);
         Assert.Equal(0, Number(message.Content.ToArray()));
         Assert.Equal(((IPEndPoint)client.Socket.LocalEndPoint!).Port, ((IPEndPoint)message.Connection.RemoteEndPoint!).Port);
         message.Dispose();
@@ -220,7 +216,7 @@ public sealed class IngressQueueTests
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 1));
 
-        using IncomingMessage message = await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message");
+        using IncomingMessage message = await TakeAsync(queue);
         Assert.True(message.ReplyError(ErrorCode.InvalidRequest, "no"));
 
         Assert.Throws<InvalidOperationException>(() => message.Reply("binary/test", "binary", default));
@@ -235,11 +231,7 @@ public sealed class IngressQueueTests
         RunningServer server = await StartAsync(queue, engine);
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 3));
-        var taken = new List<IncomingMessage>();
-        while (taken.Count < 3)
-        {
-            taken.Add(await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message"));
-        }
+        List<IncomingMessage> taken = await TakeAsync(queue, 3);
 
         Task stopping = server.Server.StopAsync();
         await Task.Delay(200);
@@ -312,7 +304,7 @@ public sealed class IngressQueueTests
         await using RunningServer server = await StartAsync(queue, engine);
         RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 1));
-        using IncomingMessage message = await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message");
+        using IncomingMessage message = await TakeAsync(queue);
 
         client.Socket.LingerState = new LingerOption(true, 0);
         await client.DisposeAsync();
@@ -329,7 +321,7 @@ public sealed class IngressQueueTests
         await using RunningServer server = await StartAsync(queue, engine, options => options.IdleTimeout = TimeSpan.FromMilliseconds(300));
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
         await client.SendAsync(Burst(0, 1));
-        using IncomingMessage message = await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message");
+        using IncomingMessage message = await TakeAsync(queue);
 
         // Well past the idle timeout, the connection still waits for its answer.
         await Task.Delay(1000);
@@ -381,6 +373,20 @@ public sealed class IngressQueueTests
     }
 
     internal static int Number(byte[] content) => BinaryPrimitives.ReadInt32BigEndian(content);
+
+    private static async Task<IncomingMessage> TakeAsync(IngressQueue queue) =>
+        await queue.ReadAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("no message in 10 s");
+
+    private static async Task<List<IncomingMessage>> TakeAsync(IngressQueue queue, int count)
+    {
+        var taken = new List<IncomingMessage>();
+        while (taken.Count < count)
+        {
+            taken.Add(await TakeAsync(queue));
+        }
+
+        return taken;
+    }
 
     private static long ReceivedBy(RunningServer server) => server.Server.GetConnections().Sum(connection => connection.BytesReceived);
 
