@@ -59,11 +59,11 @@ public sealed class MessageServer : IAsyncDisposable
     /// until it has room.
     /// </summary>
     /// <exception cref="OptionOutOfRangeException">An option is out of range (<see cref="MessageServerOptions.Validate"/>).</exception>
-    /// <exception cref="InvalidOperationException">TLS was asked for on an engine that does not run it.</exception>
+    /// <exception cref="InvalidOperationException">TLS, or this server, was asked for on an engine that does not run it (the uring engine).</exception>
     public MessageServer(IngressQueue queue, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory, ingress: true);
         ServerMetrics metrics = ServerMetrics.For(_engineKind);
         _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics), BusyFrame());
     }
@@ -168,7 +168,7 @@ public sealed class MessageServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers, ServerEngine Engine) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
+    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers, ServerEngine Engine) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory, bool ingress = false)
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
         resolved.Validate();
@@ -179,6 +179,12 @@ public sealed class MessageServer : IAsyncDisposable
             if (resolved.Tls is not null)
             {
                 throw new InvalidOperationException("The uring engine does not run TLS; use the selector or the async engine for a TLS server.");
+            }
+
+            if (ingress)
+            {
+                // Its connections cannot yet be woken by an answer given on another thread.
+                throw new InvalidOperationException("The uring engine does not serve an ingress queue; use the selector or the async engine for an IngressQueue server.");
             }
 
             if (UringSupport.Unavailable is string reason)

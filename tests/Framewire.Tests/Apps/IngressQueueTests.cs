@@ -55,7 +55,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Pipelined_AnsweredOnAnotherThread_InOrder(ServerEngine engine)
     {
         var queue = new IngressQueue(64);
@@ -76,7 +76,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task QueueFull_ServerStopsReadingAndResumes_NothingLostOrReordered(ServerEngine engine)
     {
         const int Count = 3000;
@@ -113,7 +113,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task ManyConnections_QueueSmall_EveryConnectionServedInItsOrder(ServerEngine engine)
     {
         var queue = new IngressQueue(2);
@@ -146,7 +146,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task RepliedOutOfOrder_FromManyThreads_SentInRequestOrder(ServerEngine engine)
     {
         var queue = new IngressQueue(64);
@@ -170,7 +170,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task ReadAhead_AnswersOwedAtMaxInFlight_ConnectionWaitsForTheOldest(ServerEngine engine)
     {
         var queue = new IngressQueue(100);
@@ -190,7 +190,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Disposed_Unanswered_AnsweredWithInternalError(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -208,7 +208,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Reply_Twice_Refused(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -224,7 +224,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Stop_AnswersOwed_SentBeforeTheConnectionCloses(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -253,7 +253,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task ClientHalfCloses_AnswersOwed_StillSent(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -274,7 +274,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task BrokenFrame_AfterAnswersOwed_RefusedAfterThem(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -297,7 +297,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Reply_AfterTheConnectionClosed_ReturnsFalse(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -314,7 +314,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task LiveView_AnswersOwed_ConnectionInFlightNotIdle(ServerEngine engine)
     {
         var queue = new IngressQueue(4);
@@ -335,7 +335,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine]
+    [OnEveryEngine(Ingress = true)]
     public async Task Tls_AnsweredOnAnotherThread_InOrder(ServerEngine engine)
     {
         TestCertificates certificates = TestCertificates.Create();

@@ -19,12 +19,15 @@ public sealed class OnEveryEngineAttribute(params object?[] row) : DataAttribute
     /// <summary>True for a TLS test: it runs on the engines that serve TLS (<see cref="ConformanceEngines.Tls"/>).</summary>
     public bool Tls { get; set; }
 
+    /// <summary>True for an ingress-queue test: it runs on the engines that serve one (<see cref="ConformanceEngines.Ingress"/>).</summary>
+    public bool Ingress { get; set; }
+
     public override IEnumerable<object?[]> GetData(MethodInfo testMethod)
     {
         ArgumentNullException.ThrowIfNull(testMethod);
         foreach (object?[] arguments in RowsOf(testMethod.DeclaringType!))
         {
-            foreach (ServerEngine engine in ConformanceEngines.For(Tls))
+            foreach (ServerEngine engine in ConformanceEngines.For(Tls || Ingress))
             {
                 yield return [engine, .. arguments];
             }
