@@ -36,9 +36,11 @@ internal sealed class RawClient : IAsyncDisposable
     /// <summary>Takes over a socket set up and connected by the caller.</summary>
     public static RawClient Wrap(Socket socket) => new(socket);
 
-    public static async Task<RawClient> ConnectAsync(EndPoint endPoint)
+    /// <summary>Connects a plain socket; <paramref name="beforeConnect"/> sets it up first (buffer sizes take effect on the window only before the connect).</summary>
+    public static async Task<RawClient> ConnectAsync(EndPoint endPoint, Action<Socket>? beforeConnect = null)
     {
         Socket socket = Endpoints.CreateSocket(endPoint);
+        beforeConnect?.Invoke(socket);
         await socket.ConnectAsync(endPoint);
         return new RawClient(socket);
     }
