@@ -12,7 +12,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// which rings an eventfd the loop also watches; timers run between waits. What it serves is in its
 /// <see cref="LoopPoller"/>'s table by descriptor, which is also its list of connections.
 /// </summary>
-internal sealed class EventLoop : IDisposable
+internal sealed class EventLoop : IServerLoop
 {
     private readonly LoopPoller _poller;
     private readonly SafeFdHandle _wakeFd;

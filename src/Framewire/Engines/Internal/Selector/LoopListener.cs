@@ -13,7 +13,7 @@ namespace Framewire.Engines.Internal.Selector;
 /// only) go on to the next, resource pressure (descriptors, kernel memory) pauses accepting for a moment while the
 /// connections open are still served, and anything else stops this listener, loudly.
 /// </summary>
-internal sealed class LoopListener : ILoopItem
+internal sealed class LoopListener : ILoopItem, IServerListener
 {
     private readonly Socket _socket;
     private readonly int _fd;
@@ -35,6 +35,8 @@ internal sealed class LoopListener : ILoopItem
 
     public EventLoop Loop => _loop;
 
+    IServerLoop IServerListener.Loop => _loop;
+
     public void Register()
     {
         _loop.Poller.Own(_fd, this);
@@ -42,14 +44,10 @@ internal sealed class LoopListener : ILoopItem
     }
 
     /// <summary>Stops accepting on this loop. The socket is closed by its owner once every loop has let go.</summary>
-    public void Unregister()
+    public void StopAccepting(Action stopped)
     {
-        if (!_paused)
-        {
-            _loop.Poller.Watch(_fd, SelectorEvents.Read, SelectorEvents.None);
-            _loop.Poller.Release(_fd);
-            _paused = true;
-        }
+        Unregister();
+        stopped();
     }
 
     public void OnReady(SelectorEvents events)
@@ -95,6 +93,16 @@ internal sealed class LoopListener : ILoopItem
                     Unregister();
                     return;
             }
+        }
+    }
+
+    private void Unregister()
+    {
+        if (!_paused)
+        {
+            _loop.Poller.Watch(_fd, SelectorEvents.Read, SelectorEvents.None);
+            _loop.Poller.Release(_fd);
+            _paused = true;
         }
     }
 

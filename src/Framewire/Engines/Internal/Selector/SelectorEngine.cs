@@ -81,52 +81,7 @@ internal sealed class SelectorEngine : Engine
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        ServerLog.Stopping(_logger, ConnectionCount);
-        using var unregistered = new CountdownEvent(_listeners.Count);
-        foreach (LoopListener listener in _listeners)
-        {
-            listener.Loop.Post(() =>
-            {
-                listener.Unregister();
-                unregistered.Signal();
-            });
-        }
-
-        // A listening socket is closed only once no loop watches it any more.
-        await Task.Run(() => unregistered.Wait(Options.ShutdownTimeout), CancellationToken.None).ConfigureAwait(false);
-        foreach (Socket socket in _listenerSockets)
-        {
-            socket.Dispose();
-        }
-
-        foreach (EventLoop loop in _loops)
-        {
-            loop.Post(loop.BeginShutdown);
-        }
-
-        Task drained = Task.WhenAll(Array.ConvertAll(_loops, loop => loop.Stopped));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Options.ShutdownTimeout);
-        try
-        {
-            await drained.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            ServerLog.AbortingConnections(_logger, ConnectionCount);
-            foreach (EventLoop loop in _loops)
-            {
-                loop.Post(loop.Abort);
-            }
-
-            await drained.ConfigureAwait(false);
-        }
-
-        foreach (EventLoop loop in _loops)
-        {
-            loop.Dispose();
-        }
-
+        await LoopShutdown.StopAsync(_listeners, _listenerSockets, _loops, Options.ShutdownTimeout, () => ConnectionCount, _logger, cancellationToken).ConfigureAwait(false);
         _tls?.Dispose();
     }
 

@@ -78,47 +78,7 @@ internal sealed class UringEngine : Engine
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        ServerLog.Stopping(_logger, ConnectionCount);
-        using var unregistered = new CountdownEvent(_listeners.Count);
-        foreach (UringListener listener in _listeners)
-        {
-            listener.Loop.Post(() => listener.Stop(() => unregistered.Signal()));
-        }
-
-        // A listening socket is closed only once no ring holds an accept on it.
-        await Task.Run(() => unregistered.Wait(Options.ShutdownTimeout), CancellationToken.None).ConfigureAwait(false);
-        foreach (Socket socket in _listenerSockets)
-        {
-            socket.Dispose();
-        }
-
-        foreach (UringLoop loop in _loops)
-        {
-            loop.Post(loop.BeginShutdown);
-        }
-
-        Task drained = Task.WhenAll(Array.ConvertAll(_loops, loop => loop.Stopped));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Options.ShutdownTimeout);
-        try
-        {
-            await drained.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            ServerLog.AbortingConnections(_logger, ConnectionCount);
-            foreach (UringLoop loop in _loops)
-            {
-                loop.Post(loop.Abort);
-            }
-
-            await drained.ConfigureAwait(false);
-        }
-
-        foreach (UringLoop loop in _loops)
-        {
-            loop.Dispose();
-        }
+        await LoopShutdown.StopAsync(_listeners, _listenerSockets, _loops, Options.ShutdownTimeout, () => ConnectionCount, _logger, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, blocking descriptor.</summary>

@@ -10,7 +10,7 @@ namespace Framewire.Engines.Internal.Uring;
 /// a completion, with no accept call per connection. The request ends on an error or a cancel; transient errors
 /// submit it again, resource pressure after a pause, and a stop cancels it and says when it is gone.
 /// </summary>
-internal sealed class UringListener : IUringItem
+internal sealed class UringListener : IUringItem, IServerListener
 {
     // Out of descriptors or memory: closing connections free some within this; accepting at once would fail again.
     private const int BackoffMs = 100;
@@ -37,6 +37,8 @@ internal sealed class UringListener : IUringItem
 
     public UringLoop Loop => _loop;
 
+    IServerLoop IServerListener.Loop => _loop;
+
     /// <summary>Starts accepting. Loop thread.</summary>
     public void Arm()
     {
@@ -48,7 +50,7 @@ internal sealed class UringListener : IUringItem
     }
 
     /// <summary>Stops accepting; <paramref name="stopped"/> runs once the ring holds no accept of this socket. Loop thread.</summary>
-    public void Stop(Action stopped)
+    public void StopAccepting(Action stopped)
     {
         _stopping = true;
         if (!_armed)

@@ -14,7 +14,7 @@ namespace Framewire.Engines.Internal.Uring;
 /// ring polls. A request's user data is its item's slot and what it was for; a slot is reused only once every
 /// request of its item has completed, so no completion reaches the wrong connection.
 /// </summary>
-internal sealed unsafe class UringLoop : IDisposable
+internal sealed unsafe class UringLoop : IServerLoop
 {
     // Submissions per turn before the queue is flushed early; completions four times that, as multishot requests post
     // several each (the kernel keeps any overflow, IORING_FEAT_NODROP, so this is speed, not correctness).
