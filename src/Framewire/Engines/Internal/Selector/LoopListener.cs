@@ -33,9 +33,9 @@ internal sealed class LoopListener : ILoopItem, IServerListener
         _isTcp = socket.ProtocolType == ProtocolType.Tcp;
     }
 
-    public EventLoop Loop => _loop;
+    public IServerLoop Loop => _loop;
 
-    IServerLoop IServerListener.Loop => _loop;
+    void IServerListener.StartAccepting() => Register();
 
     public void Register()
     {

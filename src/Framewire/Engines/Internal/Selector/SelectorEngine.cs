@@ -3,23 +3,16 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Framewire.Apps;
 using Framewire.Engines.Internal.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Selector;
 
 /// <summary>
-/// The selector engine: <see cref="MessageServerOptions.Loops"/> event loops, each a thread with its own selector.
-/// TCP listeners use one SO_REUSEPORT socket per loop, so the kernel spreads connections and no loop hands sockets
-/// to another; a Unix domain socket (no SO_REUSEPORT) is one listener watched by every loop.
+/// The selector engine: event loops, each a thread with its own epoll selector, watching non-blocking sockets; TLS on
+/// the same loops, through OpenSSL when the machine has it.
 /// </summary>
-internal sealed class SelectorEngine : Engine
+internal sealed class SelectorEngine : LoopEngine<EventLoop, LoopListener>
 {
-    private readonly List<Socket> _listenerSockets = [];
-    private readonly List<LoopListener> _listeners = [];
-    private readonly ILogger _logger;
-    private EventLoop[] _loops = [];
     private OpenSslContext? _tls;
-    private volatile bool _stopping;
 
     public SelectorEngine(MessageServerOptions options, ConnectionServices services)
         : base(options, services)
@@ -28,109 +21,49 @@ internal sealed class SelectorEngine : Engine
         {
             throw new PlatformNotSupportedException("The selector engine needs Linux (epoll); use the async engine on " + RuntimeInformation.OSDescription + ".");
         }
-
-        _logger = services.Log;
     }
-
-    public bool IsStopping => _stopping;
 
     public override EndPoint Start()
     {
-        int loopCount = Options.Loops > 0 ? Options.Loops : Environment.ProcessorCount;
-        _loops = new EventLoop[loopCount];
-        _tls = Options.Tls is null ? null : OpenSslContext.TryCreate(Options.Tls, _logger);
-        for (int i = 0; i < loopCount; i++)
-        {
-            _loops[i] = new EventLoop(i + 1, _logger) { Tls = _tls };
-        }
-
-        EndPoint bound;
+        _tls = Options.Tls is null ? null : OpenSslContext.TryCreate(Options.Tls, Services.Log);
         try
         {
-            bound = Listen();
+            return base.Start();
         }
         catch
         {
-            foreach (Socket socket in _listenerSockets)
-            {
-                socket.Dispose();
-            }
-
-            foreach (EventLoop loop in _loops)
-            {
-                loop.Dispose();
-            }
-
+            _tls?.Dispose();
             throw;
         }
-
-        foreach (LoopListener listener in _listeners)
-        {
-            listener.Register();
-        }
-
-        foreach (EventLoop loop in _loops)
-        {
-            loop.StartSweeping(Services.Limits.SweepInterval);
-            loop.Start();
-        }
-
-        return bound;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
-        await LoopShutdown.StopAsync(_listeners, _listenerSockets, _loops, Options.ShutdownTimeout, () => ConnectionCount, _logger, cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         _tls?.Dispose();
     }
 
     /// <summary>Called on <paramref name="loop"/>'s thread with a freshly accepted, non-blocking descriptor.</summary>
     public void OnAccepted(EventLoop loop, int fd, EndPoint? remote, EndPoint local)
     {
-        ConnectionInfo? info = Services.TryOpen(remote, local);
-        if (info is null)
+        if (Admit(fd, remote, local) is not ConnectionInfo info)
         {
-            Services.Refuse(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
             return;
         }
 
         var connection = new SelectorConnection(fd, info, loop, Services);
         connection.Start();
-        if (_stopping)
+        if (IsStopping)
         {
             connection.BeginShutdown();
         }
     }
 
-    private EndPoint Listen()
+    protected override EventLoop CreateLoop(int id) => new(id, Services.Log) { Tls = _tls };
+
+    protected override LoopListener CreateListener(Socket socket, EventLoop loop)
     {
-        EndPoint endPoint = Options.EndPoint;
-        int backlog = Listeners.Backlog(Options.Backlog, _logger);
-        if (endPoint is UnixDomainSocketEndPoint)
-        {
-            Socket shared = Listeners.Listen(endPoint, backlog);
-            shared.Blocking = false;
-            _listenerSockets.Add(shared);
-            foreach (EventLoop loop in _loops)
-            {
-                _listeners.Add(new LoopListener(shared, loop, this));
-            }
-
-            return shared.LocalEndPoint!;
-        }
-
-        EndPoint? bound = null;
-        foreach (EventLoop loop in _loops)
-        {
-            // The first bind may pick the port (port 0); the others join that port.
-            Socket socket = Listeners.Listen(bound ?? endPoint, backlog, reusePort: true, joinOwnPort: bound is not null);
-            socket.Blocking = false;
-            _listenerSockets.Add(socket);
-            _listeners.Add(new LoopListener(socket, loop, this));
-            bound ??= socket.LocalEndPoint!;
-        }
-
-        return bound!;
+        socket.Blocking = false;
+        return new LoopListener(socket, loop, this);
     }
 }

@@ -35,12 +35,12 @@ internal sealed class UringListener : IUringItem, IServerListener
         _slot = loop.Add(this);
     }
 
-    public UringLoop Loop => _loop;
+    public IServerLoop Loop => _loop;
 
-    IServerLoop IServerListener.Loop => _loop;
+    void IServerListener.StartAccepting() => _loop.Post(Arm);
 
     /// <summary>Starts accepting. Loop thread.</summary>
-    public void Arm()
+    private void Arm()
     {
         if (!_armed && !_stopping)
         {
