@@ -39,9 +39,10 @@ internal static class StatusCommand
         await stdout.WriteLineAsync(string.Create(invariant, $"commit index {status.CommitIndex}, last log index {status.LastLogIndex}, {status.Syncs} fsyncs"));
         foreach (PeerStatus peer in status.Peers)
         {
-            await stdout.WriteLineAsync(peer.MatchIndex is long match
-                ? string.Create(invariant, $"peer {peer.Address}: match index {match}")
-                : $"peer {peer.Address}");
+            string match = peer.MatchIndex is long index ? string.Create(invariant, $"match index {index}; ") : "";
+            // A link that is up again has an old error: it is news only while the link is down.
+            string error = peer.LastError is string last && peer.Link != "connected" ? $", last error: {last}" : "";
+            await stdout.WriteLineAsync(string.Create(invariant, $"peer {peer.Address}: {match}link {peer.Link}, {peer.Sent} sent, {peer.Queued} queued, {peer.Reconnects} reconnects{error}"));
         }
 
         return (int)ExitCode.Success;

@@ -310,7 +310,15 @@ internal sealed class ReplicatedLogNode : IAsyncDisposable
         var peers = new List<PeerStatus>(_raft.Peers.Count);
         foreach (string peer in _raft.Peers)
         {
-            peers.Add(new PeerStatus(peer, _raft.Role == RaftRole.Leader ? _raft.MatchIndexOf(peer) : null));
+            PeerLinkSnapshot link = _links[peer].GetSnapshot();
+            peers.Add(new PeerStatus(
+                peer,
+                _raft.Role == RaftRole.Leader ? _raft.MatchIndexOf(peer) : null,
+                link.State.ToString().ToLowerInvariant(),
+                link.Sent,
+                link.Queued,
+                link.Reconnects,
+                link.LastError));
         }
 
         return new StatusReply(_settings.Id, _raft.Self, _raft.Role.ToString().ToLowerInvariant(), _raft.CurrentTerm, _raft.LeaderId, _raft.CommitIndex, _raft.LastLogIndex, _storage.Syncs, peers);

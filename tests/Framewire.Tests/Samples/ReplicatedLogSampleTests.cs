@@ -107,6 +107,7 @@ public sealed class ReplicatedLogSampleTests : IAsyncLifetime
         Assert.Contains($"node {leader + 1} at {nodes[leader]}: leader, term ", statusOut, StringComparison.Ordinal);
         Assert.Contains("commit index ", statusOut, StringComparison.Ordinal);
         Assert.Contains($"peer {follower}: match index ", statusOut, StringComparison.Ordinal);
+        Assert.Matches($@"peer {Regex.Escape(follower)}: match index \d+; link connected, [1-9]\d* sent, \d+ queued, \d+ reconnects", statusOut);
 
         // SIGTERM stops a node gracefully although its peers keep their links to it open and sending.
         running[leader].Terminate();
