@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Selectors;
-using Framewire.Selectors.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Selector;
@@ -15,16 +13,11 @@ namespace Framewire.Engines.Internal.Selector;
 internal sealed class EventLoop : IServerLoop
 {
     private readonly LoopPoller _poller;
-    private readonly SafeFdHandle _wakeFd;
-    private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly PriorityQueue<Action, long> _timers = new();
+    private readonly LoopWork _work;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
     private readonly List<(SelectorConnection Connection, ConnectionClose Due)> _expired = [];
-    private Action? _sweep;
-    private TimeSpan _sweepInterval;
-    private int _wakeRequested;
     private bool _exitWhenIdle;
     private bool _exit;
 
@@ -32,16 +25,18 @@ internal sealed class EventLoop : IServerLoop
     {
         _logger = logger;
         _poller = new LoopPoller();
-        _wakeFd = SocketCalls.CreateEventFd();
-        if (_wakeFd.IsInvalid)
+        try
         {
-            int errno = SocketCalls.LastError;
+            _work = new LoopWork();
+        }
+        catch
+        {
             _poller.Dispose();
-            throw new InvalidOperationException($"eventfd failed with errno {errno}.");
+            throw;
         }
 
-        _poller.Own(_wakeFd.Fd, new Doorbell(this));
-        _poller.Watch(_wakeFd.Fd, SelectorEvents.None, SelectorEvents.Read);
+        _poller.Own(_work.DoorbellFd, new Doorbell(_work));
+        _poller.Watch(_work.DoorbellFd, SelectorEvents.None, SelectorEvents.Read);
         _thread = new Thread(Run) { IsBackground = true, Name = $"Framewire loop {index}" };
     }
 
@@ -58,42 +53,14 @@ internal sealed class EventLoop : IServerLoop
 
     public void Start() => _thread.Start();
 
-    /// <summary>
-    /// Runs <paramref name="action"/> on the loop thread, soon. Safe from any thread; work posted to a loop that has
-    /// been disposed is dropped, as its connections are closed (a handler may finish after an aborted shutdown).
-    /// </summary>
-    public void Post(Action action)
-    {
-        _posted.Enqueue(action);
+    /// <inheritdoc cref="LoopWork.Post"/>
+    public void Post(Action action) => _work.Post(action);
 
-        // One doorbell ring per sleep is enough; the loop resets the flag before it drains the queue.
-        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
-        {
-            try
-            {
-                SocketCalls.Signal(_wakeFd);
-            }
-            catch (ObjectDisposedException)
-            {
-                _posted.Clear();
-            }
-        }
-    }
+    /// <inheritdoc cref="LoopWork.Schedule"/>
+    public void Schedule(TimeSpan delay, Action action) => _work.Schedule(delay, action);
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread after <paramref name="delay"/>. Loop thread only.</summary>
-    public void Schedule(TimeSpan delay, Action action) =>
-        _timers.Enqueue(action, Environment.TickCount64 + (long)Math.Ceiling(delay.TotalMilliseconds));
-
-    /// <summary>
-    /// Checks this loop's connections against the idle and frame timeouts every <paramref name="interval"/>: one
-    /// timer per loop, none per connection or message. Before <see cref="Start"/>, or on the loop thread.
-    /// </summary>
-    public void StartSweeping(TimeSpan interval)
-    {
-        _sweepInterval = interval;
-        _sweep ??= Sweep;
-        Schedule(interval, _sweep);
-    }
+    /// <inheritdoc cref="LoopWork.StartSweeping"/>
+    public void StartSweeping(TimeSpan interval) => _work.StartSweeping(interval, Sweep);
 
     public void Add(SelectorConnection connection)
     {
@@ -132,7 +99,7 @@ internal sealed class EventLoop : IServerLoop
     public void Dispose()
     {
         _poller.Dispose();
-        _wakeFd.Dispose();
+        _work.Dispose();
     }
 
     private void Run()
@@ -141,8 +108,8 @@ internal sealed class EventLoop : IServerLoop
         {
             while (!_exit && !(_exitWhenIdle && ConnectionCount == 0))
             {
-                _poller.WaitAndDispatch(NextTimeoutMs());
-                RunDueTimers();
+                _poller.WaitAndDispatch((int)Math.Min(_work.NextTimeoutMs(), int.MaxValue));
+                _work.RunDueTimers();
             }
         }
         catch (Exception e)
@@ -154,22 +121,6 @@ internal sealed class EventLoop : IServerLoop
         }
 
         _stopped.TrySetResult();
-    }
-
-    /// <summary>How long the next wait may last, in milliseconds: -1 with nothing to do but wait.</summary>
-    private int NextTimeoutMs()
-    {
-        if (!_posted.IsEmpty)
-        {
-            return 0;
-        }
-
-        if (!_timers.TryPeek(out _, out long due))
-        {
-            return -1;
-        }
-
-        return (int)Math.Clamp(due - Environment.TickCount64, 0, int.MaxValue);
     }
 
     /// <summary>The connections now, taken out of the table first: closing one lets its slot go.</summary>
@@ -185,16 +136,6 @@ internal sealed class EventLoop : IServerLoop
         }
 
         return connections;
-    }
-
-    private void RunDueTimers()
-    {
-        long now = Environment.TickCount64;
-        while (_timers.TryPeek(out Action? action, out long due) && due <= now)
-        {
-            _timers.Dequeue();
-            action();
-        }
     }
 
     private void Sweep()
@@ -215,21 +156,10 @@ internal sealed class EventLoop : IServerLoop
         }
 
         _expired.Clear();
-        Schedule(_sweepInterval, _sweep!);
     }
 
-    private void RunPosted()
+    private sealed class Doorbell(LoopWork work) : ILoopItem
     {
-        Volatile.Write(ref _wakeRequested, 0);
-        SocketCalls.Drain(_wakeFd);
-        while (_posted.TryDequeue(out Action? action))
-        {
-            action();
-        }
-    }
-
-    private sealed class Doorbell(EventLoop loop) : ILoopItem
-    {
-        public void OnReady(SelectorEvents events) => loop.RunPosted();
+        public void OnReady(SelectorEvents events) => work.RunPosted();
     }
 }

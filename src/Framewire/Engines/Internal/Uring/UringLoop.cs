@@ -1,8 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using Framewire.Engines.Internal.Connections;
-using Framewire.Engines.Internal.Selector;
-using Framewire.Selectors.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Framewire.Engines.Internal.Uring;
@@ -27,9 +24,7 @@ internal sealed unsafe class UringLoop : IServerLoop
 
     private readonly Ring _ring;
     private readonly BufferRing _buffers;
-    private readonly SafeFdHandle _wakeFd;
-    private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly PriorityQueue<Action, long> _timers = new();
+    private readonly LoopWork _work;
     private readonly HashSet<UringConnection> _connections = [];
     private readonly List<(UringConnection Connection, ConnectionClose Due)> _expired = [];
     private readonly Thread _thread;
@@ -40,9 +35,6 @@ internal sealed unsafe class UringLoop : IServerLoop
     private readonly Stack<int> _freeSlots = new();
     private int _nextSlot = 1;
     private long _inFlight;
-    private Action? _sweep;
-    private TimeSpan _sweepInterval;
-    private int _wakeRequested;
     private bool _exitWhenIdle;
     private bool _exit;
     private bool _ending;
@@ -61,12 +53,15 @@ internal sealed unsafe class UringLoop : IServerLoop
             throw;
         }
 
-        _wakeFd = SocketCalls.CreateEventFd();
-        if (_wakeFd.IsInvalid)
+        try
         {
-            int errno = SocketCalls.LastError;
-            Dispose();
-            throw new InvalidOperationException($"eventfd failed with errno {errno}.");
+            _work = new LoopWork();
+        }
+        catch
+        {
+            _buffers.Dispose();
+            _ring.Dispose();
+            throw;
         }
 
         _doorbell = new Doorbell(this);
@@ -89,34 +84,14 @@ internal sealed unsafe class UringLoop : IServerLoop
 
     public void Start() => _thread.Start();
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread, soon. Safe from any thread; dropped once the loop is disposed.</summary>
-    public void Post(Action action)
-    {
-        _posted.Enqueue(action);
-        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
-        {
-            try
-            {
-                SocketCalls.Signal(_wakeFd);
-            }
-            catch (ObjectDisposedException)
-            {
-                _posted.Clear();
-            }
-        }
-    }
+    /// <inheritdoc cref="LoopWork.Post"/>
+    public void Post(Action action) => _work.Post(action);
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread after <paramref name="delay"/>. Loop thread only.</summary>
-    public void Schedule(TimeSpan delay, Action action) =>
-        _timers.Enqueue(action, Environment.TickCount64 + (long)Math.Ceiling(delay.TotalMilliseconds));
+    /// <inheritdoc cref="LoopWork.Schedule"/>
+    public void Schedule(TimeSpan delay, Action action) => _work.Schedule(delay, action);
 
-    /// <summary>Checks this loop's connections against the timeouts every <paramref name="interval"/>: one timer per loop.</summary>
-    public void StartSweeping(TimeSpan interval)
-    {
-        _sweepInterval = interval;
-        _sweep ??= Sweep;
-        Schedule(interval, _sweep);
-    }
+    /// <inheritdoc cref="LoopWork.StartSweeping"/>
+    public void StartSweeping(TimeSpan interval) => _work.StartSweeping(interval, Sweep);
 
     /// <summary>Gives <paramref name="item"/> a slot for its requests' user data. Loop thread (or before start).</summary>
     public int Add(IUringItem item)
@@ -207,7 +182,7 @@ internal sealed unsafe class UringLoop : IServerLoop
     {
         _ring.Dispose();
         _buffers?.Dispose();
-        _wakeFd?.Dispose();
+        _work.Dispose();
     }
 
     private static ulong UserData(int slot, UringOp op) => ((ulong)(uint)slot << 8) | (byte)op;
@@ -228,10 +203,10 @@ internal sealed unsafe class UringLoop : IServerLoop
             _doorbell.Arm();
             while (!_exit && !(_exitWhenIdle && _connections.Count == 0))
             {
-                _ring.Wait(NextTimeout());
+                _ring.Wait(_work.NextTimeoutMs());
                 var dispatcher = new Dispatcher(this);
                 _ring.Drain(ref dispatcher);
-                RunDueTimers();
+                _work.RunDueTimers();
             }
 
             EndRequests();
@@ -265,31 +240,6 @@ internal sealed unsafe class UringLoop : IServerLoop
         }
     }
 
-    private long NextTimeout()
-    {
-        if (!_posted.IsEmpty)
-        {
-            return 0;
-        }
-
-        if (!_timers.TryPeek(out _, out long due))
-        {
-            return -1;
-        }
-
-        return Math.Max(0, due - Environment.TickCount64);
-    }
-
-    private void RunDueTimers()
-    {
-        long now = Environment.TickCount64;
-        while (_timers.TryPeek(out Action? action, out long due) && due <= now)
-        {
-            _timers.Dequeue();
-            action();
-        }
-    }
-
     private void Sweep()
     {
         long now = Environment.TickCount64;
@@ -307,17 +257,6 @@ internal sealed unsafe class UringLoop : IServerLoop
         }
 
         _expired.Clear();
-        Schedule(_sweepInterval, _sweep!);
-    }
-
-    private void RunPosted()
-    {
-        Volatile.Write(ref _wakeRequested, 0);
-        SocketCalls.Drain(_wakeFd);
-        while (_posted.TryDequeue(out Action? action))
-        {
-            action();
-        }
     }
 
     private struct Dispatcher(UringLoop loop) : ICompletionHandler
@@ -346,7 +285,7 @@ internal sealed unsafe class UringLoop : IServerLoop
         {
             Sqe* sqe = loop.Next(Slot, UringOp.Poll);
             sqe->Opcode = UringAbi.OpPollAdd;
-            sqe->Fd = loop._wakeFd.Fd;
+            sqe->Fd = loop._work.DoorbellFd;
             sqe->Length = UringAbi.PollAddMulti;
             sqe->OpFlags = UringAbi.PollIn;
         }
@@ -358,7 +297,7 @@ internal sealed unsafe class UringLoop : IServerLoop
                 return;
             }
 
-            loop.RunPosted();
+            loop._work.RunPosted();
             if ((flags & UringAbi.CqeFMore) == 0)
             {
                 Arm();
