@@ -40,7 +40,7 @@ internal sealed class LoopWork : IDisposable
     {
         _posted.Enqueue(action);
 
-        // One doorbell ring per sleep is enough; the loop resets the flag before it drains the queue.
+        // One doorbell ring per sleep is enough; the loop clears the flag (after emptying the doorbell) before it drains the queue.
         if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
             try
@@ -101,8 +101,11 @@ internal sealed class LoopWork : IDisposable
     /// <summary>The doorbell rang: runs what was posted. Loop thread.</summary>
     public void RunPosted()
     {
-        Volatile.Write(ref _wakeRequested, 0);
+        // The doorbell is emptied before the flag is cleared, never after: a ring read away after the clearing would
+        // leave the flag set with nothing to ring, and every later post would wait for ever. A ring that lands after
+        // the clearing stays for the next wait. Interlocked, so that the queue is read only after the clearing shows.
         SocketCalls.Drain(_doorbell);
+        Interlocked.Exchange(ref _wakeRequested, 0);
         while (_posted.TryDequeue(out Action? action))
         {
             action();
