@@ -213,6 +213,10 @@ def limits_tables(w, cold, storm, summary):
         w("")
 
 
+# Sections of the write-up that no run of bench/run.sh makes, kept from the previous write-up when it is rewritten.
+KEPT_SECTIONS = ["## Cold start by way of running"]
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: report.py RESULTS_DIR OUTPUT.md")
@@ -233,6 +237,15 @@ def main():
 
     settings = dict(kv.split("=") for kv in machine.get("settings", "").split())
     runs, duration, warmup = settings.get("RUNS", "?"), settings.get("DURATION", "?"), settings.get("WARMUP", "?")
+    # Sections measured by hand (bench/coldstart.sh) are not in a run's results: they are kept as they stand.
+    kept = []
+    if os.path.exists(doc):
+        previous = open(doc, encoding="utf-8").read()
+        for title in KEPT_SECTIONS:
+            start = previous.find("\n" + title + "\n")
+            if start >= 0:
+                end = previous.find("\n## ", start + 1)
+                kept.append(previous[start + 1:end if end >= 0 else len(previous)].rstrip("\n"))
     out = []
     w = out.append
     w("# Benchmarks")
@@ -362,6 +375,9 @@ def main():
         w("")
         for n in notes:
             w(f"- {n}")
+        w("")
+    for section in kept:
+        w(section)
         w("")
     w("## How it was measured")
     w("")
