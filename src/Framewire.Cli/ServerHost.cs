@@ -13,6 +13,20 @@ internal static class ServerHost
     public const ServerEngine DefaultEngine = ServerEngine.Selector;
 
     /// <summary>
+    /// Before the process opens its first socket (the runtime reads the setting once): a server on the async engine
+    /// runs its socket completions inline on the socket engine's threads. Its handlers never block, so the thread-pool
+    /// hop per receive only cost CPU (docs/engines.md has the figures). In-process callers (the tests) skip this and
+    /// keep the runtime's default.
+    /// </summary>
+    public static void ConfigureSocketThreads(ServerEngine? engine)
+    {
+        if (engine == ServerEngine.Async)
+        {
+            Bench.SocketThreads.ConfigureInline();
+        }
+    }
+
+    /// <summary>
     /// What every server command does once its options are set: warn about exposure, start the metrics endpoint,
     /// create the server (options that do not go together, such as TLS on an engine without it, are usage errors),
     /// and run it until cancelled.

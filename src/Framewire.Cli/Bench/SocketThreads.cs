@@ -22,14 +22,24 @@ internal static class SocketThreads
     /// <summary>Runs socket completions on <paramref name="threads"/> engine threads.</summary>
     public static void Configure(int threads)
     {
-        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
-        {
-            Environment.SetEnvironmentVariable(InlineCompletions, "1");
-        }
-
+        ConfigureInline();
         if (Environment.GetEnvironmentVariable(ThreadCount) is null)
         {
             Environment.SetEnvironmentVariable(ThreadCount, threads.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>
+    /// Runs socket completions on the socket engine's own threads (one per processor the process may use) instead of
+    /// handing each to the thread pool. For a server process on the async engine whose handlers never block, as
+    /// <c>multiconn-server</c> and <c>app-server</c> are (CPU-bound work goes to their worker pool): the receive, the
+    /// application and the send of a message then run in one go on the thread that saw the socket ready.
+    /// </summary>
+    public static void ConfigureInline()
+    {
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
         }
     }
 }

@@ -40,6 +40,7 @@ internal static class AppServerCommand
                     result.GetValue(data)?.FullName,
                     result.GetValue(maxHeader) ?? Defaults.MaxHeaderLength,
                     result.GetValue(maxContent) ?? Defaults.MaxContentLength) { Checksum = result.GetValue(checksum) }) with { Ingress = result.GetValue(ingress) };
+            ServerHost.ConfigureSocketThreads(settings.Engine);
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;

@@ -22,6 +22,7 @@ internal static class MulticonnServerCommand
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, cancellationToken);
             Settings settings = flags.Read(result, new Settings(result.GetValue(host)!, result.GetValue(port)));
+            ServerHost.ConfigureSocketThreads(settings.Engine);
             return await RunAsync(settings, Console.Out, Console.Error, linked.Token);
         });
         return command;

@@ -33,6 +33,39 @@ public class ProcessTests
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
     }
 
+    /// <summary>
+    /// On the async engine the server process runs socket completions inline, which the runtime does on one socket
+    /// engine thread per processor; by default it has one such thread per 30 processors (x64), so on a machine of
+    /// two or more processors the thread count tells the two apart. The environment's own setting wins.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("0", false)]
+    public async Task MulticonnServer_AsyncEngine_RunsSocketCompletionsInlineUnlessTheEnvironmentSaysNot(string? setting, bool inline)
+    {
+        var environment = new Dictionary<string, string>();
+        if (setting is not null)
+        {
+            environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = setting;
+        }
+
+        await using ChildProcess server = ChildProcess.Start(
+            "dotnet", [Path.Combine(AppContext.BaseDirectory, "framewire.dll"), "multiconn-server", "127.0.0.1", "0", "--engine", "async"], environment);
+        int port = await server.WaitForListeningPortAsync();
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", port);
+            System.Net.Sockets.NetworkStream stream = client.GetStream();
+            await stream.WriteAsync("ping"u8.ToArray());
+            byte[] echoed = new byte[4];
+            await stream.ReadExactlyAsync(echoed);
+            Assert.Equal("ping"u8.ToArray(), echoed);
+        }
+
+        int expected = inline ? Environment.ProcessorCount : Math.Max(1, (int)Math.Round(Environment.ProcessorCount / 30.0));
+        Assert.Equal(expected, SocketEngineThreads(server.Id));
+    }
+
     [Theory]
     [InlineData("app-client", "127.0.0.1")]
     [InlineData("app-client", "127.0.0.1", "notaport", "search", "x")]
@@ -68,5 +101,26 @@ public class ProcessTests
         {
             Assert.Contains("  " + command, stdout, StringComparison.Ordinal);
         }
+    }
+
+    private static int SocketEngineThreads(int pid)
+    {
+        int count = 0;
+        foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == ".NET Sockets")
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended while we looked.
+            }
+        }
+
+        return count;
     }
 }
