@@ -15,7 +15,9 @@
  * What it still does correctly, because a real server must:
  *   - partial sends: the rest of the buffer is sent again (MSG_WAITALL already lets the kernel retry them);
  *   - backpressure: a connection holding MAX_HELD buffers (received, not yet sent) has its receive cancelled
- *     until its sends drain, so a client that does not read cannot make the server buffer without bound;
+ *     until its sends drain, so a client that does not read cannot make the server buffer without bound
+ *     (the pool is shared, though: BUFFER_COUNT / MAX_HELD = 128 clients that all stop reading hold every
+ *     buffer, and the others wait, without spinning, until one of those reads or goes);
  *   - buffer exhaustion: a receive that finds the ring empty (ENOBUFS) ends, and is armed again only once
  *     buffers have come back, so it never spins;
  *   - thousands of connections: state is a table indexed by descriptor (16 bytes each), and running out of
