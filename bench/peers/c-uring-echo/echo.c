@@ -20,7 +20,7 @@
  *     buffer, and the others wait, without spinning, until one of those reads or goes);
  *   - buffer exhaustion: a receive that finds the ring empty (ENOBUFS) ends, and is armed again only once
  *     buffers have come back, so it never spins;
- *   - thousands of connections: state is a table indexed by descriptor (16 bytes each), and running out of
+ *   - thousands of connections: state is a table indexed by descriptor (20 bytes each), and running out of
  *     descriptors sheds one client per failed accept instead of spinning on the accept queue;
  *   - TCP_NODELAY on every connection, as Kestrel, our server and the epoll peer set it;
  *   - SIGTERM/SIGINT arrive through a signalfd polled on the same ring and end the loop with exit status 0.
@@ -89,8 +89,10 @@ enum {
 
 struct conn {
     uint16_t gen;
+    /* Buffers queued, the one being sent included. It can pass MAX_HELD by what arrives before the cancel
+     * lands (the kernel retries a multishot receive up to 32 times per wake-up), so more than 8 bits. */
+    uint16_t held;
     uint8_t flags;
-    uint8_t held;          /* buffers queued, the one being sent included */
     int32_t head, tail;    /* queue of buffer ids to send, linked through buffers[].next; -1 when empty */
     int32_t next_waiting;  /* next slot on the waiting list */
 };
