@@ -192,6 +192,19 @@ log "building (Release)"
 } >"$OUT_DIR/logs/build.log" 2>&1 || { tail -30 "$OUT_DIR/logs/build.log" >&2; exit 1; }
 make -s -C bench/loadgen-c >>"$OUT_DIR/logs/build.log" 2>&1
 make -s -C bench/peers/c-epoll-echo >>"$OUT_DIR/logs/build.log" 2>&1
+# The C io_uring peer needs liburing's header (Debian's liburing-dev, installed with apt-get when running as root);
+# without it, its rows are skipped with a note.
+C_URING=
+if ! echo '#include <liburing.h>' | gcc -E -x c - >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    timeout 180 apt-get install -y -qq liburing-dev >>"$OUT_DIR/logs/build.log" 2>&1 || true
+fi
+if ! echo '#include <liburing.h>' | gcc -E -x c - >/dev/null 2>&1; then
+    echo "C io_uring: liburing's header (Debian's liburing-dev) is missing, so bench/peers/c-uring-echo was not built; its rows are skipped." >>"$NOTES"
+elif make -s -C bench/peers/c-uring-echo >>"$OUT_DIR/logs/build.log" 2>&1; then
+    C_URING=$ROOT/bench/peers/c-uring-echo/echo
+else
+    echo "C io_uring: bench/peers/c-uring-echo did not build (see logs/build.log); its rows are skipped." >>"$NOTES"
+fi
 
 FW=$ROOT/src/Framewire.Cli/bin/Release/net10.0/framewire
 LOADGEN=$ROOT/bench/loadgen-c/loadgen
@@ -378,6 +391,7 @@ for variant in "${FW_VARIANTS[@]}"; do
     add_echo "framewire ($variant)" "$FW" multiconn-server 127.0.0.1 "{PORT}" $(fw_args "$variant")
 done
 add_echo "C epoll" "$ROOT/bench/peers/c-epoll-echo/echo" --port "{PORT}"
+[ -n "$C_URING" ] && add_echo "C io_uring" "$C_URING" --port "{PORT}"
 add_echo "Kestrel" dotnet "$KESTREL" --mode echo --port "{PORT}"
 add_echo ".NET async Socket" dotnet "$SOCKET_ECHO" --port "{PORT}"
 add_echo "Node.js net" node "$ROOT/bench/peers/node/echo.js" --port "{PORT}"
@@ -520,7 +534,7 @@ if section limits; then
     done
     for ((run = 1; run <= RUNS; run++)); do
         while IFS= read -r name; do
-            case $name in framewire*|"C epoll"|Kestrel) ;; *) continue ;; esac
+            case $name in framewire*|"C epoll"|"C io_uring"|Kestrel) ;; *) continue ;; esac
             # shellcheck disable=SC2086
             storm_one "$name" "$run" ${ECHO_CMD[$name]}
         done < <(rotate "$run" "${ECHO_SERVERS[@]}")
