@@ -220,8 +220,11 @@ internal sealed class EventLoop : IDisposable
 
     private void RunPosted()
     {
-        Volatile.Write(ref _wakeRequested, 0);
+        // The doorbell is emptied before the flag is cleared, never after: a ring read away after the clearing would
+        // leave the flag set with nothing to ring, and every later post would wait for ever. A ring that lands after
+        // the clearing stays for the next wait. Interlocked, so that the queue is read only after the clearing shows.
         SocketCalls.Drain(_wakeFd);
+        Interlocked.Exchange(ref _wakeRequested, 0);
         while (_posted.TryDequeue(out Action? action))
         {
             action();
