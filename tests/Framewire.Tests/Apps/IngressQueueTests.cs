@@ -335,7 +335,7 @@ public sealed class IngressQueueTests
     }
 
     [Theory]
-    [OnEveryEngine(Ingress = true)]
+    [OnEveryEngine(Ingress = true, Tls = true)]
     public async Task Tls_AnsweredOnAnotherThread_InOrder(ServerEngine engine)
     {
         TestCertificates certificates = TestCertificates.Create();
