@@ -65,7 +65,7 @@ public sealed class MessageServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(queue);
         (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         ServerMetrics metrics = ServerMetrics.For(_engineKind);
-        _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics), BusyFrame());
+        _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics, _options.Checksum), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
