@@ -90,7 +90,7 @@ internal static class AppServerCommand
             if (Ingress > 0)
             {
                 var queue = new IngressQueue(Ingress);
-                using var node = new IngressNode(queue, handler);
+                using var node = new IngressNode(queue, handler, options.Checksum);
                 return await ServeAsync(options, logging => new MessageServer(queue, options, logging), stdout, stderr, cancellationToken).ConfigureAwait(false);
             }
 

@@ -1,5 +1,6 @@
 using Framewire.Apps;
 using Framewire.Internal;
+using Framewire.Protocol;
 
 namespace Framewire.Cli.Commands;
 
@@ -18,11 +19,13 @@ internal sealed class IngressNode : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
-    public IngressNode(IngressQueue queue, SearchHandler handler)
+    public IngressNode(IngressQueue queue, SearchHandler handler, ChecksumAlgorithm checksum)
     {
         _queue = queue;
         _handler = handler;
-        _context = new MessageContext(new ConnectionInfo(0, null, null), _workers);
+
+        // The server's checksum option: the handler's answers carry one, as in the push model.
+        _context = new MessageContext(new ConnectionInfo(0, null, null), _workers, checksum);
         _thread = new Thread(Run) { IsBackground = true, Name = "Framewire ingress node" };
         _thread.Start();
     }

@@ -30,6 +30,7 @@ public sealed class IncomingMessage : IDisposable
     private ConnectionInfo? _connection;
     private byte[]? _content;
     private int _length;
+    private ChecksumAlgorithm _checksum;
     private int _answerState;
     private int _disposed;
 
@@ -79,7 +80,7 @@ public sealed class IncomingMessage : IDisposable
         BeginAnswer();
         try
         {
-            FrameEncoder.Write(_answer, contentType, contentEncoding, content, customHeaders);
+            FrameEncoder.Write(_answer, contentType, contentEncoding, content, customHeaders, _checksum);
         }
         catch
         {
@@ -103,7 +104,7 @@ public sealed class IncomingMessage : IDisposable
     public bool ReplyError(ProtocolError error)
     {
         BeginAnswer();
-        ErrorFrame.Write(_answer, error);
+        ErrorFrame.Write(_answer, error, _checksum);
         return Publish(error.Code);
     }
 
@@ -120,7 +121,7 @@ public sealed class IncomingMessage : IDisposable
 
         if (Interlocked.CompareExchange(ref _answerState, Answering, Unanswered) == Unanswered)
         {
-            ErrorFrame.Write(_answer, new ProtocolError(ErrorCode.InternalError, "The message was disposed without an answer."));
+            ErrorFrame.Write(_answer, new ProtocolError(ErrorCode.InternalError, "The message was disposed without an answer."), _checksum);
             Publish(ErrorCode.InternalError);
         }
 
@@ -168,9 +169,13 @@ public sealed class IncomingMessage : IDisposable
         return Publish(error);
     }
 
-    /// <summary>Fills the message with a decoded frame, copying its content out of the receive buffer.</summary>
-    internal void Begin(IngressApplication application, ConnectionInfo connection, in Frame frame, long receivedTimestamp)
+    /// <summary>
+    /// Fills the message with a decoded frame, copying its content out of the receive buffer; its answers carry a
+    /// <paramref name="checksum"/> of their content, the server's option (a queue may serve several servers).
+    /// </summary>
+    internal void Begin(IngressApplication application, ConnectionInfo connection, in Frame frame, long receivedTimestamp, ChecksumAlgorithm checksum)
     {
+        _checksum = checksum;
         _application = application;
         _connection = connection;
         Header = frame.Header;
@@ -186,6 +191,19 @@ public sealed class IncomingMessage : IDisposable
         _answerState = Unanswered;
         _disposed = 0;
         _holders = 2;
+    }
+
+    /// <summary>
+    /// Answers on the connection's thread, before the message reaches the queue, with an error frame, and lets go of it
+    /// as the node would: the connection sends the answer in its turn. No wake: the connection is the caller.
+    /// </summary>
+    internal void Refuse(ProtocolError error)
+    {
+        BeginAnswer();
+        ErrorFrame.Write(_answer, error, _checksum);
+        ErrorAnswered = error.Code;
+        Volatile.Write(ref _answerState, Answered);
+        Dispose();
     }
 
     /// <summary>The connection has sent the answer, or is gone: it lets go of the message and its answer.</summary>

@@ -63,9 +63,9 @@ public sealed class MessageServer : IAsyncDisposable
     public MessageServer(IngressQueue queue, MessageServerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory, ingress: true);
+        (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         ServerMetrics metrics = ServerMetrics.For(_engineKind);
-        _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics), BusyFrame());
+        _engine = CreateEngine(info => new IngressApplication(queue, _options.Limits, _options.MaxInFlight, info, _logger, metrics, _options.Checksum), BusyFrame());
     }
 
     /// <summary>Creates a server for raw byte streams.</summary>
@@ -168,7 +168,7 @@ public sealed class MessageServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers, ServerEngine Engine) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory, bool ingress = false)
+    private static (MessageServerOptions Options, ILogger Logger, WorkerPool Workers, ServerEngine Engine) Initialize(MessageServerOptions? options, ILoggerFactory? loggerFactory)
     {
         MessageServerOptions resolved = options ?? new MessageServerOptions();
         resolved.Validate();
@@ -179,12 +179,6 @@ public sealed class MessageServer : IAsyncDisposable
             if (resolved.Tls is not null)
             {
                 throw new InvalidOperationException("The uring engine does not run TLS; use the selector or the async engine for a TLS server.");
-            }
-
-            if (ingress)
-            {
-                // Its connections cannot yet be woken by an answer given on another thread.
-                throw new InvalidOperationException("The uring engine does not serve an ingress queue; use the selector or the async engine for an IngressQueue server.");
             }
 
             if (UringSupport.Unavailable is string reason)

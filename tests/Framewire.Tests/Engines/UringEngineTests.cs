@@ -9,7 +9,7 @@ namespace Framewire.Tests.Engines;
 
 /// <summary>
 /// What only the uring engine has: the fallback to the selector engine where io_uring is refused, and its refusal of
-/// TLS and of ingress queues. Everything else it does is the conformance suite's.
+/// TLS. Everything else it does is the conformance suite's.
 /// </summary>
 public sealed class UringEngineTests : IDisposable
 {
@@ -51,15 +51,5 @@ public sealed class UringEngineTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => new MessageServer(new SearchHandler(), options));
 
         Assert.Equal("The uring engine does not run TLS; use the selector or the async engine for a TLS server.", error.Message);
-    }
-
-    [Fact]
-    public void Create_WithAnIngressQueue_RefusedWithTheEnginesThatServeIt()
-    {
-        var options = new MessageServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Engine = ServerEngine.Uring };
-
-        var error = Assert.Throws<InvalidOperationException>(() => new MessageServer(new IngressQueue(16), options));
-
-        Assert.Equal("The uring engine does not serve an ingress queue; use the selector or the async engine for an IngressQueue server.", error.Message);
     }
 }

@@ -28,6 +28,7 @@ internal sealed class IngressApplication : ConnectionApplication
     private readonly ServerMetrics _metrics;
     private readonly ILogger _logger;
     private readonly int _maxOwed;
+    private readonly ChecksumAlgorithm _checksum;
 
     // Decoded and not yet sent, oldest first: the order answers leave in. The connection's thread only.
     private readonly Queue<IncomingMessage> _owed = new();
@@ -50,8 +51,9 @@ internal sealed class IngressApplication : ConnectionApplication
     private CancellationTokenSource? _roomWait;
     private int _abandoned;
 
-    public IngressApplication(IngressQueue queue, FrameLimits limits, int maxOwed, ConnectionInfo connection, ILogger logger, ServerMetrics metrics)
+    public IngressApplication(IngressQueue queue, FrameLimits limits, int maxOwed, ConnectionInfo connection, ILogger logger, ServerMetrics metrics, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
     {
+        _checksum = checksum;
         _queue = queue;
         _decoder = new FrameDecoder(limits);
         _connection = connection;
@@ -133,9 +135,18 @@ internal sealed class IngressApplication : ConnectionApplication
             }
 
             IncomingMessage message = _queue.Rent();
-            message.Begin(this, _connection, frame, ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0);
+            message.Begin(this, _connection, frame, ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0, _checksum);
             _owed.Enqueue(message);
             _policy?.SetAnswersOwed(_owed.Count);
+            if (!ContentChecksum.TryVerify(frame, out ProtocolError checksumError))
+            {
+                // The frame is intact, only its content is not what was sent: refused in its turn, without the node
+                // seeing it, and the connection goes on.
+                message.Refuse(checksumError);
+                SendAnswered(output);
+                continue;
+            }
+
             if (!_queue.Writer.TryWrite(message))
             {
                 _held = message;
@@ -179,7 +190,7 @@ internal sealed class IngressApplication : ConnectionApplication
         // Only at the front of the line would the client take the error frame for this frame's answer.
         if (_owed.Count == 0 && _held is null)
         {
-            FrameAnswers.Refuse(output, FrameAnswers.Incomplete(reason), _metrics, _stats, _logger, ChecksumAlgorithm.None);
+            FrameAnswers.Refuse(output, FrameAnswers.Incomplete(reason), _metrics, _stats, _logger, _checksum);
         }
     }
 
@@ -269,7 +280,7 @@ internal sealed class IngressApplication : ConnectionApplication
     private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)
     {
         CloseError = error;
-        FrameAnswers.Refuse(output, error, _metrics, _stats, _logger, ChecksumAlgorithm.None);
+        FrameAnswers.Refuse(output, error, _metrics, _stats, _logger, _checksum);
         return ProcessStatus.Close;
     }
 }

@@ -21,11 +21,8 @@ public static class ConformanceEngines
         ? [ServerEngine.Async, ServerEngine.Selector]
         : [ServerEngine.Async];
 
-    /// <summary>The engines that serve an ingress queue: the uring engine refuses it, as it does TLS.</summary>
-    public static IReadOnlyList<ServerEngine> Ingress => Tls;
-
-    /// <summary>The engines a test runs on: every one, or those that serve TLS and ingress queues.</summary>
-    public static IReadOnlyList<ServerEngine> For(bool tls) => tls ? Tls : All;
+    /// <summary>The engines that serve an ingress queue: every one.</summary>
+    public static IReadOnlyList<ServerEngine> Ingress => All;
 
     /// <summary>The engine's name on the command line (<c>--engine</c>).</summary>
     public static string FlagValue(ServerEngine engine) => engine.ToString().ToLowerInvariant();

@@ -19,7 +19,7 @@ public sealed class OnEveryEngineAttribute(params object?[] row) : DataAttribute
     /// <summary>True for a TLS test: it runs on the engines that serve TLS (<see cref="ConformanceEngines.Tls"/>).</summary>
     public bool Tls { get; set; }
 
-    /// <summary>True for an ingress-queue test: it runs on the engines that serve one (<see cref="ConformanceEngines.Ingress"/>).</summary>
+    /// <summary>True for an ingress-queue test: it runs on the engines that serve one (<see cref="ConformanceEngines.Ingress"/>); with <see cref="Tls"/>, on those that serve TLS too.</summary>
     public bool Ingress { get; set; }
 
     public override IEnumerable<object?[]> GetData(MethodInfo testMethod)
@@ -27,7 +27,7 @@ public sealed class OnEveryEngineAttribute(params object?[] row) : DataAttribute
         ArgumentNullException.ThrowIfNull(testMethod);
         foreach (object?[] arguments in RowsOf(testMethod.DeclaringType!))
         {
-            foreach (ServerEngine engine in ConformanceEngines.For(Tls || Ingress))
+            foreach (ServerEngine engine in Tls ? ConformanceEngines.Tls : Ingress ? ConformanceEngines.Ingress : ConformanceEngines.All)
             {
                 yield return [engine, .. arguments];
             }

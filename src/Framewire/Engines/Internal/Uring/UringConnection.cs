@@ -35,6 +35,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
 
     // Made at the first need: most connections never have pending work or run out of receive buffers.
     private Action? _resumeAfterPending;
+    private Action? _onWake;
     private Action? _receiveAgain;
 
     // Null until a trusted proxy's PROXY header has come.
@@ -141,7 +142,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     public void BeginShutdown()
     {
         MarkShuttingDown();
-        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0)
+        if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0 && !OwesAnswers)
         {
             Close(new ConnectionClose(CloseReason.ServerShutdown));
             return;
@@ -154,6 +155,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     }
 
     public void Abort() => Close(new ConnectionClose(CloseReason.ShutdownTimeout));
+
+    /// <summary>Any thread: the loop calls the application again at its next turn.</summary>
+    public override void Wake() => _loop.Post(_onWake ??= OnWake);
 
     public void OnCompletion(UringOp op, int result, uint flags)
     {
@@ -411,13 +415,24 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         return true;
     }
 
-    private void Freeze()
+    private void Freeze() => Freeze(_application!.PendingWork!);
+
+    private void Freeze(Task work)
     {
         // The pending work now owns the output; it is flushed when the work posts back.
         _state = State.Frozen;
         _info.Stats.SetState(ConnectionState.Processing);
         _resumeAfterPending ??= () => _loop.Post(ResumeAfterPending);
-        _application!.PendingWork!.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+    }
+
+    private void OnWake()
+    {
+        // Paused, the drain calls the application when the client has caught up; frozen, the work's end does.
+        if (_state == State.Open && _application is not null && !_paused)
+        {
+            Process();
+        }
     }
 
     private void ResumeAfterPending()
@@ -448,6 +463,14 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
 
     private void EndOfInput()
     {
+        if (_application?.AnswersOwed is Task owed)
+        {
+            // Answers still to come for what was received: they go out first, and the end of the stream, which the
+            // next receive reports again, is taken up after them.
+            Freeze(owed);
+            return;
+        }
+
         var ended = new ConnectionClose(IsShuttingDown ? CloseReason.ServerShutdown : CloseReason.ClosedByPeer);
         if (_application is not null)
         {
