@@ -6,8 +6,8 @@ namespace Framewire.Engines.Internal.Selector;
 /// <summary>
 /// One selector connection's TLS when the server drives OpenSSL itself: an <c>SSL</c> over a BIO of our own that
 /// reads and sends on the connection's non-blocking socket, so ciphertext is never copied outside OpenSSL's record
-/// buffers, and those are freed whenever the connection has nothing in flight (<see cref="ReleaseBuffers"/>): an idle
-/// connection holds only the session's keys. Every call runs on the connection's loop and returns at once;
+/// buffers, and those are freed once the connection has had nothing in flight for a while (<see cref="ReleaseBuffers"/>):
+/// an idle connection holds only the session's state. Every call runs on the connection's loop and returns at once;
 /// WANT_READ and WANT_WRITE become the loop's interest. Allocated only for TLS connections.
 /// </summary>
 internal sealed unsafe class OpenSslSession : IDisposable
@@ -132,16 +132,9 @@ internal sealed unsafe class OpenSslSession : IDisposable
 
     /// <summary>
     /// Frees OpenSSL's read and write buffers (about 34 KB) while the connection has nothing in flight; the next
-    /// record takes new ones. OpenSSL keeps them when they still hold bytes.
+    /// record takes new ones. False when OpenSSL kept them, as they still hold bytes.
     /// </summary>
-    public void ReleaseBuffers()
-    {
-        if (_ssl != 0)
-        {
-            // 0 when a buffer still holds bytes: kept, and freed at a later idle moment.
-            _ = OpenSsl.SSL_free_buffers(_ssl);
-        }
-    }
+    public bool ReleaseBuffers() => _ssl != 0 && OpenSsl.SSL_free_buffers(_ssl) == 1;
 
     public void Dispose()
     {
