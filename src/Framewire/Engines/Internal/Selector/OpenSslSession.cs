@@ -157,8 +157,12 @@ internal sealed unsafe class OpenSslSession : IDisposable
             throw new System.Security.Cryptography.CryptographicException(OpenSsl.TakeError("BIO_meth_new failed."));
         }
 
+        // The controls are the socket BIO's own, native: OpenSSL asks about kernel TLS about a dozen times per message,
+        // and each call into managed code would cost a transition. They read the BIO's flags, which BioRead keeps as
+        // the socket BIO's read would: the end of the stream is BIO_FLAGS_IN_EOF; a flush is nothing to do.
+        delegate* unmanaged<nint, int, nint, nint, nint> control = OpenSsl.BIO_meth_get_ctrl(OpenSsl.BIO_s_socket());
         int set = OpenSsl.BIO_meth_set_read(method, &BioRead) & OpenSsl.BIO_meth_set_write(method, &BioWrite)
-            & OpenSsl.BIO_meth_set_ctrl(method, &BioCtrl) & OpenSsl.BIO_meth_set_create(method, &BioCreate);
+            & OpenSsl.BIO_meth_set_ctrl(method, control) & OpenSsl.BIO_meth_set_create(method, &BioCreate);
         return set == 1 ? method : throw new System.Security.Cryptography.CryptographicException(OpenSsl.TakeError("BIO_meth_set failed."));
     }
 
@@ -197,6 +201,7 @@ internal sealed unsafe class OpenSslSession : IDisposable
         if (received == 0)
         {
             session._eof = true;
+            OpenSsl.BIO_set_flags(bio, OpenSsl.BioFlagsInEof);
             return 0;
         }
 
@@ -235,15 +240,6 @@ internal sealed unsafe class OpenSslSession : IDisposable
 
         return -1;
     }
-
-    [UnmanagedCallersOnly]
-    private static nint BioCtrl(nint bio, int command, nint number, nint pointer) => command switch
-    {
-        // Writes go straight to the socket: there is nothing to flush.
-        OpenSsl.BioCtrlFlush => 1,
-        OpenSsl.BioCtrlEof => Of(bio)._eof ? 1 : 0,
-        _ => 0,
-    };
 
     /// <summary>Follows the record headers through the ciphertext read, without parsing anything else.</summary>
     private void Track(ReadOnlySpan<byte> received)
