@@ -12,12 +12,21 @@ namespace Framewire.Engines.Internal.Selector;
 /// </summary>
 internal sealed class EventLoop : IServerLoop
 {
+    // How often the loop frees the record buffers (about 34 KB) of TLS connections that have had nothing in flight
+    // since its last turn: a connection keeps them from 50 to 100 ms after its last message. A busy connection reuses
+    // them from one message to the next; an idle one holds none.
+    private static readonly TimeSpan TlsBufferHold = TimeSpan.FromMilliseconds(50);
+
     private readonly LoopPoller _poller;
     private readonly LoopWork _work;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
     private readonly List<(SelectorConnection Connection, ConnectionClose Due)> _expired = [];
+
+    // TLS connections that keep OpenSSL's record buffers between messages, until a release turn finds them quiet.
+    private readonly List<SelectorConnection> _heldTlsBuffers = [];
+    private Action? _releaseTlsBuffers;
     private bool _exitWhenIdle;
     private bool _exit;
 
@@ -61,6 +70,16 @@ internal sealed class EventLoop : IServerLoop
 
     /// <inheritdoc cref="LoopWork.StartSweeping"/>
     public void StartSweeping(TimeSpan interval) => _work.StartSweeping(interval, Sweep);
+
+    /// <summary>Adds a TLS connection to those whose record buffers the release turns look at. Loop thread only.</summary>
+    public void HoldTlsBuffers(SelectorConnection connection)
+    {
+        _heldTlsBuffers.Add(connection);
+        if (_heldTlsBuffers.Count == 1)
+        {
+            Schedule(TlsBufferHold, _releaseTlsBuffers ??= ReleaseTlsBuffers);
+        }
+    }
 
     public void Add(SelectorConnection connection)
     {
@@ -156,6 +175,25 @@ internal sealed class EventLoop : IServerLoop
         }
 
         _expired.Clear();
+    }
+
+    private void ReleaseTlsBuffers()
+    {
+        int kept = 0;
+        for (int i = 0; i < _heldTlsBuffers.Count; i++)
+        {
+            SelectorConnection connection = _heldTlsBuffers[i];
+            if (connection.KeepsTlsBuffers())
+            {
+                _heldTlsBuffers[kept++] = connection;
+            }
+        }
+
+        _heldTlsBuffers.RemoveRange(kept, _heldTlsBuffers.Count - kept);
+        if (kept > 0)
+        {
+            Schedule(TlsBufferHold, _releaseTlsBuffers!);
+        }
     }
 
     private sealed class Doorbell(LoopWork work) : ILoopItem

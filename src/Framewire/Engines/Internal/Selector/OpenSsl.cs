@@ -42,12 +42,11 @@ internal static unsafe partial class OpenSsl
     public const int CtrlSetMinProtocolVersion = 123;
 
     public const int BioTypeSourceSink = 0x0400;
-    public const int BioCtrlEof = 2;
-    public const int BioCtrlFlush = 11;
     public const int BioFlagsRead = 0x01;
     public const int BioFlagsWrite = 0x02;
     public const int BioFlagsRetryFlags = 0x0f;
     public const int BioFlagsShouldRetry = 0x08;
+    public const int BioFlagsInEof = 0x800;
 
     // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the client's chain leads to no authority we trust (unknown_ca alert).
     public const int VerifyErrorUntrusted = 20;
@@ -149,6 +148,12 @@ internal static unsafe partial class OpenSsl
 
     [LibraryImport(Crypto)]
     public static partial int BIO_meth_set_ctrl(nint method, delegate* unmanaged<nint, int, nint, nint, nint> ctrl);
+
+    [LibraryImport(Crypto)]
+    public static partial nint BIO_s_socket();
+
+    [LibraryImport(Crypto)]
+    public static partial delegate* unmanaged<nint, int, nint, nint, nint> BIO_meth_get_ctrl(nint method);
 
     [LibraryImport(Crypto)]
     public static partial int BIO_meth_set_create(nint method, delegate* unmanaged<nint, int> create);

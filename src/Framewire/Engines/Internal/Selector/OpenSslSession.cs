@@ -6,8 +6,8 @@ namespace Framewire.Engines.Internal.Selector;
 /// <summary>
 /// One selector connection's TLS when the server drives OpenSSL itself: an <c>SSL</c> over a BIO of our own that
 /// reads and sends on the connection's non-blocking socket, so ciphertext is never copied outside OpenSSL's record
-/// buffers, and those are freed whenever the connection has nothing in flight (<see cref="ReleaseBuffers"/>): an idle
-/// connection holds only the session's keys. Every call runs on the connection's loop and returns at once;
+/// buffers, and those are freed once the connection has had nothing in flight for a while (<see cref="ReleaseBuffers"/>):
+/// an idle connection holds only the session's state. Every call runs on the connection's loop and returns at once;
 /// WANT_READ and WANT_WRITE become the loop's interest. Allocated only for TLS connections.
 /// </summary>
 internal sealed unsafe class OpenSslSession : IDisposable
@@ -132,16 +132,9 @@ internal sealed unsafe class OpenSslSession : IDisposable
 
     /// <summary>
     /// Frees OpenSSL's read and write buffers (about 34 KB) while the connection has nothing in flight; the next
-    /// record takes new ones. OpenSSL keeps them when they still hold bytes.
+    /// record takes new ones. False when OpenSSL kept them, as they still hold bytes.
     /// </summary>
-    public void ReleaseBuffers()
-    {
-        if (_ssl != 0)
-        {
-            // 0 when a buffer still holds bytes: kept, and freed at a later idle moment.
-            _ = OpenSsl.SSL_free_buffers(_ssl);
-        }
-    }
+    public bool ReleaseBuffers() => _ssl != 0 && OpenSsl.SSL_free_buffers(_ssl) == 1;
 
     public void Dispose()
     {
@@ -164,8 +157,12 @@ internal sealed unsafe class OpenSslSession : IDisposable
             throw new System.Security.Cryptography.CryptographicException(OpenSsl.TakeError("BIO_meth_new failed."));
         }
 
+        // The controls are the socket BIO's own, native: OpenSSL asks about kernel TLS about a dozen times per message,
+        // and each call into managed code would cost a transition. They read the BIO's flags, which BioRead keeps as
+        // the socket BIO's read would: the end of the stream is BIO_FLAGS_IN_EOF; a flush is nothing to do.
+        delegate* unmanaged<nint, int, nint, nint, nint> control = OpenSsl.BIO_meth_get_ctrl(OpenSsl.BIO_s_socket());
         int set = OpenSsl.BIO_meth_set_read(method, &BioRead) & OpenSsl.BIO_meth_set_write(method, &BioWrite)
-            & OpenSsl.BIO_meth_set_ctrl(method, &BioCtrl) & OpenSsl.BIO_meth_set_create(method, &BioCreate);
+            & OpenSsl.BIO_meth_set_ctrl(method, control) & OpenSsl.BIO_meth_set_create(method, &BioCreate);
         return set == 1 ? method : throw new System.Security.Cryptography.CryptographicException(OpenSsl.TakeError("BIO_meth_set failed."));
     }
 
@@ -204,6 +201,7 @@ internal sealed unsafe class OpenSslSession : IDisposable
         if (received == 0)
         {
             session._eof = true;
+            OpenSsl.BIO_set_flags(bio, OpenSsl.BioFlagsInEof);
             return 0;
         }
 
@@ -242,15 +240,6 @@ internal sealed unsafe class OpenSslSession : IDisposable
 
         return -1;
     }
-
-    [UnmanagedCallersOnly]
-    private static nint BioCtrl(nint bio, int command, nint number, nint pointer) => command switch
-    {
-        // Writes go straight to the socket: there is nothing to flush.
-        OpenSsl.BioCtrlFlush => 1,
-        OpenSsl.BioCtrlEof => Of(bio)._eof ? 1 : 0,
-        _ => 0,
-    };
 
     /// <summary>Follows the record headers through the ciphertext read, without parsing anything else.</summary>
     private void Track(ReadOnlySpan<byte> received)

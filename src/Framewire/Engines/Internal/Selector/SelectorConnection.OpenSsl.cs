@@ -8,10 +8,16 @@ namespace Framewire.Engines.Internal.Selector;
 /// The selector connection over TLS when the server drives OpenSSL itself (<see cref="OpenSslSession"/>): the
 /// connection reads and sends as on a plain socket, only through <c>SSL_read</c> and <c>SSL_write</c>, whose BIO
 /// makes the same system calls. A readable socket costs one recv for every record queued (read-ahead), and records
-/// OpenSSL read ahead are taken before waiting again. Once nothing is in flight, OpenSSL's record buffers go back.
+/// OpenSSL read ahead are taken before waiting again. Once nothing has been in flight for a while, OpenSSL's record
+/// buffers go back.
 /// </summary>
 internal sealed partial class SelectorConnection
 {
+    // Set whenever the TLS goes quiet; cleared by the loop's release turn, which frees the buffers of a connection it
+    // finds without it. Held: the connection is in the loop's list of those that keep their buffers.
+    private bool _sslBuffersUsed;
+    private bool _sslBuffersHeld;
+
     private void StartSsl(OpenSslContext context, byte[]? prefix)
     {
         try
@@ -69,7 +75,7 @@ internal sealed partial class SelectorConnection
         }
         else
         {
-            ssl.ReleaseBuffers();
+            HoldSslBuffers();
         }
     }
 
@@ -120,7 +126,7 @@ internal sealed partial class SelectorConnection
                     if (_state == State.Open)
                     {
                         ReleaseInputIfEmpty();
-                        ReleaseSslBuffersIfIdle();
+                        HoldSslBuffers();
                     }
 
                     return;
@@ -185,12 +191,52 @@ internal sealed partial class SelectorConnection
         return true;
     }
 
-    private void ReleaseSslBuffersIfIdle()
+    /// <summary>
+    /// The connection's TLS has gone quiet for now: its record buffers stay for the next message, and go back once it
+    /// has stayed quiet through one of the loop's release turns (<see cref="EventLoop.HoldTlsBuffers"/>). Freeing
+    /// them after every message and taking new ones for the next would cost two allocations of 17 KB per message.
+    /// </summary>
+    private void HoldSslBuffers()
     {
-        if (_ssl is not null && PendingOutput == 0 && !_ssl.HasPending)
+        if (_ssl is null)
         {
-            _ssl.ReleaseBuffers();
+            return;
         }
+
+        _sslBuffersUsed = true;
+        if (!_sslBuffersHeld)
+        {
+            _sslBuffersHeld = true;
+            _loop.HoldTlsBuffers(this);
+        }
+    }
+
+    /// <summary>
+    /// The loop's release turn: frees the record buffers of a connection that has stayed quiet since the last turn
+    /// and has nothing in flight; false once they are freed or the connection is closed, when the loop forgets it.
+    /// </summary>
+    internal bool KeepsTlsBuffers()
+    {
+        if (_state == State.Closed)
+        {
+            _sslBuffersHeld = false;
+            return false;
+        }
+
+        if (_sslBuffersUsed)
+        {
+            _sslBuffersUsed = false;
+            return true;
+        }
+
+        // Busy (pending work owns the output, or output or records wait): the buffers still hold bytes.
+        if (_state != State.Open || PendingOutput > 0 || _ssl!.HasPending || !_ssl.ReleaseBuffers())
+        {
+            return true;
+        }
+
+        _sslBuffersHeld = false;
+        return false;
     }
 
     /// <summary>

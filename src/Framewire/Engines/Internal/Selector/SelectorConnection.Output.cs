@@ -27,7 +27,7 @@ internal sealed partial class SelectorConnection
         _output?.Release();
         _outputSent = 0;
         _tls?.Ciphertext.Release();
-        ReleaseSslBuffersIfIdle();
+        HoldSslBuffers();
         OnDrained();
         if (_state == State.Closing)
         {
