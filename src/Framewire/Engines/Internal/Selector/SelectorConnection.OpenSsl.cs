@@ -16,7 +16,7 @@ internal sealed partial class SelectorConnection
     {
         try
         {
-            _ssl = new OpenSslSession(context, _fd, prefix);
+            RareState.Ssl = new OpenSslSession(context, _fd, prefix);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
@@ -29,7 +29,7 @@ internal sealed partial class SelectorConnection
 
     private void ContinueHandshake()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         switch (ssl.Handshake())
         {
             case 1:
@@ -82,7 +82,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void ReceiveSsl()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         do
         {
             int received = 0;
@@ -146,7 +146,7 @@ internal sealed partial class SelectorConnection
     /// <summary>After the application went on without a read: takes the records OpenSSL read ahead, which no readiness reports.</summary>
     private void ReceiveSslReadAhead()
     {
-        if (_ssl is { HasPending: true } && _state == State.Open && !_paused && _application is not null)
+        if (SslSession is { HasPending: true } && _state == State.Open && !_paused && _application is not null)
         {
             ReceiveSsl();
         }
@@ -159,7 +159,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private bool SendSsl()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         while (PendingOutput > 0 && _application is not null)
         {
             int written = ssl.Write(_output!.WrittenSpan.Slice(_outputSent, Math.Min(PendingOutput, EncryptSize)));
@@ -187,9 +187,9 @@ internal sealed partial class SelectorConnection
 
     private void ReleaseSslBuffersIfIdle()
     {
-        if (_ssl is not null && PendingOutput == 0 && !_ssl.HasPending)
+        if (SslSession is not null && PendingOutput == 0 && !SslSession.HasPending)
         {
-            _ssl.ReleaseBuffers();
+            SslSession.ReleaseBuffers();
         }
     }
 
@@ -199,7 +199,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private bool SendSslCloseNotify()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         if (ssl.CloseNotifySent || _application is null || ssl.Shutdown() != OpenSslSession.WantWrite)
         {
             return true;

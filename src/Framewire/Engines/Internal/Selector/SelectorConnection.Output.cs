@@ -19,14 +19,14 @@ internal sealed partial class SelectorConnection
     /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
     private bool Flush()
     {
-        if (!(_ssl is not null ? SendSsl() : _tls is null ? SendPlain() : SendTls()))
+        if (!(SslSession is not null ? SendSsl() : TlsStream is null ? SendPlain() : SendTls()))
         {
             return false;
         }
 
         _output?.Release();
         _outputSent = 0;
-        _tls?.Ciphertext.Release();
+        TlsStream?.Ciphertext.Release();
         ReleaseSslBuffersIfIdle();
         OnDrained();
         if (_state == State.Closing)
@@ -51,7 +51,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     internal override void WriteReceived(ReadOnlySpan<byte> bytes)
     {
-        if (_tls is null && _ssl is null && _state == State.Open && PendingOutput == 0)
+        if (TlsStream is null && SslSession is null && _state == State.Open && PendingOutput == 0)
         {
             int sent = SocketCalls.Send(_fd, bytes);
             if (sent > 0)
@@ -127,14 +127,14 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        if (_tls is not null && SendCloseNotify())
+        if (TlsStream is not null && SendCloseNotify())
         {
             // The flush comes back here, with close_notify sent.
             Flush();
             return;
         }
 
-        if (_ssl is not null && !SendSslCloseNotify())
+        if (SslSession is not null && !SendSslCloseNotify())
         {
             // Writability comes back here through the flush.
             return;
@@ -172,9 +172,9 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void SetInterest(SelectorEvents events)
     {
-        if (_tls is not null && _state == State.Open)
+        if (TlsStream is not null && _state == State.Open)
         {
-            _tls.Requested = events;
+            TlsStream.Requested = events;
             return;
         }
 
@@ -220,8 +220,8 @@ internal sealed partial class SelectorConnection
             _application?.ReleaseBuffers();
         }
 
-        _tls?.Dispose();
-        _ssl?.Dispose();
+        TlsStream?.Dispose();
+        SslSession?.Dispose();
         _services.Closed(_info, close);
     }
 }
