@@ -162,7 +162,7 @@ internal sealed partial class SelectorConnection
         OpenSslSession ssl = SslSession!;
         while (PendingOutput > 0 && _application is not null)
         {
-            int written = ssl.Write(_output!.WrittenSpan.Slice(_outputSent, Math.Min(PendingOutput, EncryptSize)));
+            int written = ssl.Write(OutputBuffer!.WrittenSpan.Slice(_outputSent, Math.Min(PendingOutput, EncryptSize)));
             if (written > 0)
             {
                 _outputSent += written;

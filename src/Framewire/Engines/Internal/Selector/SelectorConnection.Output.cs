@@ -10,7 +10,7 @@ internal sealed partial class SelectorConnection
 {
     private void BeginClosing(ConnectionClose close)
     {
-        _close = close;
+        RareState.Close = close;
         _state = State.Closing;
         _info.Stats.SetState(ConnectionState.Draining);
         Flush();
@@ -24,7 +24,7 @@ internal sealed partial class SelectorConnection
             return false;
         }
 
-        _output?.Release();
+        OutputBuffer?.Release();
         _outputSent = 0;
         TlsStream?.Ciphertext.Release();
         ReleaseSslBuffersIfIdle();
@@ -67,14 +67,14 @@ internal sealed partial class SelectorConnection
         }
     }
 
-    private protected override IBufferWriter<byte> CreateTarget() => _output = new PooledBufferWriter();
+    private protected override IBufferWriter<byte> CreateTarget() => new PooledBufferWriter();
 
     /// <summary>Sends the output as it is; true when all of it went.</summary>
     private bool SendPlain()
     {
         while (PendingOutput > 0)
         {
-            int sent = SocketCalls.Send(_fd, _output!.WrittenSpan[_outputSent..]);
+            int sent = SocketCalls.Send(_fd, OutputBuffer!.WrittenSpan[_outputSent..]);
             if (sent > 0)
             {
                 _outputSent += sent;
@@ -121,9 +121,9 @@ internal sealed partial class SelectorConnection
 
     private void FinishClosing()
     {
-        if (_peerGone || !_close.ClosesFirst)
+        if (_peerGone || !_rare!.Close.ClosesFirst)
         {
-            Close(_close);
+            Close(_rare!.Close);
             return;
         }
 
@@ -149,7 +149,7 @@ internal sealed partial class SelectorConnection
         {
             if (_state == State.Lingering)
             {
-                Close(_close);
+                Close(_rare!.Close);
             }
         });
     }
@@ -163,7 +163,7 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        Close(_close);
+        Close(_rare!.Close);
     }
 
     /// <summary>
@@ -216,7 +216,7 @@ internal sealed partial class SelectorConnection
                 _input = null;
             }
 
-            _output?.Release();
+            OutputBuffer?.Release();
             _application?.ReleaseBuffers();
         }
 

@@ -239,7 +239,7 @@ internal sealed partial class SelectorConnection
             try
             {
                 // The stream beneath takes the ciphertext at once, so the write completes before it returns.
-                MemoryMarshal.TryGetArray(_output!.WrittenMemory, out ArraySegment<byte> written);
+                MemoryMarshal.TryGetArray(OutputBuffer!.WrittenMemory, out ArraySegment<byte> written);
                 tls.Ssl.Write(written.Array!, written.Offset + _outputSent, slice);
             }
             catch (Exception e) when (LoopTls.IsFailure(e))

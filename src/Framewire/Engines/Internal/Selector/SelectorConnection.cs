@@ -30,12 +30,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private readonly EventLoop _loop;
     private readonly ConnectionServices _services;
 
-    // What only some connections ever need (TLS, pending work, a wake from another thread), in one object made at
+    // What only some connections ever need (TLS, pending work, a wake from another thread, the close they are
+    // draining towards), in one object made at
     // the first need: a plain idle connection holds one null reference for all of it.
     private Rare? _rare;
-
-    // Made at the first write: an echo that the socket takes whole from the read buffer never needs one.
-    private PooledBufferWriter? _output;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
     // addresses the PROXY header gives.
@@ -51,7 +49,6 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private byte _readScale;
     private bool _peerGone;
     private bool _paused;
-    private ConnectionClose _close;
 
     public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, ConnectionServices services)
         : base(services.Limits, info.Stats)
@@ -76,6 +73,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     }
 
     public int Fd => _fd;
+
+    // Made at the first write (CreateTarget), and kept as the base's target only: an echo that the socket takes
+    // whole from the read buffer never needs one.
+    private PooledBufferWriter? OutputBuffer => (PooledBufferWriter?)CurrentTarget;
 
     // Null for plain TCP, and until the PROXY header (if any) has come; one of the two when the server has TLS:
     // OpenSSL driven directly when it can be, else an SslStream.
@@ -207,7 +208,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     /// <summary>Any thread: the loop calls the application again at its next turn.</summary>
     public override void Wake() => _loop.Post(RareState.OnWake ??= OnWake);
 
-    private int PendingOutput => _output is null ? 0 : _output.WrittenCount - _outputSent;
+    private int PendingOutput => OutputBuffer is { } output ? output.WrittenCount - _outputSent : 0;
 
     private void Receive()
     {
@@ -459,5 +460,6 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         public Action? OnTlsRead;
         public Action? ResumeAfterPending;
         public Action? OnWake;
+        public ConnectionClose Close;
     }
 }
