@@ -41,7 +41,7 @@ public class SearchHandlerBenchmarks
     public void Setup()
     {
         var connection = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 65432));
-        _application = new FrameApplication(_handler, FrameLimits.Default, connection, _workers, NullLogger.Instance, ServerMetrics.Async, CancellationToken.None);
+        _application = new FrameApplication(new FrameApplication.Settings(_handler, FrameLimits.Default, _workers, NullLogger.Instance, ServerMetrics.Async, CancellationToken.None), connection);
         _policy = new ConnectionPolicy(new ConnectionLimits(new MessageServerOptions()), connection.Stats);
         _policy.Target = _output;
         _stats = connection.Stats;

@@ -12,9 +12,11 @@ namespace Framewire.Apps;
 /// </summary>
 public sealed class MessageContext
 {
-    private readonly PooledBufferWriter _content = new();
-    private readonly PooledBufferWriter _transcoded = new();
-    private readonly PooledBufferWriter _scratch = new();
+    // Each made at its first use, and then kept for the connection's life: an idle connection may never need one,
+    // and a search that is UTF-8 already never transcodes.
+    private PooledBufferWriter? _content;
+    private PooledBufferWriter? _transcoded;
+    private PooledBufferWriter? _scratch;
     private readonly WorkerPool _workers;
     private readonly ChecksumAlgorithm _checksum;
     private IBufferWriter<byte>? _output;
@@ -47,6 +49,7 @@ public sealed class MessageContext
     {
         get
         {
+            _content ??= new PooledBufferWriter();
             if (!_contentStarted)
             {
                 _content.Clear();
@@ -64,7 +67,7 @@ public sealed class MessageContext
     public ReadOnlySequence<byte> GetJsonUtf8()
     {
         Frame request = Request;
-        if (!TextContent.TryGetUtf8(request, _transcoded, out ReadOnlySequence<byte> utf8, out ProtocolError error))
+        if (!TextContent.TryGetUtf8(request, ref _transcoded, out ReadOnlySequence<byte> utf8, out ProtocolError error))
         {
             throw new ProtocolException(error);
         }
@@ -110,6 +113,7 @@ public sealed class MessageContext
     {
         get
         {
+            _scratch ??= new PooledBufferWriter();
             _scratch.Clear();
             return _scratch;
         }
@@ -118,7 +122,7 @@ public sealed class MessageContext
     /// <summary>Answers with the content written to <see cref="ResponseContent"/>.</summary>
     public void Respond(string contentType, string contentEncoding, IReadOnlyList<HeaderField>? customHeaders = null)
     {
-        ReadOnlySpan<byte> content = _contentStarted ? _content.WrittenSpan : default;
+        ReadOnlySpan<byte> content = _contentStarted ? _content!.WrittenSpan : default;
         Respond(contentType, contentEncoding, content, customHeaders);
     }
 
@@ -174,9 +178,9 @@ public sealed class MessageContext
     /// <summary>Returns pooled buffers; called when the connection goes idle or closes.</summary>
     internal void ReleaseBuffers()
     {
-        _content.Release();
-        _transcoded.Release();
-        _scratch.Release();
+        _content?.Release();
+        _transcoded?.Release();
+        _scratch?.Release();
     }
 
     private IBufferWriter<byte> BeginResponse()

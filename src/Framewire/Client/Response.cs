@@ -97,10 +97,10 @@ public sealed class Response
         if (Protocol.Internal.TextContent.IsSupported(encoding))
         {
             var frame = new Frame(Header, new System.Buffers.ReadOnlySequence<byte>(Content));
-            var scratch = new Framewire.Internal.PooledBufferWriter();
+            Framewire.Internal.PooledBufferWriter? scratch = null;
             try
             {
-                if (Protocol.Internal.TextContent.TryGetUtf8(frame, scratch, out System.Buffers.ReadOnlySequence<byte> utf8, out ProtocolError error))
+                if (Protocol.Internal.TextContent.TryGetUtf8(frame, ref scratch, out System.Buffers.ReadOnlySequence<byte> utf8, out ProtocolError error))
                 {
                     return System.Buffers.BuffersExtensions.ToArray(utf8);
                 }
@@ -109,7 +109,7 @@ public sealed class Response
             }
             finally
             {
-                scratch.Release();
+                scratch?.Release();
             }
         }
 

@@ -47,6 +47,9 @@ public abstract class ConnectionOutput : IBufferWriter<byte>
         set => _target = value;
     }
 
+    /// <summary>The target, null until it is set or made: an engine that made it reads it back here rather than keep it twice.</summary>
+    private protected IBufferWriter<byte>? CurrentTarget => _target;
+
     /// <summary>
     /// Makes the target at the first write, for an engine that sets none up front: a connection that never writes
     /// (or sends everything without writing here) then holds no buffer object at all.

@@ -49,7 +49,8 @@ public sealed class MessageServer : IAsyncDisposable
         (_options, _logger, _workers, _engineKind) = Initialize(options, loggerFactory);
         CancellationToken stopping = _stopping.Token;
         ServerMetrics metrics = ServerMetrics.For(_engineKind);
-        _engine = CreateEngine(info => wrap(new FrameApplication(handler, _options.Limits, info, _workers, _logger, metrics, stopping, _options.Checksum)), BusyFrame());
+        var settings = new FrameApplication.Settings(handler, _options.Limits, _workers, _logger, metrics, stopping, _options.Checksum);
+        _engine = CreateEngine(info => wrap(new FrameApplication(settings, info)), BusyFrame());
     }
 
     /// <summary>

@@ -34,8 +34,8 @@ public sealed class MetricsAllocationTests
     {
         using var recorder = listening ? new MetricsRecorder(ignoreMeasurements: true) : null;
         ConnectionInfo connection = InMemoryApplication.Connection();
-        var registry = new ConnectionRegistry();
-        connection.Stats.Attach(registry, ServerMetrics.Async);
+        var registry = new ConnectionRegistry { Metrics = ServerMetrics.Async };
+        connection.Stats.Attach(registry);
         registry.Add(connection.Stats);
 
         Assert.Equal(0, Allocations.OfWarm(() => Record(connection.Stats)));

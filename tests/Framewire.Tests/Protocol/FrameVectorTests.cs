@@ -117,10 +117,10 @@ public class FrameVectorTests
         }
 
         // The path the server reads text/json content through, whatever its content-encoding.
-        var scratch = new PooledBufferWriter();
+        PooledBufferWriter? scratch = null;
         try
         {
-            Assert.True(TextContent.TryGetUtf8(frame, scratch, out ReadOnlySequence<byte> utf8, out ProtocolError error), error.ToString());
+            Assert.True(TextContent.TryGetUtf8(frame, ref scratch, out ReadOnlySequence<byte> utf8, out ProtocolError error), error.ToString());
             Assert.Equal(expected.JsonText, Encoding.UTF8.GetString(utf8.ToArray()));
             using JsonDocument actual = JsonDocument.Parse(utf8);
             using JsonDocument value = JsonDocument.Parse(expected.JsonValue!);
@@ -128,7 +128,7 @@ public class FrameVectorTests
         }
         finally
         {
-            scratch.Release();
+            scratch?.Release();
         }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class InMemoryApplication
         Info = Connection();
         Policy = new ConnectionPolicy(new ConnectionLimits(options), Info.Stats);
         Policy.Target = Written;
-        Application = new FrameApplication(handler, FrameLimits.Default, Info, workers, NullLogger.Instance, metrics, CancellationToken.None);
+        Application = new FrameApplication(new FrameApplication.Settings(handler, FrameLimits.Default, workers, NullLogger.Instance, metrics, CancellationToken.None), Info);
     }
 
     public ConnectionInfo Info { get; }

@@ -16,27 +16,19 @@ namespace Framewire.Engines.Internal;
 /// </summary>
 internal sealed class FrameApplication : ConnectionApplication
 {
+    // What every connection of the server shares lives once, in the server's settings: an idle connection keeps
+    // only its own state.
+    private readonly Settings _settings;
     private readonly FrameDecoder _decoder;
-    private readonly IMessageHandler _handler;
     private readonly MessageContext _context;
-    private readonly ILogger _logger;
-    private readonly CancellationToken _stopping;
-    private readonly ServerMetrics _metrics;
-    private readonly ConnectionStats _stats;
-    private readonly ChecksumAlgorithm _checksum;
     private Task? _pending;
     private long _requestStart;
 
-    public FrameApplication(IMessageHandler handler, FrameLimits limits, ConnectionInfo connection, WorkerPool workers, ILogger logger, ServerMetrics metrics, CancellationToken stopping, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
+    public FrameApplication(Settings settings, ConnectionInfo connection)
     {
-        _metrics = metrics;
-        _checksum = checksum;
-        _stats = connection.Stats;
-        _decoder = new FrameDecoder(limits);
-        _handler = handler;
-        _context = new MessageContext(connection, workers, checksum);
-        _logger = logger;
-        _stopping = stopping;
+        _settings = settings;
+        _decoder = new FrameDecoder(settings.Limits);
+        _context = new MessageContext(connection, settings.Workers, settings.Checksum);
     }
 
     public override Task? PendingWork => _pending;
@@ -68,13 +60,13 @@ internal sealed class FrameApplication : ConnectionApplication
                 return Refuse(error, output);
             }
 
-            _metrics.FrameReceived();
-            _stats.FrameReceived();
+            _settings.Metrics.FrameReceived();
+            _context.Connection.Stats.FrameReceived();
             _requestStart = ServerMetrics.DurationEnabled ? Stopwatch.GetTimestamp() : 0;
 
-            if (_logger.IsEnabled(LogLevel.Debug))
+            if (_settings.Logger.IsEnabled(LogLevel.Debug))
             {
-                ServerLog.RequestReceived(_logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
+                ServerLog.RequestReceived(_settings.Logger, _context.Connection.Id, frame.Header.ContentType, frame.Header.ContentLength);
             }
 
             _context.Begin(frame, output);
@@ -89,7 +81,7 @@ internal sealed class FrameApplication : ConnectionApplication
             ValueTask handled;
             try
             {
-                handled = _handler.HandleAsync(_context, _stopping);
+                handled = _settings.Handler.HandleAsync(_context, _settings.Stopping);
             }
             catch (Exception e)
             {
@@ -119,7 +111,7 @@ internal sealed class FrameApplication : ConnectionApplication
     private ProcessStatus Refuse(ProtocolError error, IBufferWriter<byte> output)
     {
         CloseError = error;
-        FrameAnswers.Refuse(output, error, _metrics, _stats, _logger, _checksum);
+        FrameAnswers.Refuse(output, error, _settings.Metrics, _context.Connection.Stats, _settings.Logger, _settings.Checksum);
         return ProcessStatus.Close;
     }
 
@@ -139,27 +131,45 @@ internal sealed class FrameApplication : ConnectionApplication
         }
         catch (Exception e) when (!_context.HasResponded)
         {
-            ServerLog.HandlerFailed(_logger, _context.Connection.Id, e);
+            ServerLog.HandlerFailed(_settings.Logger, _context.Connection.Id, e);
             _context.RespondError(ErrorCode.InternalError, "The server failed to handle the request.");
         }
         catch (Exception e)
         {
             // The response is already out; the failure is only worth a log line.
-            ServerLog.HandlerFailed(_logger, _context.Connection.Id, e);
+            ServerLog.HandlerFailed(_settings.Logger, _context.Connection.Id, e);
         }
         finally
         {
             if (_context.HasResponded)
             {
                 output.CompleteMessage();
-                FrameAnswers.Count(_metrics, _stats, _context.ErrorResponded);
+                FrameAnswers.Count(_settings.Metrics, _context.Connection.Stats, _context.ErrorResponded);
             }
 
-            _stats.RequestEnded();
+            _context.Connection.Stats.RequestEnded();
 
-            _metrics.RequestFinished(_requestStart);
+            _settings.Metrics.RequestFinished(_requestStart);
             _requestStart = 0;
             _context.End();
         }
+    }
+
+    /// <summary>What a server's frame-protocol connections share: made once per server.</summary>
+    internal sealed class Settings(IMessageHandler handler, FrameLimits limits, WorkerPool workers, ILogger logger, ServerMetrics metrics, CancellationToken stopping, ChecksumAlgorithm checksum = ChecksumAlgorithm.None)
+    {
+        public IMessageHandler Handler { get; } = handler;
+
+        public FrameLimits Limits { get; } = limits;
+
+        public WorkerPool Workers { get; } = workers;
+
+        public ILogger Logger { get; } = logger;
+
+        public ServerMetrics Metrics { get; } = metrics;
+
+        public CancellationToken Stopping { get; } = stopping;
+
+        public ChecksumAlgorithm Checksum { get; } = checksum;
     }
 }

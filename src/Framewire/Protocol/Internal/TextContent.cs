@@ -34,7 +34,7 @@ internal static class TextContent
     /// Gets the content as UTF-8. Returns false with an <see cref="ErrorCode.UnsupportedEncoding"/> or
     /// <see cref="ErrorCode.ContentNotJson"/> error when it cannot be decoded.
     /// </summary>
-    public static bool TryGetUtf8(in Frame frame, PooledBufferWriter scratch, out ReadOnlySequence<byte> utf8, out ProtocolError error)
+    public static bool TryGetUtf8(in Frame frame, ref PooledBufferWriter? scratch, out ReadOnlySequence<byte> utf8, out ProtocolError error)
     {
         string encoding = frame.Header.ContentEncoding;
         Kind kind = Classify(encoding);
@@ -79,6 +79,7 @@ internal static class TextContent
             return false;
         }
 
+        scratch ??= new PooledBufferWriter();
         scratch.Clear();
         Span<byte> span = scratch.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
         scratch.Advance(Encoding.UTF8.GetBytes(text, span));

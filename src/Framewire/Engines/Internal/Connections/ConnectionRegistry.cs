@@ -24,6 +24,9 @@ internal sealed class ConnectionRegistry
     private long _closedFramesReceived;
     private long _closedFramesSent;
 
+    /// <summary>The server's meter, which its connections record their bytes in; none in some tests.</summary>
+    public ServerMetrics? Metrics { get; init; }
+
     public void Add(ConnectionStats connection)
     {
         lock (_lock)

@@ -29,6 +29,7 @@ internal sealed class ConnectionServices
         Limits = new ConnectionLimits(options);
         Log = logger;
         Metrics = ServerMetrics.For(engine);
+        Registry = new ConnectionRegistry { Metrics = Metrics };
         HandshakeTimeout = options.HandshakeTimeout;
         LingerTimeout = options.LingerTimeout;
         Tls = options.Tls is null ? null : ServerTls.CreateAuthenticationOptions(options.Tls);
@@ -41,7 +42,7 @@ internal sealed class ConnectionServices
     public ServerMetrics Metrics { get; }
 
     /// <summary>The open connections' live figures and the closed ones' totals.</summary>
-    public ConnectionRegistry Registry { get; } = new();
+    public ConnectionRegistry Registry { get; }
 
     public TimeSpan HandshakeTimeout { get; }
 
@@ -71,7 +72,7 @@ internal sealed class ConnectionServices
         Interlocked.Increment(ref _acceptedTotal);
         Metrics.ConnectionOpened();
         var info = new ConnectionInfo(Interlocked.Increment(ref _nextConnectionId), remote, local);
-        info.Stats.Attach(Registry, Metrics);
+        info.Stats.Attach(Registry);
         Registry.Add(info.Stats);
         if (Log.IsEnabled(LogLevel.Debug))
         {

@@ -11,11 +11,12 @@ namespace Framewire.Engines.Internal.Connections;
 /// </summary>
 internal sealed class ConnectionStats
 {
-    private ServerMetrics? _metrics;
+    // The registry holds the server's meter too, and the state and the in-flight flag fit a byte each: every open
+    // connection has one of these.
     private ConnectionRegistry? _registry;
     private EndPoint? _remoteEndPoint;
-    private int _state = (int)ConnectionState.Idle;
-    private int _inFlight;
+    private byte _state = (byte)ConnectionState.Idle;
+    private byte _inFlight;
     private long _bytesReceived;
     private long _bytesSent;
     private long _framesReceived;
@@ -59,30 +60,26 @@ internal sealed class ConnectionStats
     /// <summary>True once the connection has closed: what is still answered on it goes nowhere.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>Joins the server's registry and meter: errors are counted there, bytes recorded here too.</summary>
-    public void Attach(ConnectionRegistry registry, ServerMetrics metrics)
-    {
-        _registry = registry;
-        _metrics = metrics;
-    }
+    /// <summary>Joins the server's registry and its meter: errors are counted there, bytes recorded here too.</summary>
+    public void Attach(ConnectionRegistry registry) => _registry = registry;
 
     /// <summary>The client a trusted proxy named replaces the proxy's address.</summary>
     public void SetRemoteEndPoint(EndPoint? remoteEndPoint) => Volatile.Write(ref _remoteEndPoint, remoteEndPoint);
 
     public void MarkClosed() => _closed = true;
 
-    public void SetState(ConnectionState state) => Volatile.Write(ref _state, (int)state);
+    public void SetState(ConnectionState state) => Volatile.Write(ref _state, (byte)state);
 
     public void AddBytesReceived(long count)
     {
         Volatile.Write(ref _bytesReceived, _bytesReceived + count);
-        _metrics?.BytesReceived(count);
+        _registry?.Metrics?.BytesReceived(count);
     }
 
     public void AddBytesSent(long count)
     {
         Volatile.Write(ref _bytesSent, _bytesSent + count);
-        _metrics?.BytesSent(count);
+        _registry?.Metrics?.BytesSent(count);
     }
 
     public void FrameReceived()

@@ -13,16 +13,11 @@ namespace Framewire.Engines.Internal.Selector;
 /// </summary>
 internal sealed partial class SelectorConnection
 {
-    // Set whenever the TLS goes quiet; cleared by the loop's release turn, which frees the buffers of a connection it
-    // finds without it. Held: the connection is in the loop's list of those that keep their buffers.
-    private bool _sslBuffersUsed;
-    private bool _sslBuffersHeld;
-
     private void StartSsl(OpenSslContext context, byte[]? prefix)
     {
         try
         {
-            _ssl = new OpenSslSession(context, _fd, prefix);
+            RareState.Ssl = new OpenSslSession(context, _fd, prefix);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
@@ -35,7 +30,7 @@ internal sealed partial class SelectorConnection
 
     private void ContinueHandshake()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         switch (ssl.Handshake())
         {
             case 1:
@@ -88,7 +83,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void ReceiveSsl()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         do
         {
             int received = 0;
@@ -152,7 +147,7 @@ internal sealed partial class SelectorConnection
     /// <summary>After the application went on without a read: takes the records OpenSSL read ahead, which no readiness reports.</summary>
     private void ReceiveSslReadAhead()
     {
-        if (_ssl is { HasPending: true } && _state == State.Open && !_paused && _application is not null)
+        if (SslSession is { HasPending: true } && _state == State.Open && !_paused && _application is not null)
         {
             ReceiveSsl();
         }
@@ -165,10 +160,10 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private bool SendSsl()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         while (PendingOutput > 0 && _application is not null)
         {
-            int written = ssl.Write(_output!.WrittenSpan.Slice(_outputSent, Math.Min(PendingOutput, EncryptSize)));
+            int written = ssl.Write(OutputBuffer!.WrittenSpan.Slice(_outputSent, Math.Min(PendingOutput, EncryptSize)));
             if (written > 0)
             {
                 _outputSent += written;
@@ -198,15 +193,15 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void HoldSslBuffers()
     {
-        if (_ssl is null)
+        if (SslSession is null)
         {
             return;
         }
 
-        _sslBuffersUsed = true;
-        if (!_sslBuffersHeld)
+        _rare!.SslBuffersUsed = true;
+        if (!_rare!.SslBuffersHeld)
         {
-            _sslBuffersHeld = true;
+            _rare!.SslBuffersHeld = true;
             _loop.HoldTlsBuffers(this);
         }
     }
@@ -219,23 +214,23 @@ internal sealed partial class SelectorConnection
     {
         if (_state == State.Closed)
         {
-            _sslBuffersHeld = false;
+            _rare!.SslBuffersHeld = false;
             return false;
         }
 
-        if (_sslBuffersUsed)
+        if (_rare!.SslBuffersUsed)
         {
-            _sslBuffersUsed = false;
+            _rare!.SslBuffersUsed = false;
             return true;
         }
 
         // Busy (pending work owns the output, or output or records wait): the buffers still hold bytes.
-        if (_state != State.Open || PendingOutput > 0 || _ssl!.HasPending || !_ssl.ReleaseBuffers())
+        if (_state != State.Open || PendingOutput > 0 || SslSession!.HasPending || !SslSession.ReleaseBuffers())
         {
             return true;
         }
 
-        _sslBuffersHeld = false;
+        _rare!.SslBuffersHeld = false;
         return false;
     }
 
@@ -245,7 +240,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private bool SendSslCloseNotify()
     {
-        OpenSslSession ssl = _ssl!;
+        OpenSslSession ssl = SslSession!;
         if (ssl.CloseNotifySent || _application is null || ssl.Shutdown() != OpenSslSession.WantWrite)
         {
             return true;

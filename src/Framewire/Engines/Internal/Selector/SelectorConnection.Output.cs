@@ -10,7 +10,7 @@ internal sealed partial class SelectorConnection
 {
     private void BeginClosing(ConnectionClose close)
     {
-        _close = close;
+        RareState.Close = close;
         _state = State.Closing;
         _info.Stats.SetState(ConnectionState.Draining);
         Flush();
@@ -19,14 +19,14 @@ internal sealed partial class SelectorConnection
     /// <summary>Sends what it can; true when all output is sent and the connection still open.</summary>
     private bool Flush()
     {
-        if (!(_ssl is not null ? SendSsl() : _tls is null ? SendPlain() : SendTls()))
+        if (!(SslSession is not null ? SendSsl() : TlsStream is null ? SendPlain() : SendTls()))
         {
             return false;
         }
 
-        _output?.Release();
+        OutputBuffer?.Release();
         _outputSent = 0;
-        _tls?.Ciphertext.Release();
+        TlsStream?.Ciphertext.Release();
         HoldSslBuffers();
         OnDrained();
         if (_state == State.Closing)
@@ -51,7 +51,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     internal override void WriteReceived(ReadOnlySpan<byte> bytes)
     {
-        if (_tls is null && _ssl is null && _state == State.Open && PendingOutput == 0)
+        if (TlsStream is null && SslSession is null && _state == State.Open && PendingOutput == 0)
         {
             int sent = SocketCalls.Send(_fd, bytes);
             if (sent > 0)
@@ -67,14 +67,14 @@ internal sealed partial class SelectorConnection
         }
     }
 
-    private protected override IBufferWriter<byte> CreateTarget() => _output = new PooledBufferWriter();
+    private protected override IBufferWriter<byte> CreateTarget() => new PooledBufferWriter();
 
     /// <summary>Sends the output as it is; true when all of it went.</summary>
     private bool SendPlain()
     {
         while (PendingOutput > 0)
         {
-            int sent = SocketCalls.Send(_fd, _output!.WrittenSpan[_outputSent..]);
+            int sent = SocketCalls.Send(_fd, OutputBuffer!.WrittenSpan[_outputSent..]);
             if (sent > 0)
             {
                 _outputSent += sent;
@@ -121,20 +121,20 @@ internal sealed partial class SelectorConnection
 
     private void FinishClosing()
     {
-        if (_peerGone || !_close.ClosesFirst)
+        if (_peerGone || !_rare!.Close.ClosesFirst)
         {
-            Close(_close);
+            Close(_rare!.Close);
             return;
         }
 
-        if (_tls is not null && SendCloseNotify())
+        if (TlsStream is not null && SendCloseNotify())
         {
             // The flush comes back here, with close_notify sent.
             Flush();
             return;
         }
 
-        if (_ssl is not null && !SendSslCloseNotify())
+        if (SslSession is not null && !SendSslCloseNotify())
         {
             // Writability comes back here through the flush.
             return;
@@ -149,7 +149,7 @@ internal sealed partial class SelectorConnection
         {
             if (_state == State.Lingering)
             {
-                Close(_close);
+                Close(_rare!.Close);
             }
         });
     }
@@ -163,7 +163,7 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        Close(_close);
+        Close(_rare!.Close);
     }
 
     /// <summary>
@@ -172,9 +172,9 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void SetInterest(SelectorEvents events)
     {
-        if (_tls is not null && _state == State.Open)
+        if (TlsStream is not null && _state == State.Open)
         {
-            _tls.Requested = events;
+            TlsStream.Requested = events;
             return;
         }
 
@@ -216,12 +216,12 @@ internal sealed partial class SelectorConnection
                 _input = null;
             }
 
-            _output?.Release();
+            OutputBuffer?.Release();
             _application?.ReleaseBuffers();
         }
 
-        _tls?.Dispose();
-        _ssl?.Dispose();
+        TlsStream?.Dispose();
+        SslSession?.Dispose();
         _services.Closed(_info, close);
     }
 }

@@ -17,8 +17,6 @@ internal sealed partial class SelectorConnection
     // steadily shows progress in the bytes sent, which the sweep measures.
     private const int EncryptSize = 64 * 1024;
 
-    private Action? _onTlsRead;
-
     private void StartTls(byte[]? prefix)
     {
         if (_loop.Tls is { } context)
@@ -27,10 +25,11 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        _tls = new LoopTls(_fd, prefix);
+        var tls = new LoopTls(_fd, prefix);
+        RareState.Tls = tls;
         try
         {
-            _tls.Handshake = _tls.Ssl.AuthenticateAsServerAsync(_services.Tls!, CancellationToken.None);
+            tls.Handshake = tls.Ssl.AuthenticateAsServerAsync(_services.Tls!, CancellationToken.None);
         }
         catch (Exception e) when (LoopTls.IsFailure(e))
         {
@@ -39,13 +38,13 @@ internal sealed partial class SelectorConnection
         }
 
         // Completion may come inline, from deep in a read; the loop takes it up at its next turn, once per connection.
-        _tls.Handshake.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => _loop.Post(OnHandshakeDone));
+        tls.Handshake.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => _loop.Post(OnHandshakeDone));
         AfterTlsCall();
     }
 
     private void OnHandshakeDone()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         if (_state != State.Open || _application is not null)
         {
             return;
@@ -98,10 +97,10 @@ internal sealed partial class SelectorConnection
             Process();
         }
 
-        if ((events & SelectorEvents.Read) != 0 && _state == State.Open && _tls!.IsReadPending)
+        if ((events & SelectorEvents.Read) != 0 && _state == State.Open && TlsStream!.IsReadPending)
         {
             // Resumes the SslStream inline: it decrypts, and a plaintext read it completes is taken up at once.
-            _tls.OnReadable();
+            TlsStream.OnReadable();
         }
 
         PumpTls();
@@ -114,7 +113,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void PumpTls()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         while (!tls.IsReading && _state == State.Open && _application is not null
             && (tls.Requested & SelectorEvents.Read) != 0 && !_paused)
         {
@@ -132,7 +131,7 @@ internal sealed partial class SelectorConnection
                 tls.Pending = read;
                 tls.PendingIsWait = wait;
                 tls.IsReading = true;
-                read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onTlsRead ??= OnTlsRead);
+                read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(RareState.OnTlsRead ??= OnTlsRead);
                 break;
             }
 
@@ -147,7 +146,7 @@ internal sealed partial class SelectorConnection
 
     private void OnTlsRead()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         ValueTask<int> read = tls.Pending;
         tls.Pending = default;
         tls.IsReading = false;
@@ -215,7 +214,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private bool SendTls()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         while (true)
         {
             if (tls.UnsentCiphertext > 0)
@@ -240,7 +239,7 @@ internal sealed partial class SelectorConnection
             try
             {
                 // The stream beneath takes the ciphertext at once, so the write completes before it returns.
-                MemoryMarshal.TryGetArray(_output!.WrittenMemory, out ArraySegment<byte> written);
+                MemoryMarshal.TryGetArray(OutputBuffer!.WrittenMemory, out ArraySegment<byte> written);
                 tls.Ssl.Write(written.Array!, written.Offset + _outputSent, slice);
             }
             catch (Exception e) when (LoopTls.IsFailure(e))
@@ -258,7 +257,7 @@ internal sealed partial class SelectorConnection
     /// <summary>Writes close_notify once, so the client can tell our close from a truncation; true when there is one to send.</summary>
     private bool SendCloseNotify()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         if (tls.CloseNotifySent || _application is null)
         {
             return false;
@@ -284,7 +283,7 @@ internal sealed partial class SelectorConnection
     /// </summary>
     private void AfterTlsCall()
     {
-        LoopTls tls = _tls!;
+        LoopTls tls = TlsStream!;
         if (_state == State.Open && tls.UnsentCiphertext > 0 && (tls.Requested & SelectorEvents.Write) == 0)
         {
             // Handshake messages, session tickets: output no flush has tried yet (one that waits for writability has).

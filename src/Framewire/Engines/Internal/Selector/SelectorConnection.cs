@@ -30,22 +30,15 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private readonly EventLoop _loop;
     private readonly ConnectionServices _services;
 
-    // Made at the first pending work, and at the first wake: most connections never have either, and an idle one
-    // should cost little.
-    private Action? _resumeAfterPending;
-    private Action? _onWake;
-
-    // Made at the first write: an echo that the socket takes whole from the read buffer never needs one.
-    private PooledBufferWriter? _output;
+    // What only some connections ever need (TLS, pending work, a wake from another thread, the close they are
+    // draining towards), in one object made at
+    // the first need: a plain idle connection holds one null reference for all of it.
+    private Rare? _rare;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's
     // addresses the PROXY header gives.
     private ConnectionApplication? _application;
 
-    // Null for plain TCP, and until the PROXY header (if any) has come; one of the two when the server has TLS:
-    // OpenSSL driven directly when it can be, else an SslStream.
-    private LoopTls? _tls;
-    private OpenSslSession? _ssl;
     private ConnectionInfo _info;
     private byte[]? _input;
     private int _inputStart;
@@ -56,7 +49,6 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private byte _readScale;
     private bool _peerGone;
     private bool _paused;
-    private ConnectionClose _close;
 
     public SelectorConnection(int fd, ConnectionInfo info, EventLoop loop, ConnectionServices services)
         : base(services.Limits, info.Stats)
@@ -82,6 +74,19 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
 
     public int Fd => _fd;
 
+    // Made at the first write (CreateTarget), and kept as the base's target only: an echo that the socket takes
+    // whole from the read buffer never needs one.
+    private PooledBufferWriter? OutputBuffer => (PooledBufferWriter?)CurrentTarget;
+
+    // Null for plain TCP, and until the PROXY header (if any) has come; one of the two when the server has TLS:
+    // OpenSSL driven directly when it can be, else an SslStream.
+    private LoopTls? TlsStream => _rare?.Tls;
+
+    private OpenSslSession? SslSession => _rare?.Ssl;
+
+    // Wake may make it on another thread while the loop thread does: the first one made is the one kept.
+    private Rare RareState => _rare ?? Interlocked.CompareExchange(ref _rare, new Rare(), null) ?? _rare;
+
     public void Start()
     {
         Restart();
@@ -96,7 +101,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
                 {
                     if (_application is null && _state == State.Open)
                     {
-                        Close(_tls is null && _ssl is null
+                        Close(TlsStream is null && SslSession is null
                             ? ConnectionServices.ProxyHeaderRefused(_services.HandshakeLate("PROXY header"))
                             : new ConnectionClose(CloseReason.HandshakeFailed, _services.HandshakeLate("TLS handshake")));
                     }
@@ -147,10 +152,10 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     {
         switch (_state)
         {
-            case State.Open when _tls is not null:
+            case State.Open when TlsStream is not null:
                 OnTlsReady(events);
                 break;
-            case State.Open when _ssl is not null && _application is null:
+            case State.Open when SslSession is not null && _application is null:
                 ContinueHandshake();
                 break;
             case State.Open:
@@ -185,7 +190,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     {
         MarkShuttingDown();
         if (_state == State.Open && Progress == MessageProgress.None && _inputEnd == _inputStart && PendingOutput == 0 && !OwesAnswers
-            && (_tls is null || _application is null || _tls.UnsentCiphertext == 0))
+            && (TlsStream is null || _application is null || TlsStream.UnsentCiphertext == 0))
         {
             // Idle, or still in its TLS handshake: nothing in flight to finish.
             Close(new ConnectionClose(CloseReason.ServerShutdown));
@@ -201,13 +206,13 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     public void Abort() => Close(new ConnectionClose(CloseReason.ShutdownTimeout));
 
     /// <summary>Any thread: the loop calls the application again at its next turn.</summary>
-    public override void Wake() => _loop.Post(_onWake ??= OnWake);
+    public override void Wake() => _loop.Post(RareState.OnWake ??= OnWake);
 
-    private int PendingOutput => _output is null ? 0 : _output.WrittenCount - _outputSent;
+    private int PendingOutput => OutputBuffer is { } output ? output.WrittenCount - _outputSent : 0;
 
     private void Receive()
     {
-        if (_ssl is not null)
+        if (SslSession is not null)
         {
             ReceiveSsl();
             return;
@@ -371,8 +376,9 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         _state = State.Frozen;
         _info.Stats.SetState(ConnectionState.Processing);
         SetInterest(SelectorEvents.None);
-        _resumeAfterPending ??= () => _loop.Post(ResumeAfterPending);
-        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resumeAfterPending);
+        Rare rare = RareState;
+        rare.ResumeAfterPending ??= () => _loop.Post(ResumeAfterPending);
+        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(rare.ResumeAfterPending);
     }
 
     private void OnWake()
@@ -381,7 +387,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         if (_state == State.Open && _application is not null && !_paused)
         {
             Process();
-            if (_tls is not null)
+            if (TlsStream is not null)
             {
                 PumpTls();
             }
@@ -404,7 +410,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
         // The application finishes the work first; watching resumes with the flush, and a shutdown that came
         // meanwhile shows as the end of the stream.
         Process();
-        if (_tls is not null)
+        if (TlsStream is not null)
         {
             PumpTls();
         }
@@ -436,7 +442,7 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private void ReleaseInputIfEmpty()
     {
         // A TLS read under way fills the buffer beyond what is held: it stays until that read is taken.
-        if (_input is not null && _inputStart == _inputEnd && _tls is not { IsReading: true, PendingIsWait: false })
+        if (_input is not null && _inputStart == _inputEnd && TlsStream is not { IsReading: true, PendingIsWait: false })
         {
             // An idle connection holds no buffer.
             ArrayPool<byte>.Shared.Return(_input);
@@ -444,5 +450,21 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
             _inputStart = _inputEnd = 0;
             _application?.ReleaseBuffers();
         }
+    }
+
+    /// <summary>The state few connections need, out of the way of the idle ones.</summary>
+    private sealed class Rare
+    {
+        public LoopTls? Tls;
+        public OpenSslSession? Ssl;
+        public Action? OnTlsRead;
+        public Action? ResumeAfterPending;
+        public Action? OnWake;
+        public ConnectionClose Close;
+
+        // Used: set whenever the TLS goes quiet, cleared by the loop's release turn, which frees the record buffers of
+        // a connection it finds without it. Held: the connection is in the loop's list of those that keep them.
+        public bool SslBuffersUsed;
+        public bool SslBuffersHeld;
     }
 }
