@@ -48,6 +48,13 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     private byte[]? _lentInput;
     private int _lentBuffer = -1;
 
+    // The receive buffer the application is processing in place, and the one an echo is sent from while its send is
+    // in the ring: that buffer goes back to the kernel once the send is done, not when the application returns.
+    private int _processingBuffer = -1;
+    private int _directBuffer = -1;
+    private byte* _directAddress;
+    private int _directLength;
+
     private int _requests;
     private bool _receiving;
     private bool _cancellingReceive;
@@ -84,7 +91,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         Closed,
     }
 
-    private int PendingOutput => _output.WrittenCount + _sending.WrittenCount - _sendOffset;
+    private int PendingOutput => _output.WrittenCount + (_directBuffer >= 0 ? _directLength : _sending.WrittenCount) - _sendOffset;
 
     public void Start()
     {
@@ -309,7 +316,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         byte[] slab = _loop.Buffers.Slab;
         int offset = id * BufferRing.BufferSize;
         var input = new ReadOnlySequence<byte>(slab, offset, length);
+        _processingBuffer = id;
         ProcessStatus status = _application!.Process(ref input, this);
+        _processingBuffer = -1;
         int left = (int)input.Length;
         if (left > 0)
         {
@@ -321,7 +330,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
             // The pending work may still read the request it took from this buffer.
             _lentBuffer = id;
         }
-        else
+        else if (_directBuffer != id)
         {
             _loop.Buffers.Recycle(id);
         }
@@ -440,8 +449,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
             _loop.Pool.Return(lentInput);
         }
 
-        if (lentBuffer >= 0)
+        if (lentBuffer >= 0 && lentBuffer != _directBuffer)
         {
+            // A send from the same buffer still in the ring hands it back when it is done.
             _loop.Buffers.Recycle((ushort)lentBuffer);
         }
     }
