@@ -86,6 +86,12 @@ public abstract class ConnectionOutput : IBufferWriter<byte>
         _stats.AddBytesSent(count);
     }
 
+    /// <summary>
+    /// Counts bytes the engine queued to send from where they were read, without writing them here: they are unsent
+    /// until the engine counts them sent in the connection's statistics.
+    /// </summary>
+    private protected void CountQueuedDirectly(int count) => Volatile.Write(ref _written, _written + count);
+
     /// <summary>The client has taken everything written: read-ahead starts over.</summary>
     private protected void ResetMessages() => Volatile.Write(ref _unsentMessages, 0);
 }

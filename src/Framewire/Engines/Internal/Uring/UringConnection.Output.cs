@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Framewire.Engines.Internal.Connections;
 using Framewire.Engines.Internal.Selector;
 
@@ -34,6 +35,36 @@ internal sealed unsafe partial class UringConnection
         Drained();
     }
 
+    /// <summary>
+    /// Sends echoed input straight from the receive buffer it arrived in when nothing is queued ahead of it: a 16 KiB
+    /// echo then costs one send and no copy, and the buffer goes back to the kernel when the send is done. Otherwise
+    /// (a send in the ring, output written before it, input kept in the connection's own buffer) the bytes are copied
+    /// into the output as any write is.
+    /// </summary>
+    internal override void WriteReceived(ReadOnlySpan<byte> bytes)
+    {
+        if (_processingBuffer >= 0 && _state == State.Open && !_sendInFlight && _output.WrittenCount == 0 && !bytes.IsEmpty)
+        {
+            fixed (byte* address = bytes)
+            {
+                // The slab is pinned: the address stays valid after the fixed block, as long as the buffer is not recycled.
+                byte* buffer = (byte*)Unsafe.AsPointer(ref _loop.Buffers.Slab[_processingBuffer * BufferRing.BufferSize]);
+                if (address >= buffer && address + bytes.Length <= buffer + BufferRing.BufferSize)
+                {
+                    _directBuffer = _processingBuffer;
+                    _directAddress = address;
+                    _directLength = bytes.Length;
+                    _sendOffset = 0;
+                    CountQueuedDirectly(bytes.Length);
+                    SubmitSend();
+                    return;
+                }
+            }
+        }
+
+        base.WriteReceived(bytes);
+    }
+
     private void StartSend()
     {
         // What the application wrote goes out; it writes on into the other buffer meanwhile.
@@ -51,7 +82,14 @@ internal sealed unsafe partial class UringConnection
 
         // Output is under way: the slow-consumer check measures the client's rate from now until it has all of it.
         OnSendWaiting();
-        _loop.SubmitSend(_slot, _fd, (byte*)_sendPin.Pointer + _sendOffset, _sending.WrittenCount - _sendOffset);
+        if (_directBuffer >= 0)
+        {
+            _loop.SubmitSend(_slot, _fd, _directAddress + _sendOffset, _directLength - _sendOffset);
+        }
+        else
+        {
+            _loop.SubmitSend(_slot, _fd, (byte*)_sendPin.Pointer + _sendOffset, _sending.WrittenCount - _sendOffset);
+        }
     }
 
     private void OnSent(int result)
@@ -64,7 +102,7 @@ internal sealed unsafe partial class UringConnection
             _info.Stats.AddBytesSent(result);
         }
 
-        if (result >= 0 && _state != State.Closed && _sendOffset < _sending.WrittenCount)
+        if (result >= 0 && _state != State.Closed && _sendOffset < (_directBuffer >= 0 ? _directLength : _sending.WrittenCount))
         {
             // The socket took part of it: its buffer is full, and the rest goes when the client has read.
             if (_state == State.Open && _application is not null)
@@ -76,9 +114,23 @@ internal sealed unsafe partial class UringConnection
             return;
         }
 
-        _sendPin.Dispose();
-        _sendPin = default;
         _sendOffset = 0;
+        if (_directBuffer >= 0)
+        {
+            // Pending work that took its request from the same buffer hands it back when it is done.
+            if (_directBuffer != _lentBuffer)
+            {
+                _loop.Buffers.Recycle((ushort)_directBuffer);
+            }
+
+            _directBuffer = -1;
+        }
+        else
+        {
+            _sendPin.Dispose();
+            _sendPin = default;
+        }
+
         if (_state == State.Closed)
         {
             _sending.Release();

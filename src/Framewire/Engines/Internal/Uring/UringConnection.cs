@@ -49,6 +49,13 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
     private byte[]? _lentInput;
     private int _lentBuffer = -1;
 
+    // The receive buffer the application is processing in place, and the one an echo is sent from while its send is
+    // in the ring: that buffer goes back to the kernel once the send is done, not when the application returns.
+    private int _processingBuffer = -1;
+    private int _directBuffer = -1;
+    private byte* _directAddress;
+    private int _directLength;
+
     private int _requests;
     private bool _receiving;
     private bool _cancellingReceive;
@@ -85,7 +92,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         Closed,
     }
 
-    private int PendingOutput => _output.WrittenCount + _sending.WrittenCount - _sendOffset;
+    private int PendingOutput => _output.WrittenCount + (_directBuffer >= 0 ? _directLength : _sending.WrittenCount) - _sendOffset;
 
     public void Start()
     {
@@ -313,7 +320,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
         byte[] slab = _loop.Buffers.Slab;
         int offset = id * BufferRing.BufferSize;
         var input = new ReadOnlySequence<byte>(slab, offset, length);
+        _processingBuffer = id;
         ProcessStatus status = _application!.Process(ref input, this);
+        _processingBuffer = -1;
         int left = (int)input.Length;
         if (left > 0)
         {
@@ -325,7 +334,7 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
             // The pending work may still read the request it took from this buffer.
             _lentBuffer = id;
         }
-        else
+        else if (_directBuffer != id)
         {
             _loop.Buffers.Recycle(id);
         }
@@ -455,8 +464,9 @@ internal sealed unsafe partial class UringConnection : ConnectionPolicy, IUringI
             _loop.Pool.Return(lentInput);
         }
 
-        if (lentBuffer >= 0)
+        if (lentBuffer >= 0 && lentBuffer != _directBuffer)
         {
+            // A send from the same buffer still in the ring hands it back when it is done.
             _loop.Buffers.Recycle((ushort)lentBuffer);
         }
     }

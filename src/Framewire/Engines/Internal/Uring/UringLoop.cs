@@ -268,6 +268,11 @@ internal sealed unsafe class UringLoop : IServerLoop
                 loop._inFlight--;
             }
 
+            if ((flags & UringAbi.CqeFBuffer) != 0)
+            {
+                loop._buffers?.Taken();
+            }
+
             int slot = (int)(userData >> 8);
             if (slot != 0)
             {
