@@ -22,7 +22,7 @@ internal static class ServerHost
     {
         if (engine == ServerEngine.Async)
         {
-            Bench.SocketThreads.ConfigureInline();
+            SocketThreads.ConfigureInline();
         }
     }
 

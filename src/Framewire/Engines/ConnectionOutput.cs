@@ -82,7 +82,7 @@ public abstract class ConnectionOutput : IBufferWriter<byte>
     /// <summary>Counts bytes the engine sent without writing them here first, so that <see cref="Unsent"/> stays true.</summary>
     private protected void CountSentDirectly(int count)
     {
-        Volatile.Write(ref _written, _written + count);
+        CountQueuedDirectly(count);
         _stats.AddBytesSent(count);
     }
 

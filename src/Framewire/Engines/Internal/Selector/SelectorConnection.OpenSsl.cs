@@ -198,10 +198,11 @@ internal sealed partial class SelectorConnection
             return;
         }
 
-        _rare!.SslBuffersUsed = true;
-        if (!_rare!.SslBuffersHeld)
+        Rare rare = _rare!;
+        rare.SslBuffersUsed = true;
+        if (!rare.SslBuffersHeld)
         {
-            _rare!.SslBuffersHeld = true;
+            rare.SslBuffersHeld = true;
             _loop.HoldTlsBuffers(this);
         }
     }
@@ -212,25 +213,26 @@ internal sealed partial class SelectorConnection
     /// </summary>
     internal bool KeepsTlsBuffers()
     {
+        Rare rare = _rare!;
         if (_state == State.Closed)
         {
-            _rare!.SslBuffersHeld = false;
+            rare.SslBuffersHeld = false;
             return false;
         }
 
-        if (_rare!.SslBuffersUsed)
+        if (rare.SslBuffersUsed)
         {
-            _rare!.SslBuffersUsed = false;
+            rare.SslBuffersUsed = false;
             return true;
         }
 
         // Busy (pending work owns the output, or output or records wait): the buffers still hold bytes.
-        if (_state != State.Open || PendingOutput > 0 || SslSession!.HasPending || !SslSession.ReleaseBuffers())
+        if (_state != State.Open || PendingOutput > 0 || rare.Ssl!.HasPending || !rare.Ssl.ReleaseBuffers())
         {
             return true;
         }
 
-        _rare!.SslBuffersHeld = false;
+        rare.SslBuffersHeld = false;
         return false;
     }
 

@@ -31,8 +31,8 @@ internal sealed partial class SelectorConnection : ConnectionPolicy, ILoopItem
     private readonly ConnectionServices _services;
 
     // What only some connections ever need (TLS, pending work, a wake from another thread, the close they are
-    // draining towards), in one object made at
-    // the first need: a plain idle connection holds one null reference for all of it.
+    // draining towards), in one object made at the first need: a plain idle connection holds one null reference for
+    // all of it.
     private Rare? _rare;
 
     // Null until the handshake is over (a trusted proxy's PROXY header, TLS): the application takes the client's

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Framewire.Cli.Bench;
+namespace Framewire.Cli;
 
 /// <summary>
 /// Chooses, before the process opens its first socket, how .NET's async sockets run completions. By default the
