@@ -1,11 +1,7 @@
-using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Framewire.Engines.Internal.Selector;
-using Microsoft.Extensions.Logging.Abstractions;
+using Framewire.Testing;
 
 namespace Framewire.Benchmarks;
 
@@ -23,54 +19,21 @@ public class TlsRecordBenchmarks
     private readonly byte[] _answer = new byte[96];
     private readonly byte[] _plaintext = new byte[16 * 1024];
     private readonly byte[] _clientBuffer = new byte[16 * 1024];
-    private X509Certificate2? _certificate;
-    private Socket? _client;
-    private Socket? _server;
+    private OpenSslPair? _pair;
     private SslStream? _clientTls;
-    private OpenSslContext? _context;
     private OpenSslSession? _serverTls;
 
     [GlobalSetup]
     public void Setup()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        _certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
-
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        _client.Connect(listener.LocalEndPoint!);
-        _server = listener.Accept();
-        _server.NoDelay = true;
-        _server.Blocking = false;
-
-        _context = OpenSslContext.TryCreate(new Engines.TlsServerOptions(_certificate), NullLogger.Instance)
-            ?? throw new InvalidOperationException("OpenSSL 3 cannot be driven here.");
-        _serverTls = new OpenSslSession(_context, (int)_server.Handle, prefix: null);
-        _clientTls = new SslStream(new NetworkStream(_client), leaveInnerStreamOpen: false, (_, _, _, _) => true);
-        Task clientHandshake = _clientTls.AuthenticateAsClientAsync("localhost");
-        for (int step = _serverTls.Handshake(); step != 1; step = _serverTls.Handshake())
-        {
-            Wait(step);
-        }
-
-        clientHandshake.GetAwaiter().GetResult();
+        _pair = new OpenSslPair();
+        _clientTls = _pair.ClientTls;
+        _serverTls = _pair.Session;
         _answer.AsSpan().Fill((byte)'a');
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _clientTls?.Dispose();
-        _serverTls?.Dispose();
-        _context?.Dispose();
-        _server?.Dispose();
-        _client?.Dispose();
-        _certificate?.Dispose();
-    }
+    public void Cleanup() => _pair?.Dispose();
 
     [Benchmark]
     public int RequestAndAnswer()
@@ -106,18 +69,5 @@ public class TlsRecordBenchmarks
     }
 
     /// <summary>What the loop does when OpenSSL must wait: watches the socket for what it asked.</summary>
-    private void Wait(int outcome)
-    {
-        switch (outcome)
-        {
-            case OpenSslSession.WantRead:
-                _server!.Poll(-1, SelectMode.SelectRead);
-                break;
-            case OpenSslSession.WantWrite:
-                _server!.Poll(-1, SelectMode.SelectWrite);
-                break;
-            default:
-                throw new IOException("The benchmark's TLS failed: " + _serverTls!.Failure);
-        }
-    }
+    private void Wait(int outcome) => _pair!.WaitFor(outcome, Timeout.InfiniteTimeSpan);
 }
